@@ -1,0 +1,10 @@
+"""detector: flags periods where an actor's stated willingness for peace contradicts its strikes.
+
+The library does the work; the CLI (`detector.cli`), the nightly pipeline (`pipelines/`) and the
+notebooks are thin shells over it. Importing this package has no side effects: models are loaded
+and databases opened only when a function asks for them.
+"""
+
+__version__ = "0.1.0"
+
+LABEL_SCHEMA_VERSION = "labels.v1"

@@ -1,0 +1,150 @@
+"""Pipeline configuration: a TOML file with [[sources]], [scoring], [model] and [[commitments]]."""
+
+from __future__ import annotations
+
+import hashlib
+import tomllib
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from .errors import ConfigError
+from .records import Commitment
+
+SOURCE_KINDS = ("feed", "statements_csv", "airforce_csv")
+STATEMENT_KINDS = ("feed", "statements_csv")
+
+
+@dataclass(frozen=True)
+class SourceConfig:
+    name: str
+    kind: str
+    url: str | None = None
+    path: Path | None = None
+    speaker: str | None = None  # default speaker of statement sources
+    actor: str | None = None  # default actor of strike sources
+    target_actor: str | None = None
+    options: dict[str, Any] = field(default_factory=dict)  # kind-specific (column mapping, ...)
+
+    @property
+    def location(self) -> str:
+        return self.url if self.url else str(self.path)
+
+
+@dataclass(frozen=True)
+class ScoringConfig:
+    method: str = "contradiction.v1"
+    period: str = "week"  # week | day
+    lag_days: int = 7
+    baseline_periods: int = 8
+    min_baseline_periods: int = 3
+    rhetoric_threshold: float = 1.0  # z of R against its trailing baseline
+    action_threshold: float = 0.5  # z of A against its trailing baseline
+    min_willing: float = 1.0  # confidence-weighted willing statements needed at all
+    min_score: float = 0.0
+    willing_threshold: float = 0.5  # stance confidence for a statement to count
+    unwilling_weight: float = 0.5
+    target_weights: dict[str, float] = field(
+        default_factory=lambda: {"energy": 1.5, "civilian": 1.0, "unspecified": 0.5, "military": 0.0})
+    alpha: float = 0.05  # flags keep only p <= alpha
+    n_shifts: int = 199
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class Config:
+    sources: list[SourceConfig]
+    scoring: ScoringConfig = field(default_factory=ScoringConfig)
+    model_version: str | None = None  # None: the default shipped model
+    commitments: list[Commitment] = field(default_factory=list)
+    path: Path | None = None
+    text: str = ""
+
+    @property
+    def hash(self) -> str:
+        return hashlib.sha256(self.text.encode()).hexdigest()[:16]
+
+
+def _as_date(value: Any, where: str) -> date:
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError as exc:
+        raise ConfigError(f"{where}: {value!r} is not a date; write YYYY-MM-DD") from exc
+
+
+def parse_config(text: str, base_dir: Path, path: Path | None = None) -> Config:
+    where = str(path) if path else "config"
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{where}: not valid TOML ({exc}); fix the syntax") from exc
+
+    sources: list[SourceConfig] = []
+    seen: set[str] = set()
+    for i, entry in enumerate(raw.get("sources", [])):
+        name = entry.get("name")
+        if not name:
+            raise ConfigError(f"{where}: [[sources]] entry {i + 1} has no name; add name = \"...\"")
+        if name in seen:
+            raise ConfigError(f"{where}: source name {name!r} is used twice; names must be unique")
+        seen.add(name)
+        kind = entry.get("kind")
+        if kind not in SOURCE_KINDS:
+            raise ConfigError(f"{where}: source {name!r} has kind {kind!r}; use one of "
+                              + ", ".join(SOURCE_KINDS))
+        url, p = entry.get("url"), entry.get("path")
+        if bool(url) == bool(p):
+            raise ConfigError(f"{where}: source {name!r} needs exactly one of url = ... or path = ...")
+        if url and not str(url).startswith(("http://", "https://", "file://")):
+            raise ConfigError(f"{where}: source {name!r} url {url!r} must start with http:// or https://"
+                              " (use path = ... for files)")
+        known = {"name", "kind", "url", "path", "speaker", "actor", "target_actor"}
+        sources.append(SourceConfig(
+            name=name, kind=kind, url=url,
+            path=(base_dir / p).resolve() if p else None,
+            speaker=entry.get("speaker"), actor=entry.get("actor"),
+            target_actor=entry.get("target_actor"),
+            options={k: v for k, v in entry.items() if k not in known}))
+
+    sc = raw.get("scoring", {})
+    defaults = ScoringConfig()
+    allowed = set(defaults.__dataclass_fields__)
+    unknown = set(sc) - allowed
+    if unknown:
+        raise ConfigError(f"{where}: unknown [scoring] keys {sorted(unknown)}; allowed: {sorted(allowed)}")
+    if sc.get("period", "week") not in ("week", "day"):
+        raise ConfigError(f"{where}: [scoring] period must be \"week\" or \"day\"")
+    if "target_weights" in sc:
+        sc = dict(sc, target_weights={**defaults.target_weights, **sc["target_weights"]})
+    scoring = ScoringConfig(**sc)
+
+    commitments = []
+    for i, c in enumerate(raw.get("commitments", [])):
+        w = f"{where}: [[commitments]] entry {i + 1}"
+        for key in ("actor", "scope", "start", "end"):
+            if key not in c:
+                raise ConfigError(f"{w} lacks {key}; give actor, scope, start and end")
+        if c["scope"] not in ("energy", "civilian", "all"):
+            raise ConfigError(f"{w}: scope must be energy, civilian or all")
+        commitments.append(Commitment(actor=c["actor"], scope=c["scope"],
+                                      start=_as_date(c["start"], w), end=_as_date(c["end"], w),
+                                      source=c.get("source", ""),
+                                      description=c.get("description", "")))
+
+    return Config(sources=sources, scoring=scoring,
+                  model_version=raw.get("model", {}).get("version"),
+                  commitments=commitments, path=path, text=text)
+
+
+def load_config(path: str | Path) -> Config:
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except FileNotFoundError as exc:
+        raise ConfigError(f"config file {p} does not exist; check the path") from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"config file {p} cannot be read ({exc})") from exc
+    return parse_config(text, p.parent.resolve(), p)

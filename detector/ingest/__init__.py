@@ -1,0 +1,42 @@
+"""Ingest: fetch a source's bytes, then parse them into plain records.
+
+Fetching (network or disk) is apart from parsing (pure, bytes -> records) and from saving
+(``detector.store``), so any ingest can be replayed from a recorded payload.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+from ..config import SourceConfig
+from ..records import Document, StrikeEvent
+from .airforce import parse_airforce_csv
+from .feed import parse_feed
+from .fetch import FetchResult, fetch_source
+from .statements_csv import parse_statements_csv
+
+
+@dataclass
+class ParsedBatch:
+    documents: list[Document] = field(default_factory=list)
+    events: list[StrikeEvent] = field(default_factory=list)
+
+
+Parser = Callable[[bytes, SourceConfig, str], ParsedBatch]
+
+PARSERS: dict[str, Parser] = {
+    "feed": lambda content, src, raw_hash: ParsedBatch(documents=parse_feed(content, src, raw_hash)),
+    "statements_csv": lambda content, src, raw_hash: ParsedBatch(
+        documents=parse_statements_csv(content, src, raw_hash)),
+    "airforce_csv": lambda content, src, raw_hash: ParsedBatch(
+        events=parse_airforce_csv(content, src, raw_hash)),
+}
+
+
+def parse_payload(content: bytes, src: SourceConfig, raw_hash: str) -> ParsedBatch:
+    """Turn one fetched payload into records with the parser of the source's kind."""
+    return PARSERS[src.kind](content, src, raw_hash)
+
+
+__all__ = ["FetchResult", "ParsedBatch", "fetch_source", "parse_payload", "PARSERS"]

@@ -1,0 +1,32 @@
+"""Reading CSV payloads defensively: encoding errors and missing columns become ParseErrors."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from ..config import SourceConfig
+from ..errors import ParseError
+
+
+def read_csv_rows(content: bytes, src: SourceConfig, required: list[str]) -> list[dict[str, str]]:
+    encoding = src.options.get("encoding", "utf-8-sig")
+    try:
+        text = content.decode(encoding)
+    except UnicodeDecodeError as exc:
+        raise ParseError(src.name, f"{src.location} is not valid {encoding} (byte {exc.start}); "
+                                   "set encoding = \"...\" on the source") from exc
+    except LookupError as exc:
+        raise ParseError(src.name, f"unknown encoding {encoding!r}; fix encoding = ...") from exc
+    if not text.strip():
+        raise ParseError(src.name, f"{src.location} is empty; check the file")
+    try:
+        reader = csv.DictReader(io.StringIO(text, newline=""))
+        header = reader.fieldnames or []
+        missing = [c for c in required if c not in header]
+        if missing:
+            raise ParseError(src.name, f"{src.location} lacks column(s) {', '.join(missing)} "
+                                       f"(found: {', '.join(header[:12])}); map them in the config")
+        return list(reader)
+    except csv.Error as exc:
+        raise ParseError(src.name, f"{src.location} is not valid CSV ({exc})") from exc

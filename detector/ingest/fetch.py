@@ -1,0 +1,103 @@
+"""Getting a source's bytes: a local file, or HTTP(S) with conditional GET."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import httpx
+
+from ..config import SourceConfig
+from ..errors import FetchError
+
+MAX_BYTES = 50 * 1024 * 1024
+USER_AGENT = "detector/0.1 (+https://github.com/; research crawler)"
+
+
+@dataclass(frozen=True)
+class FetchResult:
+    content: bytes | None  # None when the server answered 304 Not Modified
+    raw_hash: str | None
+    fetched_at: datetime
+    etag: str | None = None
+    last_modified: str | None = None
+
+    @property
+    def not_modified(self) -> bool:
+        return self.content is None
+
+
+def _hash(content: bytes) -> str:
+    return hashlib.sha256(content).hexdigest()
+
+
+def fetch_source(src: SourceConfig, etag: str | None = None, last_modified: str | None = None,
+                 *, timeout: float = 20.0, retries: int = 2,
+                 client: httpx.Client | None = None) -> FetchResult:
+    """Read a source's raw payload. Network and disk only: no parsing, no database."""
+    now = datetime.now(timezone.utc)
+    if src.path is not None:
+        return _read_file(src, Path(src.path), now)
+    url = src.url or ""
+    if url.startswith("file://"):
+        return _read_file(src, Path(url[len("file://"):]), now)
+    return _fetch_http(src, url, etag, last_modified, timeout, retries, client, now)
+
+
+def _read_file(src: SourceConfig, path: Path, now: datetime) -> FetchResult:
+    try:
+        content = path.read_bytes()
+    except FileNotFoundError as exc:
+        raise FetchError(src.name, f"file {path} does not exist; fix path = ... in the config") from exc
+    except OSError as exc:
+        raise FetchError(src.name, f"file {path} cannot be read ({exc.strerror})") from exc
+    if len(content) > MAX_BYTES:
+        raise FetchError(src.name, f"file {path} is larger than {MAX_BYTES} bytes; split it")
+    return FetchResult(content=content, raw_hash=_hash(content), fetched_at=now)
+
+
+def _fetch_http(src, url, etag, last_modified, timeout, retries, client, now) -> FetchResult:
+    headers = {"User-Agent": USER_AGENT}
+    if etag:
+        headers["If-None-Match"] = etag
+    if last_modified:
+        headers["If-Modified-Since"] = last_modified
+    own = client is None
+    client = client or httpx.Client(timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
+                                    follow_redirects=True)
+    try:
+        last_exc: Exception | None = None
+        for attempt in range(retries + 1):
+            if attempt:
+                time.sleep(min(2 ** attempt * 0.5, 8))
+            try:
+                resp = client.get(url, headers=headers)
+            except httpx.TimeoutException as exc:
+                last_exc = exc
+                continue
+            except httpx.HTTPError as exc:
+                raise FetchError(src.name, f"cannot reach {url} ({exc.__class__.__name__}: {exc}); "
+                                           "check the URL and the network") from exc
+            if resp.status_code == 304:
+                return FetchResult(content=None, raw_hash=None, fetched_at=now, etag=etag,
+                                   last_modified=last_modified)
+            if resp.status_code >= 500:
+                last_exc = FetchError(src.name, f"{url} answered HTTP {resp.status_code}")
+                continue
+            if resp.status_code >= 400:
+                raise FetchError(src.name, f"{url} answered HTTP {resp.status_code}; check the URL")
+            content = resp.content
+            if len(content) > MAX_BYTES:
+                raise FetchError(src.name, f"{url} sent more than {MAX_BYTES} bytes; refusing it")
+            return FetchResult(content=content, raw_hash=_hash(content), fetched_at=now,
+                               etag=resp.headers.get("ETag"),
+                               last_modified=resp.headers.get("Last-Modified"))
+        what = "timed out" if isinstance(last_exc, httpx.TimeoutException) else str(last_exc)
+        raise FetchError(src.name, f"{url} failed after {retries + 1} tries ({what}); "
+                                   "try again later") from last_exc
+    finally:
+        if own:
+            client.close()

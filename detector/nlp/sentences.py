@@ -1,0 +1,33 @@
+"""Splitting documents into sentences (spaCy's statistical sentence splitter)."""
+
+from __future__ import annotations
+
+import re
+
+from .spacy_models import load_spacy
+
+_MAX_CHARS = 1000  # very long "sentences" (lists, tables) are cut so the encoder sees them whole
+
+
+def split_sentences(texts: list[str]) -> list[list[str]]:
+    """Sentences of each text; paragraph breaks are always sentence breaks."""
+    nlp = load_spacy("split")
+    paragraphs: list[str] = []
+    owners: list[int] = []
+    for i, text in enumerate(texts):
+        for para in re.split(r"\n\s*", text or ""):
+            if para.strip():
+                paragraphs.append(para.strip())
+                owners.append(i)
+    out: list[list[str]] = [[] for _ in texts]
+    for owner, doc in zip(owners, nlp.pipe(paragraphs, batch_size=256)):
+        for sent in doc.sents:
+            s = sent.text.strip()
+            while len(s) > _MAX_CHARS:
+                cut = s.rfind(" ", 0, _MAX_CHARS)
+                cut = cut if cut > 0 else _MAX_CHARS
+                out[owner].append(s[:cut].strip())
+                s = s[cut:].strip()
+            if s:
+                out[owner].append(s)
+    return out

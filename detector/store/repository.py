@@ -1,0 +1,284 @@
+"""Database-only save and load functions. No fetching, no model calls.
+
+Every save is idempotent: rows are keyed by content-derived ids, an unchanged row is skipped and
+a changed one (same identity, new content hash) is updated in place.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from typing import Iterable, Iterator, Sequence
+
+import pandas as pd
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.engine import Connection
+
+from .. import LABEL_SCHEMA_VERSION
+from ..config import SourceConfig
+from ..records import Commitment, Document, Flag, SentenceLabel, StrikeEvent
+from .schema import (commitments, documents, flag_evidence, flags, predictions, runs, sentences,
+                     sources, strike_events)
+
+CHUNK = 500
+
+
+def _chunks(items: Sequence, n: int = CHUNK) -> Iterator[Sequence]:
+    for i in range(0, len(items), n):
+        yield items[i:i + n]
+
+
+def utc(dt: datetime | None) -> datetime | None:
+    """Datetimes come back naive from SQLite; they are stored in UTC."""
+    if dt is None:
+        return None
+    return dt.replace(tzinfo=timezone.utc) if dt.tzinfo is None else dt.astimezone(timezone.utc)
+
+
+@dataclass
+class SaveCounts:
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+
+# --- sources -----------------------------------------------------------------------------------
+
+def upsert_source(conn: Connection, src: SourceConfig) -> None:
+    values = dict(kind=src.kind, location=src.location, speaker=src.speaker, actor=src.actor)
+    found = conn.execute(select(sources.c.name).where(sources.c.name == src.name)).first()
+    if found:
+        conn.execute(update(sources).where(sources.c.name == src.name).values(**values))
+    else:
+        conn.execute(insert(sources).values(name=src.name, **values))
+
+
+def get_fetch_state(conn: Connection, name: str) -> dict:
+    row = conn.execute(select(sources.c.etag, sources.c.last_modified, sources.c.last_raw_hash)
+                       .where(sources.c.name == name)).mappings().first()
+    return dict(row) if row else {}
+
+
+def set_fetch_state(conn: Connection, name: str, *, etag: str | None, last_modified: str | None,
+                    raw_hash: str | None, fetched_at: datetime) -> None:
+    conn.execute(update(sources).where(sources.c.name == name).values(
+        etag=etag, last_modified=last_modified, last_raw_hash=raw_hash, last_fetched_at=fetched_at))
+
+
+# --- documents and strike events ---------------------------------------------------------------
+
+def _existing_hashes(conn: Connection, table, ids: list[str]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for part in _chunks(ids):
+        for rid, h in conn.execute(select(table.c.id, table.c.content_hash)
+                                   .where(table.c.id.in_(part))):
+            out[rid] = h
+    return out
+
+
+def _upsert(conn: Connection, table, rows: list[dict], on_update=None) -> SaveCounts:
+    counts = SaveCounts()
+    uniq: dict[str, dict] = {}
+    for row in rows:  # the last version of an entry within one payload wins
+        uniq[row["id"]] = row
+    existing = _existing_hashes(conn, table, list(uniq))
+    new = [r for rid, r in uniq.items() if rid not in existing]
+    for part in _chunks(new):
+        conn.execute(insert(table), list(part))
+    counts.inserted = len(new)
+    for rid, row in uniq.items():
+        if rid in existing:
+            if existing[rid] == row["content_hash"]:
+                counts.unchanged += 1
+            else:
+                if on_update:
+                    on_update(rid)
+                conn.execute(update(table).where(table.c.id == rid).values(**row))
+                counts.updated += 1
+    return counts
+
+
+def save_documents(conn: Connection, docs: Iterable[Document], fetched_at: datetime) -> SaveCounts:
+    rows = [dict(id=d.id, source=d.source, external_id=d.external_id, content_hash=d.content_hash,
+                 published_at=d.published_at, url=d.url, title=d.title, text=d.text,
+                 speaker=d.speaker, location=d.location, raw_hash=d.raw_hash,
+                 fetched_at=fetched_at) for d in docs]
+
+    def drop_sentences(doc_id: str) -> None:
+        # A changed text is re-split and re-classified; old predictions go with its sentences.
+        ids = [r[0] for r in conn.execute(select(sentences.c.id)
+                                          .where(sentences.c.document_id == doc_id))]
+        if ids:
+            conn.execute(delete(predictions).where(predictions.c.sentence_id.in_(ids)))
+            conn.execute(delete(flag_evidence).where(flag_evidence.c.item_id.in_(ids)))
+            conn.execute(delete(sentences).where(sentences.c.id.in_(ids)))
+
+    return _upsert(conn, documents, rows, on_update=drop_sentences)
+
+
+def save_strike_events(conn: Connection, events: Iterable[StrikeEvent],
+                       fetched_at: datetime) -> SaveCounts:
+    rows = [dict(id=e.id, source=e.source, external_id=e.external_id, content_hash=e.content_hash,
+                 start=e.start, end=e.end, actor=e.actor, target_actor=e.target_actor,
+                 target_type=e.target_type, weapon=e.weapon, place=e.place, launched=e.launched,
+                 destroyed=e.destroyed, description=e.description, location=e.location,
+                 raw_hash=e.raw_hash, fetched_at=fetched_at) for e in events]
+    return _upsert(conn, strike_events, rows)
+
+
+# --- sentences and predictions -----------------------------------------------------------------
+
+def documents_without_sentences(conn: Connection) -> list[dict]:
+    has = select(sentences.c.document_id).distinct()
+    q = (select(documents.c.id, documents.c.text, documents.c.speaker)
+         .where(documents.c.id.not_in(has)).order_by(documents.c.id))
+    return [dict(r) for r in conn.execute(q).mappings()]
+
+
+def save_sentences(conn: Connection, rows: list[dict]) -> int:
+    """rows: dicts with id, document_id, idx, text. Existing ids are skipped."""
+    ids = [r["id"] for r in rows]
+    existing: set[str] = set()
+    for part in _chunks(ids):
+        existing.update(x for (x,) in conn.execute(select(sentences.c.id)
+                                                   .where(sentences.c.id.in_(part))))
+    new = [r for r in rows if r["id"] not in existing]
+    for part in _chunks(new):
+        conn.execute(insert(sentences), list(part))
+    return len(new)
+
+
+def sentences_without_prediction(conn: Connection, model_version: str) -> list[dict]:
+    done = select(predictions.c.sentence_id).where(predictions.c.model_version == model_version)
+    q = (select(sentences.c.id, sentences.c.text, documents.c.speaker.label("default_speaker"))
+         .join(documents, documents.c.id == sentences.c.document_id)
+         .where(sentences.c.id.not_in(done)).order_by(sentences.c.id))
+    return [dict(r) for r in conn.execute(q).mappings()]
+
+
+def save_predictions(conn: Connection, items: list[tuple[str, SentenceLabel]],
+                     model_version: str) -> int:
+    now = datetime.now(timezone.utc)
+    rows = [dict(sentence_id=sid, model_version=model_version, label_schema=LABEL_SCHEMA_VERSION,
+                 stance=lab.stance, stance_score=lab.stance_score, action=lab.action,
+                 action_score=lab.action_score, target=lab.target, target_score=lab.target_score,
+                 speaker=lab.speaker, actor=lab.actor, target_actor=lab.target_actor,
+                 created_at=now) for sid, lab in items]
+    ids = [r["sentence_id"] for r in rows]
+    existing: set[str] = set()
+    for part in _chunks(ids):
+        existing.update(x for (x,) in conn.execute(
+            select(predictions.c.sentence_id).where(predictions.c.model_version == model_version,
+                                                    predictions.c.sentence_id.in_(part))))
+    new = [r for r in rows if r["sentence_id"] not in existing]
+    for part in _chunks(new):
+        conn.execute(insert(predictions), list(part))
+    return len(new)
+
+
+# --- frames for the scorer ---------------------------------------------------------------------
+
+def load_statements(conn: Connection, model_version: str) -> pd.DataFrame:
+    q = (select(sentences.c.id.label("sentence_id"), sentences.c.document_id,
+                documents.c.published_at, predictions.c.speaker, predictions.c.stance,
+                predictions.c.stance_score, predictions.c.action, predictions.c.target,
+                predictions.c.actor)
+         .join(documents, documents.c.id == sentences.c.document_id)
+         .join(predictions, predictions.c.sentence_id == sentences.c.id)
+         .where(predictions.c.model_version == model_version))
+    df = pd.DataFrame(conn.execute(q).mappings().all(),
+                      columns=["sentence_id", "document_id", "published_at", "speaker", "stance",
+                               "stance_score", "action", "target", "actor"])
+    df["date"] = pd.to_datetime(df["published_at"].map(utc), utc=True).dt.tz_localize(None).dt.normalize()
+    return df
+
+
+def load_strikes(conn: Connection) -> pd.DataFrame:
+    q = select(strike_events.c.id.label("event_id"), strike_events.c.start, strike_events.c.actor,
+               strike_events.c.target_actor, strike_events.c.target_type,
+               strike_events.c.launched, strike_events.c.weapon, strike_events.c.source)
+    df = pd.DataFrame(conn.execute(q).mappings().all(),
+                      columns=["event_id", "start", "actor", "target_actor", "target_type",
+                               "launched", "weapon", "source"])
+    df["date"] = pd.to_datetime(df["start"].map(utc), utc=True).dt.tz_localize(None).dt.normalize()
+    df["launched"] = pd.to_numeric(df["launched"], errors="coerce")
+    return df
+
+
+# --- commitments, flags, runs ------------------------------------------------------------------
+
+def save_commitments(conn: Connection, items: Iterable[Commitment]) -> int:
+    n = 0
+    for c in items:
+        if conn.execute(select(commitments.c.id).where(commitments.c.id == c.id)).first():
+            continue
+        conn.execute(insert(commitments).values(id=c.id, actor=c.actor, scope=c.scope,
+                                                start=c.start, end=c.end, source=c.source,
+                                                description=c.description))
+        n += 1
+    return n
+
+
+def load_commitments(conn: Connection) -> list[Commitment]:
+    return [Commitment(actor=r.actor, scope=r.scope, start=r.start, end=r.end,
+                       source=r.source or "", description=r.description or "")
+            for r in conn.execute(select(commitments).order_by(commitments.c.start))]
+
+
+def replace_flags(conn: Connection, methods: Sequence[str], items: list[Flag], run_id: int | None,
+                  model_version: str | None) -> dict[str, int]:
+    """Make the stored flags of ``methods`` equal to ``items``, in the caller's transaction.
+
+    Flag ids are stable hashes, so an unchanged flag keeps its id (and run_id) across rescoring.
+    """
+    old = {r.id: r for r in conn.execute(select(flags.c.id, flags.c.run_id)
+                                         .where(flags.c.method.in_(methods)))}
+    new_ids = {f.id for f in items}
+    gone = [fid for fid in old if fid not in new_ids]
+    for part in _chunks(list(old)):
+        conn.execute(delete(flag_evidence).where(flag_evidence.c.flag_id.in_(part)))
+    for part in _chunks(gone):
+        conn.execute(delete(flags).where(flags.c.id.in_(part)))
+    added = 0
+    for f in items:
+        values = dict(kind=f.kind, actor=f.actor, start=f.start, end=f.end, score=f.score,
+                      p_value=f.p_value, method=f.method, model_version=model_version,
+                      rhetoric=f.rhetoric, action=f.action, n_statements=len(f.statement_ids),
+                      n_strikes=len(f.strike_ids), details=f.details)
+        if f.id in old:
+            conn.execute(update(flags).where(flags.c.id == f.id).values(**values))
+        else:
+            conn.execute(insert(flags).values(id=f.id, run_id=run_id, **values))
+            added += 1
+        ev = ([dict(flag_id=f.id, item_type="statement", item_id=i, rank=k)
+               for k, i in enumerate(f.statement_ids)]
+              + [dict(flag_id=f.id, item_type="strike", item_id=i, rank=k)
+                 for k, i in enumerate(f.strike_ids)])
+        for part in _chunks(ev):
+            conn.execute(insert(flag_evidence), list(part))
+    return {"flags": len(items), "new_flags": added, "removed_flags": len(gone)}
+
+
+def start_run(conn: Connection, config_hash: str | None, model_version: str | None,
+              scorer_version: str | None) -> int:
+    res = conn.execute(insert(runs).values(started_at=datetime.now(timezone.utc), status="running",
+                                           config_hash=config_hash, model_version=model_version,
+                                           scorer_version=scorer_version))
+    return int(res.inserted_primary_key[0])
+
+
+def finish_run(conn: Connection, run_id: int, status: str, counts: dict, errors: list[str]) -> None:
+    conn.execute(update(runs).where(runs.c.id == run_id).values(
+        finished_at=datetime.now(timezone.utc), status=status, counts=counts, errors=errors))
+
+
+def table_counts(conn: Connection) -> dict[str, int]:
+    out = {}
+    for t in (sources, documents, sentences, predictions, strike_events, commitments, flags,
+              flag_evidence, runs):
+        out[t.name] = conn.execute(select(func.count()).select_from(t)).scalar_one()
+    return out
+
+
+def as_date(value) -> date:
+    return value if isinstance(value, date) and not isinstance(value, datetime) else value.date()

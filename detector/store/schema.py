@@ -1,0 +1,139 @@
+"""Table definitions (SQLAlchemy Core). Migrations in detector/migrations create them."""
+
+from __future__ import annotations
+
+from sqlalchemy import (JSON, Column, Date, DateTime, Float, ForeignKey, Index, Integer, MetaData,
+                        String, Table, Text, UniqueConstraint)
+
+metadata = MetaData()
+
+sources = Table(
+    "sources", metadata,
+    Column("name", String(200), primary_key=True),
+    Column("kind", String(40), nullable=False),
+    Column("location", Text, nullable=False),
+    Column("speaker", String(16)),
+    Column("actor", String(16)),
+    Column("etag", Text),
+    Column("last_modified", Text),
+    Column("last_raw_hash", String(64)),
+    Column("last_fetched_at", DateTime(timezone=True)),
+)
+
+documents = Table(
+    "documents", metadata,
+    Column("id", String(32), primary_key=True),
+    Column("source", String(200), ForeignKey("sources.name"), nullable=False),
+    Column("external_id", Text, nullable=False),
+    Column("content_hash", String(32), nullable=False),
+    Column("published_at", DateTime(timezone=True)),
+    Column("url", Text),
+    Column("title", Text),
+    Column("text", Text, nullable=False),
+    Column("speaker", String(16)),
+    Column("location", Text),
+    Column("raw_hash", String(64)),
+    Column("fetched_at", DateTime(timezone=True)),
+    Index("ix_documents_source", "source"),
+    Index("ix_documents_published", "published_at"),
+)
+
+sentences = Table(
+    "sentences", metadata,
+    Column("id", String(32), primary_key=True),
+    Column("document_id", String(32), ForeignKey("documents.id", ondelete="CASCADE"), nullable=False),
+    Column("idx", Integer, nullable=False),
+    Column("text", Text, nullable=False),
+    UniqueConstraint("document_id", "idx", name="uq_sentences_doc_idx"),
+)
+
+predictions = Table(
+    "predictions", metadata,
+    Column("sentence_id", String(32), ForeignKey("sentences.id", ondelete="CASCADE"), primary_key=True),
+    Column("model_version", String(80), primary_key=True),
+    Column("label_schema", String(20), nullable=False),
+    Column("stance", String(16), nullable=False),
+    Column("stance_score", Float, nullable=False),
+    Column("action", String(16), nullable=False),
+    Column("action_score", Float, nullable=False),
+    Column("target", String(16)),
+    Column("target_score", Float),
+    Column("speaker", String(16)),
+    Column("actor", String(16)),
+    Column("target_actor", String(16)),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+strike_events = Table(
+    "strike_events", metadata,
+    Column("id", String(32), primary_key=True),
+    Column("source", String(200), ForeignKey("sources.name"), nullable=False),
+    Column("external_id", Text, nullable=False),
+    Column("content_hash", String(32), nullable=False),
+    Column("start", DateTime(timezone=True), nullable=False),
+    Column("end", DateTime(timezone=True)),
+    Column("actor", String(16)),
+    Column("target_actor", String(16)),
+    Column("target_type", String(16), nullable=False),
+    Column("weapon", Text),
+    Column("place", Text),
+    Column("launched", Float),
+    Column("destroyed", Float),
+    Column("description", Text),
+    Column("location", Text),
+    Column("raw_hash", String(64)),
+    Column("fetched_at", DateTime(timezone=True)),
+    Index("ix_strike_events_actor_start", "actor", "start"),
+)
+
+runs = Table(
+    "runs", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("finished_at", DateTime(timezone=True)),
+    Column("status", String(16), nullable=False),  # running | ok | partial | failed
+    Column("config_hash", String(16)),
+    Column("model_version", String(80)),
+    Column("scorer_version", String(80)),
+    Column("counts", JSON),
+    Column("errors", JSON),
+)
+
+commitments = Table(
+    "commitments", metadata,
+    Column("id", String(32), primary_key=True),
+    Column("actor", String(16), nullable=False),
+    Column("scope", String(16), nullable=False),
+    Column("start", Date, nullable=False),
+    Column("end", Date, nullable=False),
+    Column("source", Text),
+    Column("description", Text),
+)
+
+flags = Table(
+    "flags", metadata,
+    Column("id", String(16), primary_key=True),
+    Column("kind", String(16), nullable=False),
+    Column("actor", String(16), nullable=False),
+    Column("start", Date, nullable=False),
+    Column("end", Date, nullable=False),
+    Column("score", Float, nullable=False),
+    Column("p_value", Float),
+    Column("method", String(80), nullable=False),
+    Column("model_version", String(80)),
+    Column("rhetoric", Float),
+    Column("action", Float),
+    Column("n_statements", Integer, nullable=False),
+    Column("n_strikes", Integer, nullable=False),
+    Column("details", JSON),
+    Column("run_id", Integer, ForeignKey("runs.id")),
+    Index("ix_flags_actor_start", "actor", "start"),
+)
+
+flag_evidence = Table(
+    "flag_evidence", metadata,
+    Column("flag_id", String(16), ForeignKey("flags.id", ondelete="CASCADE"), primary_key=True),
+    Column("item_type", String(16), primary_key=True),  # statement | strike
+    Column("item_id", String(32), primary_key=True),
+    Column("rank", Integer, nullable=False),
+)
