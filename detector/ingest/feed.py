@@ -5,6 +5,7 @@ from __future__ import annotations
 import calendar
 import html
 import re
+import xml.sax
 from datetime import datetime, timezone
 from html.parser import HTMLParser
 
@@ -67,7 +68,10 @@ def _entry_text(entry) -> str:
 
 def parse_feed(content: bytes, src: SourceConfig, raw_hash: str) -> list[Document]:
     parsed = feedparser.parse(content)
-    if parsed.bozo and not parsed.entries:
+    # Malformed XML is refused whole: a half-read feed would silently drop entries. Benign
+    # complaints (e.g. a declared charset that differs from the real one) are accepted.
+    if parsed.bozo and (isinstance(parsed.get("bozo_exception"), xml.sax.SAXException)
+                        or not parsed.entries):
         reason = getattr(parsed, "bozo_exception", "unknown error")
         raise ParseError(src.name, f"{src.location} is not a readable RSS/Atom feed ({reason}); "
                                    "check that the URL or path points to a feed")

@@ -10,11 +10,12 @@ Per actor X and period p (ISO week or day):
   claim up to `lag_days` before or after the strikes counts.
 - A(p): strikes by X weighted by target (energy > civilian > unspecified; military 0), each
   counting its launched number where the source gives one, else 1.
-- zR, zA: each against X's own trailing baseline (the `baseline_periods` periods before p).
+- zR, zA: each against X's own trailing baseline (the `baseline_periods` periods before p);
+  zR is taken at its largest within the lag window, like R_win.
 - A period is flagged when R_win >= min_willing, zR >= rhetoric_threshold, zA >= action_threshold
   and the circular-shift p-value <= alpha. score = tanh(zR/2) * tanh(zA/2), in [0, 1).
 - p-value: the daily rhetoric series is shifted circularly against the strike series by K
-  offsets; p = (1 + #{shifts scoring >= observed}) / (1 + K).
+  offsets of at least lag_days + one period; p = (1 + #{shifts scoring >= observed}) / (1 + K).
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ def _period_days(cfg: ScoringConfig) -> int:
 def _period_start(days: pd.Series, cfg: ScoringConfig) -> pd.Series:
     days = pd.to_datetime(days).dt.normalize()
     if cfg.period == "week":
-        return days - pd.to_timedelta(days.dt.weekday, unit="D")
+        return days - pd.to_timedelta(days.dt.dayofweek, unit="D")
     return days
 
 
@@ -64,7 +65,7 @@ def trailing_z(x: np.ndarray, window: int, min_periods: int, abs_floor: float,
 def _window_max(x: np.ndarray, half: int) -> np.ndarray:
     if half <= 0:
         return x.copy()
-    padded = np.pad(x, half, constant_values=0.0)
+    padded = np.pad(x, half, constant_values=-np.inf)
     return np.lib.stride_tricks.sliding_window_view(padded, 2 * half + 1).max(axis=1)
 
 
@@ -117,8 +118,9 @@ def score_actor(actor: str, statements: pd.DataFrame, strikes: pd.DataFrame,
 
     def rhetoric(r_daily: np.ndarray):
         r = np.clip(np.bincount(period_of_day, r_daily, minlength=n_periods), 0, None)
-        r_win = _window_max(r, half)
-        return r, r_win, trailing_z(r_win, cfg.baseline_periods, cfg.min_baseline_periods, 1.0)
+        z = trailing_z(r, cfg.baseline_periods, cfg.min_baseline_periods, 1.0)
+        # Within the lag window, the strongest claim (against its own baseline) counts.
+        return r, _window_max(r, half), _window_max(np.nan_to_num(z, nan=-np.inf), half)
 
     r, r_win, zr = rhetoric(r_day)
     observed = _score(zr, za, r_win, cfg)
@@ -132,7 +134,12 @@ def score_actor(actor: str, statements: pd.DataFrame, strikes: pd.DataFrame,
         return series, []
     # Circular shifts of the daily rhetoric against the strikes (seeded: same data, same p).
     rng = np.random.default_rng(cfg.seed)
-    offsets = np.arange(1, n_days)
+    # Shifts shorter than the lag window plus one period would keep a claim next to the same
+    # strikes (the window would still pair them), so they are left out.
+    min_shift = cfg.lag_days + pdays
+    offsets = np.arange(min_shift, n_days - min_shift + 1)
+    if len(offsets) == 0:
+        return series, []
     if len(offsets) > cfg.n_shifts:
         offsets = rng.choice(offsets, size=cfg.n_shifts, replace=False)
     exceed = np.zeros(n_periods)
