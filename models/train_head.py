@@ -4,7 +4,7 @@
 
 Training data: the project's own labeled sentences only (never ../shared/data/real). The split is
 by writing family (dev = families whose hash falls in the dev bucket), so dev sentences share no
-template with training ones. Writes models/artifacts/<version>/{heads.npz,model.json,MODEL_CARD.md}.
+template with training ones. Writes models/artifacts/<version>/{heads.npz,model.json}; the model card beside them is kept by hand.
 """
 
 from __future__ import annotations

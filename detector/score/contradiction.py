@@ -38,7 +38,7 @@ def _period_days(cfg: ScoringConfig) -> int:
 def _period_start(days: pd.Series, cfg: ScoringConfig) -> pd.Series:
     days = pd.to_datetime(days).dt.normalize()
     if cfg.period == "week":
-        return days - pd.to_timedelta(days.dt.dayofweek, unit="D")
+        return days - pd.to_timedelta(days.dt.day_of_week, unit="D")
     return days
 
 
