@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import sys
 from datetime import date
-from pathlib import Path
 from typing import TextIO
 
 from . import __version__
-from .errors import DetectorError, InputError, UsageError
+from .errors import DetectorError, InputError
 
 log = logging.getLogger("detector")
 
@@ -123,6 +123,8 @@ def cmd_flags(args) -> int:
 
 
 def cmd_show(args) -> int:
+    import pandas as pd
+
     from .query import flag_evidence_frames
 
     flag, st, sk = flag_evidence_frames(_open(args.db), args.flag_id)
@@ -139,8 +141,8 @@ def cmd_show(args) -> int:
               f"    {r.text}\n    {r.url or '(no URL)'}")
     print(f"\nstrike events ({len(sk)}):")
     for r in sk.itertuples():
-        launched = "?" if r.launched != r.launched or r.launched is None else f"{r.launched:g}"
-        destroyed = "?" if r.destroyed != r.destroyed or r.destroyed is None else f"{r.destroyed:g}"
+        launched = "?" if pd.isna(r.launched) else f"{r.launched:g}"
+        destroyed = "?" if pd.isna(r.destroyed) else f"{r.destroyed:g}"
         print(f"  [{r.start:%Y-%m-%d %H:%M}Z] {r.actor}->{r.target_actor or '?'} {r.target_type}: "
               f"{r.weapon} launched {launched}, destroyed {destroyed} ({r.source})")
     return 0
@@ -193,7 +195,7 @@ def cmd_classify(args) -> int:
         out = sys.stdout if args.output == "-" else open(args.output, "w", encoding="utf-8")
     except OSError as exc:
         raise InputError(f"--output {args.output}: cannot write ({exc.strerror})") from exc
-    with out if args.output != "-" else _nullcontext(out):
+    with out if args.output != "-" else contextlib.nullcontext(out):
         for n, (it, pairs) in enumerate(zip(items, per_item), start=1):
             doc = document_label([lab for _, lab in pairs])
             if doc["speaker"] is None:
@@ -206,17 +208,6 @@ def cmd_classify(args) -> int:
                                          target_actor=lab.target_actor) for s, lab in pairs]}
             out.write(json.dumps(record, ensure_ascii=False) + "\n")
     return 0
-
-
-class _nullcontext:
-    def __init__(self, obj):
-        self.obj = obj
-
-    def __enter__(self):
-        return self.obj
-
-    def __exit__(self, *exc):
-        return False
 
 
 COMMANDS = {"demo": cmd_demo, "run": cmd_run, "classify": cmd_classify, "flags": cmd_flags,

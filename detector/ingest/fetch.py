@@ -14,7 +14,7 @@ from ..config import SourceConfig
 from ..errors import FetchError
 
 MAX_BYTES = 50 * 1024 * 1024
-USER_AGENT = "detector/0.1 (+https://github.com/; research crawler)"
+USER_AGENT = "detector/0.1 (research feed reader)"
 
 
 @dataclass(frozen=True)

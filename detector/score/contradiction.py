@@ -94,13 +94,15 @@ def score_actor(actor: str, statements: pd.DataFrame, strikes: pd.DataFrame,
                 cfg: ScoringConfig) -> tuple[pd.DataFrame, list[Flag]]:
     """Series and flags of one actor. ``statements``/``strikes`` already filtered to the actor."""
     pdays = _period_days(cfg)
-    st = statements.assign(w=statement_weights(statements, cfg))
-    sk = strikes.assign(w=strike_weights(strikes, cfg))
+    # Undated statements cannot be placed in a period; they stay stored but are not scored.
+    st = statements[statements["date"].notna()]
+    st = st.assign(w=statement_weights(st, cfg))
+    sk = strikes[strikes["date"].notna()]
+    sk = sk.assign(w=strike_weights(sk, cfg))
     all_days = pd.concat([st["date"], sk["date"]])
     if all_days.empty:
         return pd.DataFrame(), []
-    first = _period_start(pd.Series([all_days.min()]), cfg).iloc[0]
-    last = all_days.max()
+    first, last = _period_start(pd.Series([all_days.min(), all_days.max()]), cfg)
     days = pd.date_range(first, last + timedelta(days=pdays - 1), freq="D")
     n_days = len(days)
     day_idx = {d: i for i, d in enumerate(days)}

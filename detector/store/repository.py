@@ -7,7 +7,7 @@ a changed one (same identity, new content hash) is updated in place.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import datetime, timezone
 from typing import Iterable, Iterator, Sequence
 
 import pandas as pd
@@ -278,7 +278,3 @@ def table_counts(conn: Connection) -> dict[str, int]:
               flag_evidence, runs):
         out[t.name] = conn.execute(select(func.count()).select_from(t)).scalar_one()
     return out
-
-
-def as_date(value) -> date:
-    return value if isinstance(value, date) and not isinstance(value, datetime) else value.date()

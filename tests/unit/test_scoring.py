@@ -83,3 +83,21 @@ def test_commitment_violations():
     (flag,) = find_violations([c], sk)
     assert flag.kind == "violation" and flag.strike_ids == ["a"] and flag.start == date(2025, 3, 20)
     assert flag.details["commitment_id"] == c.id
+
+
+def test_undated_statements_are_skipped_not_fatal():
+    levels = np.full(26 * 7, 20)
+    levels[15 * 7: 16 * 7] = 120
+    st, sk = frames(willing_days=[106, 107, 108, 109], strike_levels=levels)
+    undated = pd.DataFrame([dict(sentence_id="x", date=pd.NaT, speaker="AAA", stance="willing",
+                                 stance_score=0.99)])
+    _, with_undated = score_contradictions(pd.concat([st, undated]), sk, ScoringConfig())
+    _, without = score_contradictions(st, sk, ScoringConfig())
+    assert [(f.start, f.score) for f in with_undated] == [(f.start, f.score) for f in without]
+    assert len(without) == 1
+
+
+def test_series_ends_with_the_last_data_period():
+    st, sk = frames(strike_levels=np.full(26 * 7, 20))
+    series, _ = score_contradictions(st, sk, ScoringConfig())
+    assert len(series) == 26
