@@ -35,10 +35,12 @@ def _hash(content: bytes) -> str:
 
 
 def fetch_source(src: SourceConfig, etag: str | None = None, last_modified: str | None = None,
-                 *, timeout: float = 20.0, retries: int = 2,
+                 *, timeout: float | None = None, retries: int | None = None,
                  client: httpx.Client | None = None) -> FetchResult:
     """Read a source's raw payload. Network and disk only: no parsing, no database."""
     now = datetime.now(timezone.utc)
+    timeout = float(src.options.get("timeout", 20.0) if timeout is None else timeout)
+    retries = int(src.options.get("retries", 2) if retries is None else retries)
     if src.path is not None:
         return _read_file(src, Path(src.path), now)
     url = src.url or ""
@@ -59,6 +61,17 @@ def _read_file(src: SourceConfig, path: Path, now: datetime) -> FetchResult:
     return FetchResult(content=content, raw_hash=_hash(content), fetched_at=now)
 
 
+def _read_capped(src: SourceConfig, url: str, resp: httpx.Response) -> bytes:
+    """The (decompressed) body, refused as soon as it passes MAX_BYTES."""
+    chunks, size = [], 0
+    for chunk in resp.iter_bytes():
+        size += len(chunk)
+        if size > MAX_BYTES:
+            raise FetchError(src.name, f"{url} sent more than {MAX_BYTES} bytes; refusing it")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
 def _fetch_http(src, url, etag, last_modified, timeout, retries, client, now) -> FetchResult:
     headers = {"User-Agent": USER_AGENT}
     if etag:
@@ -74,27 +87,26 @@ def _fetch_http(src, url, etag, last_modified, timeout, retries, client, now) ->
             if attempt:
                 time.sleep(min(2 ** attempt * 0.5, 8))
             try:
-                resp = client.get(url, headers=headers)
+                with client.stream("GET", url, headers=headers) as resp:
+                    if resp.status_code == 304:
+                        return FetchResult(content=None, raw_hash=None, fetched_at=now, etag=etag,
+                                           last_modified=last_modified)
+                    if resp.status_code >= 500:
+                        last_exc = FetchError(src.name, f"{url} answered HTTP {resp.status_code}")
+                        continue
+                    if resp.status_code >= 400:
+                        raise FetchError(src.name, f"{url} answered HTTP {resp.status_code}; "
+                                                   "check the URL")
+                    content = _read_capped(src, url, resp)
+                    return FetchResult(content=content, raw_hash=_hash(content), fetched_at=now,
+                                       etag=resp.headers.get("ETag"),
+                                       last_modified=resp.headers.get("Last-Modified"))
             except httpx.TimeoutException as exc:
                 last_exc = exc
                 continue
             except httpx.HTTPError as exc:
                 raise FetchError(src.name, f"cannot reach {url} ({exc.__class__.__name__}: {exc}); "
                                            "check the URL and the network") from exc
-            if resp.status_code == 304:
-                return FetchResult(content=None, raw_hash=None, fetched_at=now, etag=etag,
-                                   last_modified=last_modified)
-            if resp.status_code >= 500:
-                last_exc = FetchError(src.name, f"{url} answered HTTP {resp.status_code}")
-                continue
-            if resp.status_code >= 400:
-                raise FetchError(src.name, f"{url} answered HTTP {resp.status_code}; check the URL")
-            content = resp.content
-            if len(content) > MAX_BYTES:
-                raise FetchError(src.name, f"{url} sent more than {MAX_BYTES} bytes; refusing it")
-            return FetchResult(content=content, raw_hash=_hash(content), fetched_at=now,
-                               etag=resp.headers.get("ETag"),
-                               last_modified=resp.headers.get("Last-Modified"))
         what = "timed out" if isinstance(last_exc, httpx.TimeoutException) else str(last_exc)
         raise FetchError(src.name, f"{url} failed after {retries + 1} tries ({what}); "
                                    "try again later") from last_exc

@@ -1,4 +1,6 @@
+import gzip
 import threading
+import time
 from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -116,6 +118,18 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header("Content-Type", "application/atom+xml")
             self.end_headers()
             self.wfile.write(ATOM)
+        elif self.path == "/gzip":
+            body = gzip.compress(ATOM)
+            self.send_response(200)
+            self.send_header("Content-Encoding", "gzip")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+        elif self.path == "/slow":
+            time.sleep(1.5)
+            self.send_response(200)
+            self.end_headers()
+            self.wfile.write(ATOM)
         elif self.path == "/boom":
             self.send_response(500)
             self.end_headers()
@@ -149,3 +163,21 @@ def test_http_errors_are_fetch_errors(server):
         fetch_source(SourceConfig(name="web", kind="feed", url=f"{server}/missing"))
     with pytest.raises(FetchError, match="failed after 2 tries"):
         fetch_source(SourceConfig(name="web", kind="feed", url=f"{server}/boom"), retries=1)
+
+
+def test_http_gzip_is_decoded(server):
+    got = fetch_source(SourceConfig(name="web", kind="feed", url=f"{server}/gzip"))
+    assert got.content == ATOM
+
+
+def test_slow_server_times_out_with_a_clear_error(server):
+    s = SourceConfig(name="web", kind="feed", url=f"{server}/slow")
+    with pytest.raises(FetchError, match="timed out"):
+        fetch_source(s, timeout=0.3, retries=1)
+
+
+def test_size_cap(server, monkeypatch):
+    import detector.ingest.fetch as fetch
+    monkeypatch.setattr(fetch, "MAX_BYTES", 100)
+    with pytest.raises(FetchError, match="more than 100 bytes"):
+        fetch_source(SourceConfig(name="web", kind="feed", url=f"{server}/feed"))
