@@ -101,3 +101,29 @@ def test_series_ends_with_the_last_data_period():
     st, sk = frames(strike_levels=np.full(26 * 7, 20))
     series, _ = score_contradictions(st, sk, ScoringConfig())
     assert len(series) == 26
+
+
+def test_false_positive_rate_under_the_null_is_at_most_alpha():
+    """Independent rhetoric and strikes: the share of periods flagged at alpha stays <= alpha.
+
+    (The per-period p-value is 1 where the gates are not passed, so the test is conservative.)
+    """
+    from detector.score.contradiction import score_actor
+
+    flagged, periods = 0, 0
+    for seed in range(80):
+        rng = np.random.default_rng(seed)
+        n_days = 40 * 7
+        days = [START + pd.Timedelta(days=d) for d in range(n_days)]
+        st = pd.DataFrame([dict(sentence_id=f"s{d}{k}", date=day, speaker="AAA", stance="willing",
+                                stance_score=0.9)
+                           for d, day in enumerate(days) for k in range(rng.poisson(0.3))],
+                          columns=["sentence_id", "date", "speaker", "stance", "stance_score"])
+        sk = pd.DataFrame([dict(event_id=f"e{d}", date=day, actor="AAA", target_type="civilian",
+                                launched=float(rng.negative_binomial(3, 3 / 43)))
+                           for d, day in enumerate(days)])
+        series, flags = score_actor("AAA", st, sk, ScoringConfig(alpha=0.05))
+        flagged += len(flags)
+        periods += len(series)
+    rate = flagged / periods
+    assert 0 < rate <= 0.05, rate
