@@ -12,8 +12,9 @@ from typing import Any
 from .errors import ConfigError
 from .records import Commitment
 
-SOURCE_KINDS = ("feed", "statements_csv", "airforce_csv")
-STATEMENT_KINDS = ("feed", "statements_csv")
+SOURCE_KINDS = ("feed", "statements_csv", "statements_jsonl", "telegram_csv", "airforce_csv",
+                "acled_csv", "ucdp_ged_csv", "gdelt_events")
+STATEMENT_KINDS = ("feed", "statements_csv", "statements_jsonl", "telegram_csv")
 
 
 @dataclass(frozen=True)

@@ -65,6 +65,7 @@ class StrikeEvent:
     description: str | None = None
     location: str | None = None
     raw_hash: str | None = None
+    revision: str | None = None  # the source's own version stamp (e.g. ACLED `timestamp`)
 
     @property
     def id(self) -> str:
@@ -72,9 +73,12 @@ class StrikeEvent:
 
     @property
     def content_hash(self) -> str:
-        return stable_hash(self.start.isoformat(), self.end.isoformat() if self.end else None,
-                           self.actor, self.target_actor, self.target_type, self.weapon,
-                           self.place, self.launched, self.destroyed, self.description)
+        parts = [self.start.isoformat(), self.end.isoformat() if self.end else None,
+                 self.actor, self.target_actor, self.target_type, self.weapon,
+                 self.place, self.launched, self.destroyed, self.description]
+        if self.revision is not None:  # only then, so that existing hashes stay as they were
+            parts.append(self.revision)
+        return stable_hash(*parts)
 
 
 @dataclass(frozen=True)

@@ -11,10 +11,15 @@ from typing import Callable
 
 from ..config import SourceConfig
 from ..records import Document, StrikeEvent
+from .acled import parse_acled_csv
 from .airforce import parse_airforce_csv
 from .feed import parse_feed
 from .fetch import FetchResult, fetch_source
+from .gdelt import parse_gdelt_events
 from .statements_csv import parse_statements_csv
+from .statements_jsonl import parse_statements_jsonl
+from .telegram import parse_telegram_csv
+from .ucdp import parse_ucdp_ged_csv
 
 
 @dataclass
@@ -29,8 +34,19 @@ PARSERS: dict[str, Parser] = {
     "feed": lambda content, src, raw_hash: ParsedBatch(documents=parse_feed(content, src, raw_hash)),
     "statements_csv": lambda content, src, raw_hash: ParsedBatch(
         documents=parse_statements_csv(content, src, raw_hash)),
+    "statements_jsonl": lambda content, src, raw_hash: ParsedBatch(
+        documents=parse_statements_jsonl(content, src, raw_hash)),
+    "telegram_csv": lambda content, src, raw_hash: ParsedBatch(
+        documents=parse_telegram_csv(content, src, raw_hash)),
     "airforce_csv": lambda content, src, raw_hash: ParsedBatch(
         events=parse_airforce_csv(content, src, raw_hash)),
+    "acled_csv": lambda content, src, raw_hash: ParsedBatch(
+        events=parse_acled_csv(content, src, raw_hash)),
+    "ucdp_ged_csv": lambda content, src, raw_hash: ParsedBatch(
+        events=parse_ucdp_ged_csv(content, src, raw_hash)),
+    # GDELT's verbal-cooperation (willingness) events are parsed but not stored yet.
+    "gdelt_events": lambda content, src, raw_hash: ParsedBatch(
+        events=parse_gdelt_events(content, src, raw_hash).events),
 }
 
 

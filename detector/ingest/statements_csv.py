@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Iterable
+
 from ..config import SourceConfig
 from ..errors import ParseError
 from ..records import Document, stable_hash
@@ -9,7 +11,19 @@ from .csvutil import read_csv_rows
 from .timeparse import parse_datetime
 
 
-def parse_statements_csv(content: bytes, src: SourceConfig, raw_hash: str) -> list[Document]:
+def _field(row: dict, column: str) -> str:
+    value = row.get(column)
+    return "" if value is None else str(value).strip()
+
+
+def documents_from_rows(rows: Iterable[tuple[int, dict]], src: SourceConfig,
+                        raw_hash: str) -> list[Document]:
+    """Numbered rows (line number, mapping) -> Documents, with the source's column mapping.
+
+    Shared by ``statements_csv`` and ``statements_jsonl``: options ``text_column``,
+    ``date_column``, ``url_column``, ``speaker_column``, ``id_column``, ``title_column``,
+    ``timezone``.
+    """
     o = src.options
     col_text = o.get("text_column", "text")
     col_date = o.get("date_column", "date")
@@ -17,25 +31,29 @@ def parse_statements_csv(content: bytes, src: SourceConfig, raw_hash: str) -> li
     col_speaker = o.get("speaker_column", "speaker")
     col_id = o.get("id_column", "id")
     col_title = o.get("title_column", "title")
-    rows = read_csv_rows(content, src, [col_text])
     tz = o.get("timezone", "UTC")
     docs, seen = [], {}
-    for n, row in enumerate(rows, start=2):
-        text = (row.get(col_text) or "").strip()
+    for n, row in rows:
+        text = _field(row, col_text)
         if not text:
             continue
         raw_date = row.get(col_date)
         published = parse_datetime(raw_date, tz)
-        if raw_date and raw_date.strip() and published is None:
+        if raw_date is not None and str(raw_date).strip() and published is None:
             raise ParseError(src.name, f"{src.location} line {n}: date {raw_date!r} is not a date; "
                                        "use ISO 8601 (YYYY-MM-DD[ HH:MM])")
-        ext = (row.get(col_id) or "").strip() or stable_hash(text, raw_date)
+        ext = _field(row, col_id) or stable_hash(text, raw_date)
         seen[ext] = seen.get(ext, 0) + 1
         if seen[ext] > 1:  # identical rows are distinct report lines; keep each once
             ext = f"{ext}#{seen[ext]}"
         docs.append(Document(source=src.name, external_id=ext, text=text, published_at=published,
-                             url=(row.get(col_url) or "").strip() or None,
-                             title=(row.get(col_title) or "").strip() or None,
-                             speaker=(row.get(col_speaker) or "").strip() or src.speaker,
+                             url=_field(row, col_url) or None,
+                             title=_field(row, col_title) or None,
+                             speaker=_field(row, col_speaker) or src.speaker,
                              location=src.location, raw_hash=raw_hash))
     return docs
+
+
+def parse_statements_csv(content: bytes, src: SourceConfig, raw_hash: str) -> list[Document]:
+    rows = read_csv_rows(content, src, [src.options.get("text_column", "text")])
+    return documents_from_rows(enumerate(rows, start=2), src, raw_hash)

@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
 _FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d", "%d.%m.%Y %H:%M", "%d.%m.%Y",
-            "%Y/%m/%d", "%d/%m/%Y")
+            "%Y/%m/%d", "%d/%m/%Y", "%d/%m/%Y %H:%M:%S", "%d %B %Y")
 
 
 def parse_datetime(value: object, local_tz: str = "UTC") -> datetime | None:

@@ -1,0 +1,100 @@
+"""`detector run` over a config listing the real files: exact counts, and a second run adds 0."""
+
+import pytest
+
+from detector.config import parse_config
+from detector.pipeline import run_pipeline
+from detector.store import repository as repo
+from detector.store.db import open_database
+
+pytestmark = pytest.mark.realdata
+
+
+def real_config(real_dir, extra=""):
+    return parse_config(f"""
+[[sources]]
+name = "airforce"
+kind = "airforce_csv"
+path = "massive-missile-attacks/missile_attacks_daily.csv"
+actor = "RUS"
+target_actor = "UKR"
+
+[[sources]]
+name = "mfa-telegram"
+kind = "telegram_csv"
+path = "russian-state-channels/mfa_telegram_fulltext_2025-12_2026-03.csv"
+speaker = "RUS"
+
+[[sources]]
+name = "kremlin"
+kind = "feed"
+path = "kremlin-atom-feed/en_kremlin_president_news_feed_2020-08-27.atom.xml"
+speaker = "RUS"
+
+[[sources]]
+name = "acled"
+kind = "acled_csv"
+path = "acled-ukraine-sample/ACLED-Ukraine_sample.csv"
+sub_event_types = ["Shelling/artillery/missile attack", "Armed clash", "Air/drone strike",
+                   "Disrupted weapons use", "Remote explosive/landmine/IED", "Peaceful protest",
+                   "Attack", "Looting/property destruction", "Non-state actor overtakes territory",
+                   "Headquarters or base established", "Violent demonstration",
+                   "Abduction/forced disappearance", "Grenade"]
+
+[[sources]]
+name = "ucdp"
+kind = "ucdp_ged_csv"
+path = "ucdp-ged-ukraine/UCDP-GED-Ukraine_2014-2022.csv"
+{extra}
+""", real_dir)
+
+
+def by_source(db_url):
+    engine = open_database(db_url)
+    with engine.begin() as conn:
+        docs = dict(conn.exec_driver_sql(
+            "SELECT source, count(*) FROM documents GROUP BY source").fetchall())
+        events = dict(conn.exec_driver_sql(
+            "SELECT source, count(*) FROM strike_events GROUP BY source").fetchall())
+        counts = repo.table_counts(conn)
+    engine.dispose()
+    return {**docs, **events}, counts
+
+
+def test_real_files_exact_counts_and_idempotent_rerun(real_dir, db_url, fake_classifier):
+    cfg = real_config(real_dir)
+    r1 = run_pipeline(cfg, db_url, classifier=fake_classifier)
+    assert r1.status == "ok", r1.errors
+    per_source, counts = by_source(db_url)
+    assert per_source == {"airforce": 3468, "mfa-telegram": 505, "kremlin": 20, "acled": 1000,
+                          "ucdp": 3077}
+    r2 = run_pipeline(cfg, db_url, classifier=fake_classifier)
+    assert r2.status == "ok"
+    assert r2.counts["ingest"] == {"unchanged_payload": 5}
+    assert r2.counts["sentences_new"] == 0 and r2.counts["predictions_new"] == 0
+    per_source2, counts2 = by_source(db_url)
+    assert per_source2 == per_source
+    counts.pop("runs"), counts2.pop("runs")
+    assert counts2 == counts
+
+
+def test_one_broken_source_among_good_ones(real_dir, db_url, fake_classifier):
+    cfg = real_config(real_dir, extra="""
+[[sources]]
+name = "ruw-gbk"
+kind = "statements_csv"
+path = "ruw-stance/""" + _gbk_file(real_dir) + """"
+""")
+    report = run_pipeline(cfg, db_url, classifier=fake_classifier)
+    assert report.status == "partial"
+    assert len(report.errors) == 1 and "source 'ruw-gbk'" in report.errors[0]
+    assert "encoding" in report.errors[0]
+    per_source, _ = by_source(db_url)
+    assert per_source["airforce"] == 3468 and per_source["ucdp"] == 3077
+
+
+def _gbk_file(real_dir):
+    files = sorted(p.name for p in (real_dir / "ruw-stance").glob("*.csv"))
+    if not files:
+        pytest.skip("no ruw-stance CSV to use as a wrongly encoded source")
+    return files[0]
