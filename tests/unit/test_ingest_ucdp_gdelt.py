@@ -34,7 +34,7 @@ def test_ucdp_maps_sides_dates_and_violence_type():
         "102,3,Government of Russia (Soviet Union),Civilians,Ukraine,,Region B,,"
         "3/5/2022 12:00:00 AM,03/06/2022 00:00",
         "103,1,Some Armed Group,Other Group,Nowhere Land,,,,2021-01-01,")
-    e1, e2, e3 = parse_ucdp_ged_csv(data, src("ucdp_ged_csv", actor="XXX", target_actor="YYY"), "h")
+    e1, e2, e3 = parse_ucdp_ged_csv(data, src("ucdp_ged_csv", actor="AAA", target_actor="BBB"), "h")
     assert (e1.external_id, e1.actor, e1.target_actor) == ("101", "RUS", "UKR")
     assert e1.start == utc(2022, 3, 1) and e1.end == utc(2022, 3, 2)
     assert e1.target_type == "unspecified" and e1.place == "Town A"
@@ -43,7 +43,7 @@ def test_ucdp_maps_sides_dates_and_violence_type():
     assert e2.target_type == "civilian" and e2.target_actor == "UKR" and e2.place == "Region B"
     assert e2.start == utc(2022, 3, 5) and e2.end == utc(2022, 3, 6) and e2.description is None
     # unknown names fall back to the source's defaults
-    assert (e3.actor, e3.target_actor, e3.end, e3.place) == ("XXX", "YYY", None, None)
+    assert (e3.actor, e3.target_actor, e3.end, e3.place) == ("AAA", "BBB", None, None)
 
 
 def test_ucdp_filter_by_type_of_violence():
