@@ -9,7 +9,8 @@ from ..config import SourceConfig
 from ..errors import ParseError
 
 
-def read_csv_rows(content: bytes, src: SourceConfig, required: list[str]) -> list[dict[str, str]]:
+def decode_text(content: bytes, src: SourceConfig) -> str:
+    """The payload as text in the source's ``encoding`` (default UTF-8); empty payloads refused."""
     encoding = src.options.get("encoding", "utf-8-sig")
     try:
         text = content.decode(encoding)
@@ -20,6 +21,11 @@ def read_csv_rows(content: bytes, src: SourceConfig, required: list[str]) -> lis
         raise ParseError(src.name, f"unknown encoding {encoding!r}; fix encoding = ...") from exc
     if not text.strip():
         raise ParseError(src.name, f"{src.location} is empty; check the file")
+    return text
+
+
+def read_csv_rows(content: bytes, src: SourceConfig, required: list[str]) -> list[dict[str, str]]:
+    text = decode_text(content, src)
     try:
         reader = csv.DictReader(io.StringIO(text, newline=""))
         header = reader.fieldnames or []

@@ -45,6 +45,7 @@ from datetime import date, datetime, timezone
 from ..config import SourceConfig
 from ..errors import ParseError
 from ..records import StrikeEvent
+from .csvutil import decode_text
 
 # The official GDELT 2.0 event table, in order (GDELT_2.0_Events_Column_Labels_Header_Row).
 FIELDS_V2 = [
@@ -108,20 +109,6 @@ class GdeltParseResult:
     willingness: list[WillingnessEvent] = field(default_factory=list)
 
 
-def _decode(content: bytes, src: SourceConfig) -> str:
-    encoding = src.options.get("encoding", "utf-8-sig")
-    try:
-        text = content.decode(encoding)
-    except UnicodeDecodeError as exc:
-        raise ParseError(src.name, f"{src.location} is not valid {encoding} (byte {exc.start}); "
-                                   "set encoding = \"...\" on the source") from exc
-    except LookupError as exc:
-        raise ParseError(src.name, f"unknown encoding {encoding!r}; fix encoding = ...") from exc
-    if not text.strip():
-        raise ParseError(src.name, f"{src.location} is empty; check the file")
-    return text
-
-
 def _raw_rows(text: str, src: SourceConfig):
     for n, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
@@ -174,7 +161,7 @@ def _header_rows(text: str, src: SourceConfig):
 
 def gdelt_rows(content: bytes, src: SourceConfig):
     """(line number, {official GDELT field: value}) for every row of a GDELT payload."""
-    text = _decode(content, src)
+    text = decode_text(content, src)
     first = text.lstrip("\ufeff").split("\n", 1)[0]
     cells = [c.strip().strip('"') for c in re.split(r"[\t,]", first)]
     if any(_norm(c) == "globaleventid" for c in cells[:3]):

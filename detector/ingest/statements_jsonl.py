@@ -12,20 +12,12 @@ import json
 from ..config import SourceConfig
 from ..errors import ParseError
 from ..records import Document
+from .csvutil import decode_text
 from .statements_csv import documents_from_rows
 
 
 def _read_jsonl_rows(content: bytes, src: SourceConfig) -> list[tuple[int, dict]]:
-    encoding = src.options.get("encoding", "utf-8-sig")
-    try:
-        text = content.decode(encoding)
-    except UnicodeDecodeError as exc:
-        raise ParseError(src.name, f"{src.location} is not valid {encoding} (byte {exc.start}); "
-                                   "set encoding = \"...\" on the source") from exc
-    except LookupError as exc:
-        raise ParseError(src.name, f"unknown encoding {encoding!r}; fix encoding = ...") from exc
-    if not text.strip():
-        raise ParseError(src.name, f"{src.location} is empty; check the file")
+    text = decode_text(content, src)
     rows = []
     for n, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
