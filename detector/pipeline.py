@@ -53,10 +53,12 @@ def ingest_source(engine: Engine, src: SourceConfig) -> dict:
     with engine.begin() as conn:  # records and fetch state commit together or not at all
         d = repo.save_documents(conn, batch.documents, fetched.fetched_at)
         e = repo.save_strike_events(conn, batch.events, fetched.fetched_at)
+        w = repo.save_structured_statements(conn, batch.structured, fetched.fetched_at)
         repo.set_fetch_state(conn, src.name, etag=fetched.etag, last_modified=fetched.last_modified,
                              raw_hash=fetched.raw_hash, fetched_at=fetched.fetched_at)
     return {"documents_new": d.inserted, "documents_updated": d.updated,
-            "events_new": e.inserted, "events_updated": e.updated}
+            "events_new": e.inserted, "events_updated": e.updated,
+            "structured_new": w.inserted, "structured_updated": w.updated}
 
 
 def ingest_all(engine: Engine, sources: list[SourceConfig]) -> tuple[dict, list[str]]:
@@ -117,11 +119,15 @@ def rescore(engine: Engine, config: Config, model_version: str, run_id: int | No
         statements = repo.load_statements(conn, model_version)
         strikes = repo.load_strikes(conn)
         commitments = repo.load_commitments(conn)
-    _series, flags = score_contradictions(statements, strikes, config.scoring)
+    series, flags = score_contradictions(statements, strikes, config.scoring)
     flags += find_violations(commitments, strikes)
-    with engine.begin() as conn:
-        return repo.replace_flags(conn, [CONTRADICTION_METHOD, COMMITMENT_METHOD], flags, run_id,
-                                  model_version)
+    with engine.begin() as conn:  # flags and series change together or not at all
+        counts = repo.replace_flags(conn, [CONTRADICTION_METHOD, COMMITMENT_METHOD], flags, run_id,
+                                    model_version)
+        counts["series_rows"] = repo.replace_series(
+            conn, CONTRADICTION_METHOD, model_version, series,
+            7 if config.scoring.period == "week" else 1, run_id)
+    return counts
 
 
 def run_pipeline(config: Config, db_url: str | None = None,

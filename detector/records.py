@@ -97,6 +97,33 @@ class SentenceLabel:
 
 
 @dataclass(frozen=True)
+class StructuredStatement:
+    """A machine-coded statement from structured data (e.g. GDELT CAMEO 036 "express intent to
+    meet or negotiate"): a stance signal without text, kept apart from classified sentences."""
+
+    source: str
+    external_id: str
+    date: date
+    actor: str | None  # who expressed it
+    counterpart: str | None  # towards whom
+    stance: str  # willing | unwilling (schema v1 values)
+    event_code: str  # the source's own code, e.g. CAMEO "036"
+    goldstein: float | None = None
+    url: str | None = None
+    location: str | None = None
+    raw_hash: str | None = None
+
+    @property
+    def id(self) -> str:
+        return stable_hash("structured", self.source, self.external_id)
+
+    @property
+    def content_hash(self) -> str:
+        return stable_hash(self.date.isoformat(), self.actor, self.counterpart, self.stance,
+                           self.event_code, self.goldstein, self.url)
+
+
+@dataclass(frozen=True)
 class Commitment:
     """A declared ceasefire, moratorium or truce, checked against strikes in scope."""
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from ..config import SourceConfig
-from ..records import Document, StrikeEvent
+from ..records import Document, StrikeEvent, StructuredStatement
 from .acled import parse_acled_csv
 from .airforce import parse_airforce_csv
 from .feed import parse_feed
@@ -26,6 +26,11 @@ from .ucdp import parse_ucdp_ged_csv
 class ParsedBatch:
     documents: list[Document] = field(default_factory=list)
     events: list[StrikeEvent] = field(default_factory=list)
+    structured: list[StructuredStatement] = field(default_factory=list)
+
+
+def _gdelt_batch(result) -> ParsedBatch:
+    return ParsedBatch(events=result.events, structured=result.willingness)
 
 
 Parser = Callable[[bytes, SourceConfig, str], ParsedBatch]
@@ -44,9 +49,8 @@ PARSERS: dict[str, Parser] = {
         events=parse_acled_csv(content, src, raw_hash)),
     "ucdp_ged_csv": lambda content, src, raw_hash: ParsedBatch(
         events=parse_ucdp_ged_csv(content, src, raw_hash)),
-    # GDELT's verbal-cooperation (willingness) events are parsed but not stored yet.
-    "gdelt_events": lambda content, src, raw_hash: ParsedBatch(
-        events=parse_gdelt_events(content, src, raw_hash).events),
+    "gdelt_events": lambda content, src, raw_hash: _gdelt_batch(
+        parse_gdelt_events(content, src, raw_hash)),
 }
 
 

@@ -31,7 +31,8 @@ intent to settle dispute, 038 express intent to accept mediation, 0357 express i
 de-escalate military engagement, 046 engage in negotiation. Left out on purpose: 030-035 other
 than 0357 (aid, reform, sanctions, releases: cooperation, not peace), 039/045 (mediating between
 others: the mediator is not a party), 040-044 (calls and visits: routine diplomacy). They become
-``WillingnessEvent`` records (actor = Actor1CountryCode, counterpart = Actor2CountryCode).
+``StructuredStatement`` records with stance ``willing`` (actor = Actor1CountryCode, counterpart =
+Actor2CountryCode), stored apart from classified sentences.
 """
 
 from __future__ import annotations
@@ -40,11 +41,11 @@ import csv
 import io
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import datetime, timezone
 
 from ..config import SourceConfig
 from ..errors import ParseError
-from ..records import StrikeEvent
+from ..records import StrikeEvent, StructuredStatement
 from .csvutil import decode_text
 
 # The official GDELT 2.0 event table, in order (GDELT_2.0_Events_Column_Labels_Header_Row).
@@ -89,24 +90,10 @@ def _norm(name: str) -> str:
 _OFFICIAL = {_norm(f): f for f in FIELDS_V2}
 
 
-@dataclass(frozen=True)
-class WillingnessEvent:
-    """A machine-coded act of verbal cooperation (CAMEO 03x/04x) signalling readiness to settle."""
-
-    source: str
-    external_id: str
-    date: date
-    actor: str | None
-    counterpart: str | None
-    event_code: str
-    goldstein: float | None
-    url: str | None
-
-
 @dataclass
 class GdeltParseResult:
     events: list[StrikeEvent] = field(default_factory=list)
-    willingness: list[WillingnessEvent] = field(default_factory=list)
+    willingness: list[StructuredStatement] = field(default_factory=list)
 
 
 def _raw_rows(text: str, src: SourceConfig):
@@ -220,9 +207,10 @@ def parse_gdelt_events(content: bytes, src: SourceConfig, raw_hash: str) -> Gdel
                 place=(row.get("ActionGeo_FullName") or "").strip() or None, launched=None,
                 description=url, location=src.location, raw_hash=raw_hash))
         else:
-            result.willingness.append(WillingnessEvent(
+            result.willingness.append(StructuredStatement(
                 source=src.name, external_id=ext, date=day.date(),
                 actor=country(row.get("Actor1CountryCode"), src.actor),
                 counterpart=country(row.get("Actor2CountryCode"), src.target_actor),
-                event_code=code, goldstein=_float(row.get("GoldsteinScale")), url=url))
+                stance="willing", event_code=code, goldstein=_float(row.get("GoldsteinScale")),
+                url=url, location=src.location, raw_hash=raw_hash))
     return result

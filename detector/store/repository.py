@@ -7,18 +7,20 @@ a changed one (same identity, new content hash) is updated in place.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from typing import Iterable, Iterator, Sequence
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.engine import Connection
 
 from .. import LABEL_SCHEMA_VERSION
 from ..config import SourceConfig
-from ..records import Commitment, Document, Flag, SentenceLabel, StrikeEvent
+from ..records import (Commitment, Document, Flag, SentenceLabel, StrikeEvent,
+                       StructuredStatement)
 from .schema import (commitments, documents, flag_evidence, flags, predictions, runs, sentences,
-                     sources, strike_events)
+                     series, sources, strike_events, structured_events)
 
 CHUNK = 500
 
@@ -124,6 +126,22 @@ def save_strike_events(conn: Connection, events: Iterable[StrikeEvent],
                  destroyed=e.destroyed, description=e.description, location=e.location,
                  raw_hash=e.raw_hash, fetched_at=fetched_at) for e in events]
     return _upsert(conn, strike_events, rows)
+
+
+def save_structured_statements(conn: Connection, items: Iterable[StructuredStatement],
+                               fetched_at: datetime) -> SaveCounts:
+    rows = [dict(id=e.id, source=e.source, external_id=e.external_id, content_hash=e.content_hash,
+                 date=e.date, actor=e.actor, counterpart=e.counterpart, stance=e.stance,
+                 event_code=e.event_code, goldstein=e.goldstein, url=e.url, location=e.location,
+                 raw_hash=e.raw_hash, fetched_at=fetched_at) for e in items]
+    return _upsert(conn, structured_events, rows)
+
+
+def load_structured_statements(conn: Connection) -> pd.DataFrame:
+    cols = ["id", "source", "date", "actor", "counterpart", "stance", "event_code", "goldstein",
+            "url"]
+    q = select(*[structured_events.c[c] for c in cols]).order_by(structured_events.c.date)
+    return pd.DataFrame(conn.execute(q).mappings().all(), columns=cols)
 
 
 # --- sentences and predictions -----------------------------------------------------------------
@@ -259,6 +277,55 @@ def replace_flags(conn: Connection, methods: Sequence[str], items: list[Flag], r
     return {"flags": len(items), "new_flags": added, "removed_flags": len(gone)}
 
 
+SERIES_COLUMNS = ["actor", "period_start", "period_end", "method", "model_version", "rhetoric",
+                  "rhetoric_window", "action", "z_rhetoric", "z_action", "score", "p_value",
+                  "run_id"]
+
+
+def replace_series(conn: Connection, method: str, model_version: str, frame: pd.DataFrame,
+                   period_days: int, run_id: int | None) -> int:
+    """Make the stored series of (method, model version) equal to the scorer's ``frame``."""
+    conn.execute(delete(series).where(series.c.method == method,
+                                      series.c.model_version == model_version))
+    if frame is None or frame.empty:
+        return 0
+
+    def num(x):
+        return None if x is None or pd.isna(x) or not np.isfinite(x) else float(x)
+
+    rows = []
+    for r in frame.itertuples(index=False):
+        start = pd.Timestamp(r.period_start).date()
+        rows.append(dict(actor=r.actor, period_start=start,
+                         period_end=start + timedelta(days=period_days - 1), method=method,
+                         model_version=model_version, rhetoric=float(r.R),
+                         rhetoric_window=num(r.R_window), action=float(r.A),
+                         z_rhetoric=num(r.z_R), z_action=num(r.z_A), score=float(r.score),
+                         p_value=num(getattr(r, "p_value", None)), run_id=run_id))
+    for part in _chunks(rows):
+        conn.execute(insert(series), list(part))
+    return len(rows)
+
+
+def load_series(conn: Connection, actor: str | None = None, since: date | None = None,
+                until: date | None = None, method: str | None = None,
+                model_version: str | None = None) -> pd.DataFrame:
+    """Stored R/A series rows, oldest first; periods overlapping [since, until]."""
+    q = select(*[series.c[c] for c in SERIES_COLUMNS])
+    if actor:
+        q = q.where(series.c.actor == actor.upper())
+    if since:
+        q = q.where(series.c.period_end >= since)
+    if until:
+        q = q.where(series.c.period_start <= until)
+    if method:
+        q = q.where(series.c.method == method)
+    if model_version:
+        q = q.where(series.c.model_version == model_version)
+    q = q.order_by(series.c.actor, series.c.period_start)
+    return pd.DataFrame(conn.execute(q).mappings().all(), columns=SERIES_COLUMNS)
+
+
 def start_run(conn: Connection, config_hash: str | None, model_version: str | None,
               scorer_version: str | None) -> int:
     res = conn.execute(insert(runs).values(started_at=datetime.now(timezone.utc), status="running",
@@ -274,7 +341,7 @@ def finish_run(conn: Connection, run_id: int, status: str, counts: dict, errors:
 
 def table_counts(conn: Connection) -> dict[str, int]:
     out = {}
-    for t in (sources, documents, sentences, predictions, strike_events, commitments, flags,
-              flag_evidence, runs):
+    for t in (sources, documents, sentences, predictions, strike_events, structured_events,
+              commitments, flags, flag_evidence, series, runs):
         out[t.name] = conn.execute(select(func.count()).select_from(t)).scalar_one()
     return out

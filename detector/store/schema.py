@@ -62,6 +62,7 @@ predictions = Table(
     Column("actor", String(16)),
     Column("target_actor", String(16)),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("details", JSON),  # strike details: launched, destroyed, weapons, places
 )
 
 strike_events = Table(
@@ -136,4 +137,53 @@ flag_evidence = Table(
     Column("item_type", String(16), primary_key=True),  # statement | strike
     Column("item_id", String(32), primary_key=True),
     Column("rank", Integer, nullable=False),
+)
+
+# The scorer's per-actor, per-period series (R and A), replaced with the flags on every rescore.
+series = Table(
+    "series", metadata,
+    Column("actor", String(16), primary_key=True),
+    Column("period_start", Date, primary_key=True),
+    Column("method", String(80), primary_key=True),
+    Column("model_version", String(80), primary_key=True),
+    Column("period_end", Date, nullable=False),
+    Column("rhetoric", Float, nullable=False),
+    Column("rhetoric_window", Float),
+    Column("action", Float, nullable=False),
+    Column("z_rhetoric", Float),
+    Column("z_action", Float),
+    Column("score", Float, nullable=False),
+    Column("p_value", Float),
+    Column("run_id", Integer, ForeignKey("runs.id")),
+)
+
+# Machine-coded statements from structured data (GDELT verbal cooperation), no text to classify.
+structured_events = Table(
+    "structured_events", metadata,
+    Column("id", String(32), primary_key=True),
+    Column("source", String(200), ForeignKey("sources.name"), nullable=False),
+    Column("external_id", Text, nullable=False),
+    Column("content_hash", String(32), nullable=False),
+    Column("date", Date, nullable=False),
+    Column("actor", String(16)),
+    Column("counterpart", String(16)),
+    Column("stance", String(16), nullable=False),
+    Column("event_code", String(16), nullable=False),
+    Column("goldstein", Float),
+    Column("url", Text),
+    Column("location", Text),
+    Column("raw_hash", String(64)),
+    Column("fetched_at", DateTime(timezone=True)),
+    Index("ix_structured_events_actor_date", "actor", "date"),
+)
+
+# One row per held lock (name "pipeline"): who holds it and when it last showed signs of life.
+run_lock = Table(
+    "run_lock", metadata,
+    Column("name", String(40), primary_key=True),
+    Column("holder", String(200), nullable=False),
+    Column("pid", Integer),
+    Column("host", String(200)),
+    Column("acquired_at", DateTime(timezone=True)),
+    Column("heartbeat_at", DateTime(timezone=True)),
 )

@@ -45,6 +45,11 @@ sub_event_types = ["Shelling/artillery/missile attack", "Armed clash", "Air/dron
 name = "ucdp"
 kind = "ucdp_ged_csv"
 path = "ucdp-ged-ukraine/UCDP-GED-Ukraine_2014-2022.csv"
+
+[[sources]]
+name = "gdelt"
+kind = "gdelt_events"
+path = "gdelt-samples/gdelt_country_pair_events_20220301.csv"
 {extra}
 """, real_dir)
 
@@ -56,9 +61,12 @@ def by_source(db_url):
             "SELECT source, count(*) FROM documents GROUP BY source").fetchall())
         events = dict(conn.exec_driver_sql(
             "SELECT source, count(*) FROM strike_events GROUP BY source").fetchall())
+        structured = dict(conn.exec_driver_sql(
+            "SELECT source || ':willing', count(*) FROM structured_events "
+            "WHERE stance = 'willing' GROUP BY source").fetchall())
         counts = repo.table_counts(conn)
     engine.dispose()
-    return {**docs, **events}, counts
+    return {**docs, **events, **structured}, counts
 
 
 def test_real_files_exact_counts_and_idempotent_rerun(real_dir, db_url, fake_classifier):
@@ -67,10 +75,10 @@ def test_real_files_exact_counts_and_idempotent_rerun(real_dir, db_url, fake_cla
     assert r1.status == "ok", r1.errors
     per_source, counts = by_source(db_url)
     assert per_source == {"airforce": 3468, "mfa-telegram": 505, "kremlin": 20, "acled": 1000,
-                          "ucdp": 3077}
+                          "ucdp": 3077, "gdelt": 3135, "gdelt:willing": 3666}
     r2 = run_pipeline(cfg, db_url, classifier=fake_classifier)
     assert r2.status == "ok"
-    assert r2.counts["ingest"] == {"unchanged_payload": 5}
+    assert r2.counts["ingest"] == {"unchanged_payload": 6}
     assert r2.counts["sentences_new"] == 0 and r2.counts["predictions_new"] == 0
     per_source2, counts2 = by_source(db_url)
     assert per_source2 == per_source

@@ -5,7 +5,8 @@ import pytest
 
 from detector.config import SourceConfig
 from detector.errors import ParseError
-from detector.ingest.gdelt import FIELDS_V1, FIELDS_V2, WillingnessEvent, parse_gdelt_events
+from detector.ingest.gdelt import FIELDS_V1, FIELDS_V2, parse_gdelt_events
+from detector.records import StructuredStatement
 from detector.ingest.ucdp import parse_ucdp_ged_csv, ucdp_date
 
 
@@ -127,9 +128,10 @@ def test_gdelt_raw_v2_strikes_and_willingness():
     assert e1.place == "Kharkiv, Ukraine" and e1.description == "https://example.org/a"
     assert e2.target_type == "civilian" and e2.target_actor == "BBB" and e2.start == utc(2022, 3, 2)
     w1, w2 = r.willingness
-    assert w1 == WillingnessEvent(source="s", external_id="12", date=date(2022, 3, 1),
-                                  actor="RUS", counterpart="UKR", event_code="036",
-                                  goldstein=4.0, url="https://example.org/b")
+    assert w1 == StructuredStatement(source="s", external_id="12", date=date(2022, 3, 1),
+                                     actor="RUS", counterpart="UKR", stance="willing",
+                                     event_code="036", goldstein=4.0, url="https://example.org/b",
+                                     location=w1.location, raw_hash="h")
     assert (w2.event_code, w2.actor, w2.counterpart, w2.goldstein) == ("046", "AAA", "BBB", 7.0)
 
 

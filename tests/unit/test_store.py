@@ -14,13 +14,23 @@ def doc(text_="We are ready for talks.", ext="e1"):
     return Document(source="s", external_id=ext, text=text_, published_at=NOW, url="https://x/1")
 
 
+def _migration_head() -> str:
+    from importlib import resources
+
+    from alembic.script import ScriptDirectory
+    return ScriptDirectory(str(resources.files("detector") / "migrations")).get_current_head()
+
+
+HEAD = _migration_head()
+
+
 def test_migrations_pragmas_and_idempotent_inserts(db_url):
     engine = open_database(db_url)
     open_database(db_url)  # a second open migrates nothing and fails nothing
     with engine.begin() as conn:
         assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
         assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
-        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0001"
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == HEAD
         repo.upsert_source(conn, SourceConfig(name="s", kind="feed", path="x"))
         c1 = repo.save_documents(conn, [doc(), doc(ext="e2")], NOW)
         c2 = repo.save_documents(conn, [doc(), doc(ext="e2")], NOW)
