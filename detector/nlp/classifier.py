@@ -88,8 +88,17 @@ class HeadClassifier:
     @property
     def encoder(self):
         if self._encoder is None:
-            from .encoder import load_encoder
-            self._encoder = load_encoder()
+            adapter = self.meta.get("adapter")
+            if adapter:
+                # Adapted weights: a private encoder, never the shared frozen one.
+                from .encoder import Encoder
+                from .lora import merge_lora
+                enc = Encoder()
+                merge_lora(enc.model, self.folder / adapter["file"], float(adapter["scale"]))
+                self._encoder = enc
+            else:
+                from .encoder import load_encoder
+                self._encoder = load_encoder()
         return self._encoder
 
     def _probs(self, name: str, X: np.ndarray) -> np.ndarray:

@@ -106,3 +106,51 @@ def _gbk_file(real_dir):
     if not files:
         pytest.skip("no ruw-stance CSV to use as a wrongly encoded source")
     return files[0]
+
+
+def test_cli_one_broken_source_exits_1_with_one_error_line(real_dir, tmp_path):
+    """The done-when of the ingest issue, through the real command: four good sources and one in
+    the wrong encoding -> the four are stored, one error line names the broken one, exit 1."""
+    import subprocess
+    import sys
+
+    gbk = _gbk_file(real_dir)
+    cfg = tmp_path / "five.toml"
+    cfg.write_text(f"""
+[[sources]]
+name = "airforce"
+kind = "airforce_csv"
+path = "{real_dir}/massive-missile-attacks/missile_attacks_daily.csv"
+actor = "RUS"
+target_actor = "UKR"
+
+[[sources]]
+name = "acled"
+kind = "acled_csv"
+path = "{real_dir}/acled-ukraine-sample/ACLED-Ukraine_sample.csv"
+
+[[sources]]
+name = "ucdp"
+kind = "ucdp_ged_csv"
+path = "{real_dir}/ucdp-ged-ukraine/UCDP-GED-Ukraine_2014-2022.csv"
+
+[[sources]]
+name = "gdelt"
+kind = "gdelt_events"
+path = "{real_dir}/gdelt-samples/gdelt_country_pair_events_20220301.csv"
+
+[[sources]]
+name = "ruw-gbk"
+kind = "statements_csv"
+path = "{real_dir}/ruw-stance/{gbk}"
+""")
+    db = f"sqlite:///{tmp_path / 'cli.db'}"
+    proc = subprocess.run([sys.executable, "-m", "detector.cli", "-q", "run", "--config", str(cfg),
+                           "--db", db], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 1, proc.stderr
+    errors = [line for line in proc.stderr.splitlines() if line.startswith("detector: error:")]
+    assert len(errors) == 1 and "ruw-gbk" in errors[0] and "encoding" in errors[0]
+    assert "1 of 5 sources failed" in proc.stderr
+    per_source, _ = by_source(db)
+    assert {k: per_source[k] for k in ("airforce", "acled", "ucdp", "gdelt")} == {
+        "airforce": 3468, "acled": 751, "ucdp": 3077, "gdelt": 3135}
