@@ -1,0 +1,248 @@
+"""Evaluate a sentence classifier (with attribution) and two baselines on two dev sets.
+
+    python models/evaluate.py [--model VERSION] [--json OUT] [--real DIR]
+
+(a) the project dev split: rows of models/data/sentences*.jsonl whose family is in the dev
+    bucket (``is_dev`` of models/train_head.py);
+(b) the real dev set: hand-labelled sentences from ../shared/data/real (models/real_dev.py);
+    skipped with a message when that folder is absent.
+
+For each: per-class P/R/F1 and confusion matrices for stance, action and target (target on gold
+strikes), ECE of the stance and action confidences, speaker accuracy on sentences with an
+explicit speaker (through annotate_sentences, i.e. the real Attributor path, with the source's
+default speaker), actor accuracy on gold strikes, strike-detail scores when the labels carry
+them; and the same metrics for the keyword and label-description baselines (models/baselines.py).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from detector.nlp.annotate import annotate_sentences  # noqa: E402
+from detector.nlp.attribution import Attributor  # noqa: E402
+from detector.nlp.classifier import ACTIONS, STANCES, TARGETS, load_classifier  # noqa: E402
+from models.baselines import keyword_predict, similarity_predict  # noqa: E402
+from models.metrics import classification_report, expected_calibration_error  # noqa: E402
+from models.real_dev import LABELS_PATH, REAL_DIR, load_real_dev  # noqa: E402
+from models.train_head import is_dev  # noqa: E402
+
+DATA_DIR = ROOT / "models" / "data"
+DETAIL_FIELDS = ("launched", "destroyed", "weapons", "places")
+
+
+def project_dev_items(data_dir: Path = DATA_DIR) -> list[dict]:
+    """Dev-family rows of every sentences*.jsonl; the corpus' speaker is the explicit one."""
+    items = []
+    for path in sorted(Path(data_dir).glob("sentences*.jsonl")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if not line.strip():
+                continue
+            row = json.loads(line)
+            if is_dev(row["family"]):
+                items.append({**row, "speaker_explicit": row.get("speaker") is not None,
+                              "default_speaker": None, "source": path.name})
+    return items
+
+
+def real_dev_items(real_dir: Path = REAL_DIR, labels_path: Path = LABELS_PATH
+                   ) -> tuple[list[dict], list[dict]]:
+    return load_real_dev(real_dir, labels_path)
+
+
+# --- predictions ----------------------------------------------------------------------------
+def predict_model(items: list[dict], classifier, attributor: Attributor | None = None) -> list[dict]:
+    """All sentences in one batch through annotate_sentences (classifier + attribution)."""
+    labels = annotate_sentences([it["text"] for it in items],
+                                [it.get("default_speaker") for it in items], classifier,
+                                attributor or Attributor())
+    out = []
+    for lab in labels:
+        row = {"stance": lab.stance, "stance_score": lab.stance_score, "action": lab.action,
+               "action_score": lab.action_score, "target": lab.target, "speaker": lab.speaker,
+               "actor": lab.actor, "target_actor": lab.target_actor}
+        for f in DETAIL_FIELDS:  # present once SentenceLabel carries strike details
+            if hasattr(lab, f):
+                row[f] = getattr(lab, f)
+        out.append(row)
+    return out
+
+
+def predict_keywords(items: list[dict]) -> list[dict]:
+    return keyword_predict([it["text"] for it in items], [it.get("default_speaker") for it in items])
+
+
+def predict_similarity(items: list[dict], encoder=None) -> list[dict]:
+    if encoder is None:
+        from detector.nlp.encoder import load_encoder
+        encoder = load_encoder()
+    return similarity_predict([it["text"] for it in items],
+                              [it.get("default_speaker") for it in items], encoder)
+
+
+# --- metrics --------------------------------------------------------------------------------
+def _accuracy(pairs: list[tuple]) -> dict:
+    n = len(pairs)
+    return {"accuracy": round(sum(g == p for g, p in pairs) / n, 4) if n else None, "n": n}
+
+
+def _mentions_f1(gold_lists, pred_lists) -> dict:
+    """Micro P/R/F1 of mentions; a predicted mention matches a gold one when either contains
+    the other (case-insensitive): "Kherson" matches "Kherson Region"."""
+    tp = n_pred = n_gold = 0
+    for gold, pred in zip(gold_lists, pred_lists):
+        gold = [g.lower() for g in gold or []]
+        pred = [p.lower() for p in pred or []]
+        n_gold += len(gold)
+        n_pred += len(pred)
+        used = set()
+        for p in pred:
+            for j, g in enumerate(gold):
+                if j not in used and (p in g or g in p):
+                    used.add(j)
+                    tp += 1
+                    break
+    prec = tp / n_pred if n_pred else 0.0
+    rec = tp / n_gold if n_gold else 0.0
+    f1 = 2 * prec * rec / (prec + rec) if prec + rec else 0.0
+    return {"precision": round(prec, 4), "recall": round(rec, 4), "f1": round(f1, 4),
+            "n_gold": n_gold, "n_pred": n_pred}
+
+
+def _detail_scores(gold_items: list[dict], preds: list[dict]) -> dict | None:
+    if not preds or not all(f in preds[0] for f in DETAIL_FIELDS):
+        return None
+    strikes = [(g, p) for g, p in zip(gold_items, preds) if g["action"] == "strike"]
+    out = {}
+    for f in ("launched", "destroyed"):
+        pairs = [(float(g[f]), p[f]) for g, p in strikes if g.get(f) is not None]
+        out[f] = {"exact": round(sum(p is not None and abs(float(p) - gv) < 1e-9 for gv, p in pairs)
+                                 / len(pairs), 4) if pairs else None, "n": len(pairs)}
+    for f in ("weapons", "places"):
+        out[f] = _mentions_f1([g.get(f) or [] for g, _ in strikes], [p.get(f) or [] for _, p in strikes])
+    return out
+
+
+def evaluate(gold: list[dict], pred: list[dict]) -> dict:
+    res: dict = {"n": len(gold)}
+    for name, labels in (("stance", STANCES), ("action", ACTIONS)):
+        g = [x[name] for x in gold]
+        p = [x[name] for x in pred]
+        rep = classification_report(g, p, labels)
+        conf = [x.get(f"{name}_score") for x in pred]
+        rep["ece"] = (expected_calibration_error(conf, [a == b for a, b in zip(g, p)])
+                      if all(c is not None for c in conf) and conf else None)
+        res[name] = rep
+    idx = [i for i, x in enumerate(gold) if x["action"] == "strike"]
+    # A missed strike has no target; it counts as wrong (label "none" in the matrix's columns).
+    res["target"] = classification_report([gold[i]["target"] for i in idx],
+                                          [pred[i]["target"] or "none" for i in idx], TARGETS)
+    res["speaker"] = _accuracy([(g["speaker"], p["speaker"]) for g, p in zip(gold, pred)
+                                if g.get("speaker_explicit")])
+    res["actor"] = _accuracy([(gold[i]["actor"], pred[i]["actor"]) for i in idx
+                              if gold[i].get("actor") is not None])
+    res["details"] = _detail_scores(gold, pred)
+    return res
+
+
+def headline(res: dict) -> dict:
+    """The done-when figures: stance willing/unwilling F1, strike F1, target macro-F1, speaker."""
+    return {"willing_f1": res["stance"]["per_class"]["willing"]["f1"],
+            "unwilling_f1": res["stance"]["per_class"]["unwilling"]["f1"],
+            "stance_macro_f1": res["stance"]["macro_f1"],
+            "strike_f1": res["action"]["per_class"]["strike"]["f1"],
+            "target_macro_f1": res["target"]["macro_f1"],
+            "speaker_acc": res["speaker"]["accuracy"]}
+
+
+def evaluate_all(items: list[dict], classifier, encoder=None) -> dict:
+    """Model (through annotate_sentences) and both baselines on the same items."""
+    return {classifier.version: evaluate(items, predict_model(items, classifier)),
+            "keywords": evaluate(items, predict_keywords(items)),
+            "similarity": evaluate(items, predict_similarity(items, encoder))}
+
+
+# --- printing -------------------------------------------------------------------------------
+def _print_report(title: str, res: dict) -> None:
+    print(f"\n== {title} (n={res['n']})")
+    for name in ("stance", "action", "target"):
+        rep = res[name]
+        ece = f" ECE={rep['ece']:.3f}" if rep.get("ece") is not None else ""
+        print(f"{name}: acc={rep['accuracy']:.3f} macro-F1={rep['macro_f1']:.3f}{ece}")
+        for lab, v in rep["per_class"].items():
+            print(f"  {lab:11s} P={v['precision']:.3f} R={v['recall']:.3f} F1={v['f1']:.3f} "
+                  f"n={v['support']}")
+        labels = rep["confusion"]["labels"]
+        print("  confusion (rows gold, cols pred): " + " ".join(f"{x[:6]:>6s}" for x in labels)
+              + ("   none" if name == "target" else ""))
+        for lab, row in zip(labels, rep["confusion"]["matrix"]):
+            extra = ""
+            if name == "target":  # missed strikes: gold target, no prediction
+                extra = f" {rep['per_class'][lab]['support'] - sum(row):6d}"
+            print(f"    {lab:11s} " + " ".join(f"{c:6d}" for c in row) + extra)
+    for name in ("speaker", "actor"):
+        v = res[name]
+        acc = "n/a" if v["accuracy"] is None else f"{v['accuracy']:.3f}"
+        print(f"{name} accuracy: {acc} (n={v['n']})")
+    if res["details"] is None:
+        print("strike details: not produced by this model's labels")
+    else:
+        print("strike details: " + json.dumps(res["details"]))
+
+
+def _print_table(title: str, results: dict) -> None:
+    print(f"\n{title}")
+    cols = ["willing_f1", "unwilling_f1", "stance_macro_f1", "strike_f1", "target_macro_f1",
+            "speaker_acc"]
+    print(f"{'system':20s}" + "".join(f"{c:>16s}" for c in cols))
+    for system, res in results.items():
+        h = headline(res)
+        print(f"{system:20s}" + "".join(
+            f"{'n/a' if h[c] is None else format(h[c], '.3f'):>16s}" for c in cols))
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--model", default=None, help="model version (default: the current one)")
+    ap.add_argument("--json", default=None, help="also write all metrics to this JSON file")
+    ap.add_argument("--real", default=str(REAL_DIR), help="the real data folder")
+    args = ap.parse_args(argv)
+
+    t0 = time.time()
+    clf = load_classifier(args.model)
+    from detector.nlp.encoder import load_encoder
+    enc = load_encoder()
+    out: dict = {"model": clf.version}
+    sets = {"project_dev": project_dev_items()}
+    if Path(args.real).is_dir():
+        found, missing = real_dev_items(Path(args.real))
+        if missing:
+            print(f"warning: {len(missing)} real-dev labels have no text in {args.real} "
+                  "(run python models/real_dev.py for the list)")
+        sets["real_dev"] = found
+    else:
+        print(f"real dev set skipped: {args.real} is absent")
+    for name, items in sets.items():
+        results = evaluate_all(items, clf, enc)
+        out[name] = results
+        for system, res in results.items():
+            _print_report(f"{name} / {system}", res)
+    for name in sets:
+        _print_table(f"{name}: model vs baselines", out[name])
+    print(f"\n{time.time() - t0:.1f}s")
+    if args.json:
+        Path(args.json).write_text(json.dumps(out, indent=1) + "\n")
+        print(f"wrote {args.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

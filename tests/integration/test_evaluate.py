@@ -1,0 +1,121 @@
+"""models/evaluate.py on the project dev split and the real dev set, with the real classifier."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+
+import pytest
+
+from detector.nlp.classifier import load_classifier
+from models import evaluate as ev
+from models import real_dev
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def classifier():
+    return load_classifier()
+
+
+@pytest.fixture(scope="module")
+def project_results(classifier):
+    items = ev.project_dev_items()
+    return items, ev.evaluate_all(items, classifier)
+
+
+def _in_unit(x):
+    return x is None or 0.0 <= x <= 1.0
+
+
+def _check_structure(res, n):
+    assert res["n"] == n
+    for head in ("stance", "action", "target"):
+        rep = res[head]
+        assert _in_unit(rep["accuracy"]) and _in_unit(rep["macro_f1"])
+        for v in rep["per_class"].values():
+            assert all(_in_unit(v[k]) for k in ("precision", "recall", "f1"))
+        assert _in_unit(rep.get("ece"))
+    # Rows of the confusion matrix add up to the gold support of each class.
+    for head in ("stance", "action"):
+        rep = res[head]
+        for lab, row in zip(rep["confusion"]["labels"], rep["confusion"]["matrix"]):
+            assert sum(row) == rep["per_class"][lab]["support"]
+    assert _in_unit(res["speaker"]["accuracy"]) and _in_unit(res["actor"]["accuracy"])
+
+
+def test_project_dev_split_metrics(project_results, classifier):
+    items, results = project_results
+    assert items and all(ev.is_dev(it["family"]) for it in items)
+    counts = Counter(it["stance"] for it in items)
+    assert all(counts[s] > 0 for s in ("willing", "unwilling", "none"))
+    assert set(results) == {classifier.version, "keywords", "similarity"}
+    for res in results.values():
+        _check_structure(res, len(items))
+    model = results[classifier.version]
+    # The trained heads must beat hand-written rules on the project's own dev families.
+    assert model["stance"]["macro_f1"] > results["keywords"]["stance"]["macro_f1"]
+    assert model["stance"]["ece"] is not None and results["keywords"]["stance"]["ece"] is None
+    # Baselines do no attribution: they cannot name an explicit speaker (the default is null).
+    assert results["keywords"]["speaker"]["accuracy"] == 0.0
+    assert model["speaker"]["accuracy"] > 0.0
+
+
+def test_detail_scores_skip_when_labels_lack_them():
+    gold = [{"action": "strike", "launched": 10.0, "destroyed": None, "weapons": ["Shahed drones"],
+             "places": ["Kharkiv Region"]}]
+    assert ev._detail_scores(gold, [{"action": "strike"}]) is None
+    scores = ev._detail_scores(gold, [{"action": "strike", "launched": 10, "destroyed": None,
+                                       "weapons": ["shahed"], "places": ["Odesa"]}])
+    assert scores["launched"] == {"exact": 1.0, "n": 1}
+    assert scores["weapons"]["f1"] == 1.0 and scores["places"]["f1"] == 0.0
+
+
+@pytest.mark.realdata
+def test_real_dev_labels_resolve_and_evaluate(real_dir, classifier, tmp_path):
+    found, missing = real_dev.load_real_dev(real_dir)
+    assert not missing, f"{len(missing)} labels lost their text"
+    labels = real_dev.load_labels()
+    assert len(found) == len(labels) >= 300
+    # The labels file never carries the licensed text itself.
+    assert all("text" not in lab for lab in labels)
+    # Every selected sentence is labelled, and every label is in the selection.
+    selected = {(it["source"], it["hash"]) for it in real_dev.select(real_dev.candidates(real_dir))}
+    assert selected == {(lab["source"], lab["hash"]) for lab in labels}
+    stance = Counter(it["stance"] for it in found)
+    targets = Counter(it["target"] for it in found if it["action"] == "strike")
+    assert stance["willing"] >= 30 and stance["unwilling"] >= 10
+    assert sum(targets.values()) >= 100 and all(targets[t] >= 20 for t in
+                                                ("energy", "civilian", "military", "unspecified"))
+    for it in found:
+        assert (it["target"] is None) == (it["action"] == "none")
+        assert it["default_speaker"] == real_dev.DEFAULT_SPEAKERS[it["source"]]
+    results = ev.evaluate_all(found, classifier)
+    for res in results.values():
+        _check_structure(res, len(found))
+    assert results[classifier.version]["speaker"]["n"] == sum(it["speaker_explicit"] for it in found)
+    json.dumps(results)  # what --json writes
+
+
+def test_cli_without_real_data_says_so(tmp_path, capsys, monkeypatch):
+    # Only the project split: stub the evaluation of each set to keep this fast; the message
+    # and the JSON file are what is checked here.
+    monkeypatch.setattr(ev, "evaluate_all", lambda items, clf, enc=None: {
+        "gold": ev.evaluate(items, [dict(it, stance_score=1.0, action_score=1.0) for it in items])})
+    monkeypatch.setattr(ev, "project_dev_items", _few_items)
+    out = tmp_path / "m.json"
+    assert ev.main(["--real", str(tmp_path / "absent"), "--json", str(out)]) == 0
+    assert "real dev set skipped" in capsys.readouterr().out
+    data = json.loads(out.read_text())
+    assert "project_dev" in data and "real_dev" not in data
+    assert ev.headline(data["project_dev"]["gold"])["stance_macro_f1"] == 1.0
+
+
+def _few_items():
+    return [{"text": "Moscow is ready for talks.", "stance": "willing", "action": "none",
+             "target": None, "speaker": "RUS", "speaker_explicit": True, "actor": None,
+             "default_speaker": None},
+            {"text": "Drones hit a substation.", "stance": "none", "action": "strike",
+             "target": "energy", "speaker": None, "speaker_explicit": False, "actor": "RUS",
+             "default_speaker": None}] * 3
