@@ -1,8 +1,11 @@
-"""Generic statements as JSON Lines: one object per line, the same column mapping as statements_csv.
+"""Generic statements as JSON Lines or one JSON array, with the column mapping of statements_csv.
 
 Options: ``text_column``, ``date_column``, ``url_column``, ``speaker_column``, ``id_column``,
-``title_column``, ``timezone``, ``encoding``. Blank lines are skipped; a line that is not a JSON
-object is a ParseError naming its line number (the whole payload is refused, as for CSV).
+``title_column``, ``timezone``, ``encoding``. A payload whose first non-blank character is ``[``
+is read as one JSON array of objects (dashboard exports such as the TASS headline files);
+anything else as JSON Lines, one object per line, blank lines skipped. A line (or array item)
+that is not a JSON object is a ParseError naming its line (item) number: the whole payload is
+refused, as for CSV.
 """
 
 from __future__ import annotations
@@ -16,8 +19,24 @@ from .csvutil import decode_text
 from .statements_csv import documents_from_rows
 
 
+def _read_array_rows(text: str, src: SourceConfig) -> list[tuple[int, dict]]:
+    """A JSON array payload; rows are numbered by item (1-based), since lines mean nothing here."""
+    try:
+        items = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ParseError(src.name, f"{src.location} is not a valid JSON array ({exc.msg}, line "
+                                   f"{exc.lineno}); fix the file or write JSON Lines") from exc
+    for n, obj in enumerate(items, start=1):
+        if not isinstance(obj, dict):
+            raise ParseError(src.name, f"{src.location} item {n} is a JSON {type(obj).__name__}, "
+                                       "not an object; write an array of objects")
+    return list(enumerate(items, start=1))
+
+
 def _read_jsonl_rows(content: bytes, src: SourceConfig) -> list[tuple[int, dict]]:
     text = decode_text(content, src)
+    if text.lstrip().startswith("["):
+        return _read_array_rows(text, src)
     rows = []
     for n, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
