@@ -1,24 +1,32 @@
 """The nightly pipeline as separate stages: ingest -> split -> classify -> score, recorded in runs.
 
 Each stage reads and writes the database through ``detector.store.repository`` and can be run on
-its own; ``run_pipeline`` only sequences them. Every stage is idempotent, so re-running after a
-crash repairs the database and a second run on the same input adds nothing.
+its own; ``run_pipeline`` only sequences them, under the database's run lock
+(``detector.lock``). Every stage commits in small transactions and is idempotent, so a run that
+is killed at any point leaves no half-written rows, and the next run repairs the database: it
+marks the dead run ``interrupted`` and does what is left. A second run on the same input adds
+nothing.
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import sys
 import time
 from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
 
 from sqlalchemy.engine import Engine
 
-from .config import Config, SourceConfig
+from .config import Config, ScoringConfig, SourceConfig
 from .errors import DetectorError, SourceError
 from .ingest import fetch_source, parse_payload
+from .lock import RunLock
 from .nlp.annotate import annotate_sentences
 from .nlp.attribution import Attributor
-from .nlp.classifier import SentenceClassifier, load_classifier
+from .nlp.classifier import DEFAULT_MODEL_VERSION, SentenceClassifier, load_classifier
 from .records import stable_hash
 from .score import (COMMITMENT_METHOD, CONTRADICTION_METHOD, find_violations,
                     score_contradictions)
@@ -26,6 +34,10 @@ from .store import repository as repo
 from .store.db import open_database
 
 log = logging.getLogger("detector.pipeline")
+
+SCORER_VERSION = f"{CONTRADICTION_METHOD}+{COMMITMENT_METHOD}"
+SPLIT_BATCH = 500  # documents per committed batch of sentences
+CLASSIFY_BATCH = 512  # sentences per committed batch of predictions
 
 
 @dataclass
@@ -36,6 +48,34 @@ class RunReport:
     errors: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
+
+# --- test-only hooks ---------------------------------------------------------------------------
+# The crash-safety tests kill a run at named points inside its transactions. Two environment
+# variables, for tests only: DETECTOR_TEST_TRACE=FILE appends every point reached (NAME#N, the
+# N-th time in this run) to FILE; DETECTOR_TEST_PAUSE_AT=NAME#N stops there, prints
+# "PAUSED NAME#N" on stderr and waits to be killed (or, with DETECTOR_TEST_RESUME_FILE=FILE,
+# until FILE exists). Unset, a checkpoint costs one dictionary lookup.
+
+_hits: dict[str, int] = {}
+
+
+def _checkpoint(name: str) -> None:
+    trace, pause = os.environ.get("DETECTOR_TEST_TRACE"), os.environ.get("DETECTOR_TEST_PAUSE_AT")
+    if not (trace or pause):
+        return
+    _hits[name] = _hits.get(name, 0) + 1
+    point = f"{name}#{_hits[name]}"
+    if trace:
+        with open(trace, "a", encoding="utf-8") as f:
+            f.write(point + "\n")
+    if pause == point:
+        print(f"PAUSED {point}", file=sys.stderr, flush=True)
+        resume = os.environ.get("DETECTOR_TEST_RESUME_FILE")
+        while not (resume and Path(resume).exists()):
+            time.sleep(0.05)
+
+
+# --- stages ------------------------------------------------------------------------------------
 
 def ingest_source(engine: Engine, src: SourceConfig) -> dict:
     """Fetch, parse and save one source. Raises SourceError; saves nothing on error."""
@@ -53,6 +93,7 @@ def ingest_source(engine: Engine, src: SourceConfig) -> dict:
     with engine.begin() as conn:  # records and fetch state commit together or not at all
         d = repo.save_documents(conn, batch.documents, fetched.fetched_at)
         e = repo.save_strike_events(conn, batch.events, fetched.fetched_at)
+        _checkpoint("ingest.saved")
         w = repo.save_structured_statements(conn, batch.structured, fetched.fetched_at)
         repo.set_fetch_state(conn, src.name, etag=fetched.etag, last_modified=fetched.last_modified,
                              raw_hash=fetched.raw_hash, fetched_at=fetched.fetched_at)
@@ -67,6 +108,7 @@ def ingest_all(engine: Engine, sources: list[SourceConfig]) -> tuple[dict, list[
     errors: list[str] = []
     for src in sources:
         t0 = time.perf_counter()
+        _checkpoint("ingest.source")
         try:
             counts = ingest_source(engine, src)
         except SourceError as exc:
@@ -80,95 +122,206 @@ def ingest_all(engine: Engine, sources: list[SourceConfig]) -> tuple[dict, list[
     return totals, errors
 
 
-def split_new_documents(engine: Engine, batch_size: int = 500) -> int:
+def _progress(total: int, desc: str, unit: str, enabled: bool):
+    """A tqdm bar on stderr, or a stand-in that does nothing (cron, -q, pipes)."""
+    if not enabled:
+        return _NoBar()
+    from tqdm import tqdm
+    return tqdm(total=total, desc=desc, unit=unit, file=sys.stderr, leave=False)
+
+
+class _NoBar:
+    def update(self, n: int = 1) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def split_new_documents(engine: Engine, batch_size: int | None = None,
+                        progress: bool = False) -> int:
     from .nlp.sentences import split_sentences
 
+    batch_size = batch_size or SPLIT_BATCH
     with engine.begin() as conn:
         docs = repo.documents_without_sentences(conn)
     total = 0
-    for i in range(0, len(docs), batch_size):
-        part = docs[i:i + batch_size]
-        split = split_sentences([d["text"] for d in part])
-        rows = [dict(id=stable_hash("sent", d["id"], k, s), document_id=d["id"], idx=k, text=s)
-                for d, sents in zip(part, split) for k, s in enumerate(sents)]
-        with engine.begin() as conn:
-            total += repo.save_sentences(conn, rows)
+    bar = _progress(len(docs), "split", "doc", progress and bool(docs))
+    try:
+        for i in range(0, len(docs), batch_size):
+            part = docs[i:i + batch_size]
+            split = split_sentences([d["text"] for d in part])
+            rows = [dict(id=stable_hash("sent", d["id"], k, s), document_id=d["id"], idx=k, text=s)
+                    for d, sents in zip(part, split) for k, s in enumerate(sents)]
+            with engine.begin() as conn:  # a document's sentences commit together
+                total += repo.save_sentences(conn, rows)
+                _checkpoint("split.batch")
+            bar.update(len(part))
+    finally:
+        bar.close()
     return total
 
 
 def classify_new(engine: Engine, classifier: SentenceClassifier,
-                 attributor: Attributor | None = None, batch_size: int = 512) -> int:
+                 attributor: Attributor | None = None, batch_size: int | None = None,
+                 progress: bool = False) -> int:
     """Predict for sentences without a prediction of this model version; then write them."""
     attributor = attributor or Attributor()
+    batch_size = batch_size or CLASSIFY_BATCH
     with engine.begin() as conn:
         todo = repo.sentences_without_prediction(conn, classifier.version)
     total = 0
-    for i in range(0, len(todo), batch_size):
-        part = todo[i:i + batch_size]
-        labels = annotate_sentences([r["text"] for r in part],
-                                    [r["default_speaker"] for r in part], classifier, attributor)
-        with engine.begin() as conn:
-            total += repo.save_predictions(conn, [(r["id"], lab) for r, lab in zip(part, labels)],
-                                           classifier.version)
+    bar = _progress(len(todo), "classify", "sent", progress and bool(todo))
+    try:
+        for i in range(0, len(todo), batch_size):
+            part = todo[i:i + batch_size]
+            labels = annotate_sentences([r["text"] for r in part],
+                                        [r["default_speaker"] for r in part], classifier,
+                                        attributor)
+            with engine.begin() as conn:
+                total += repo.save_predictions(conn, [(r["id"], lab)
+                                                      for r, lab in zip(part, labels)],
+                                               classifier.version)
+                _checkpoint("classify.batch")
+            bar.update(len(part))
+    finally:
+        bar.close()
     return total
 
 
-def rescore(engine: Engine, config: Config, model_version: str, run_id: int | None) -> dict:
+def rescore(engine: Engine, config: Config, model_version: str, run_id: int | None,
+            since: date | None = None) -> dict:
+    """Score all stored data; replace the flags and series (only from ``since`` when given)."""
     with engine.begin() as conn:
         repo.save_commitments(conn, config.commitments)
         statements = repo.load_statements(conn, model_version)
         strikes = repo.load_strikes(conn)
         commitments = repo.load_commitments(conn)
+    # Always over the whole history: the trailing baselines of the first periods after
+    # ``since`` need the periods before it.
     series, flags = score_contradictions(statements, strikes, config.scoring)
     flags += find_violations(commitments, strikes)
     with engine.begin() as conn:  # flags and series change together or not at all
         counts = repo.replace_flags(conn, [CONTRADICTION_METHOD, COMMITMENT_METHOD], flags, run_id,
-                                    model_version)
+                                    model_version, since=since)
+        _checkpoint("score.flags")
         counts["series_rows"] = repo.replace_series(
             conn, CONTRADICTION_METHOD, model_version, series,
-            7 if config.scoring.period == "week" else 1, run_id)
+            7 if config.scoring.period == "week" else 1, run_id, since=since)
     return counts
 
 
+# --- runs --------------------------------------------------------------------------------------
+
+class _Run:
+    """One recorded run: the lock, the runs row, per-stage counts, timings and log lines."""
+
+    def __init__(self, engine: Engine, config_hash: str | None, model_version: str):
+        self.engine = engine
+        self.config_hash = config_hash
+        self.model_version = model_version
+        self.report = RunReport()
+        self.lock = RunLock(engine)
+        self._t0 = time.perf_counter()
+
+    def __enter__(self) -> "_Run":
+        self.lock.acquire()
+        try:
+            with self.engine.begin() as conn:
+                dead = repo.mark_interrupted_runs(conn)
+                self.report.run_id = repo.start_run(conn, self.config_hash, self.model_version,
+                                                    SCORER_VERSION)
+        except BaseException:
+            self.lock.release()
+            raise
+        if dead:
+            log.warning("run=%s marked %d interrupted earlier run(s); this run completes their "
+                        "work", self.report.run_id, dead)
+        _hits.clear()
+        _checkpoint("run.started")
+        return self
+
+    def stage(self, name: str, key: str, fn, *args, **kwargs):
+        """Run one stage, keep its seconds, log one line with its counts (a dict result, the
+        first item of a tuple result, or a number logged as ``key``)."""
+        self.lock.check()
+        t = time.perf_counter()
+        result = fn(*args, **kwargs)
+        seconds = round(time.perf_counter() - t, 2)
+        self.report.counts.setdefault("stage_seconds", {})[name] = seconds
+        counts = result[0] if isinstance(result, tuple) else result
+        counts = counts if isinstance(counts, dict) else {key: counts}
+        log.info("run=%s stage=%s %s seconds=%.2f", self.report.run_id, name,
+                 " ".join(f"{k}={v}" for k, v in counts.items()), seconds)
+        return result
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        r = self.report
+        if exc is not None:
+            r.status = "failed"
+            r.errors.append(str(exc) if isinstance(exc, DetectorError) else repr(exc))
+        else:
+            r.status = "partial" if r.errors else "ok"
+        r.seconds = round(time.perf_counter() - self._t0, 2)
+        r.counts["seconds"] = r.seconds
+        try:
+            with self.engine.begin() as conn:
+                repo.finish_run(conn, r.run_id, r.status, r.counts, r.errors)
+        finally:
+            self.lock.release()
+        log.info("run=%s status=%s seconds=%.2f errors=%d", r.run_id, r.status, r.seconds,
+                 len(r.errors))
+
+
 def run_pipeline(config: Config, db_url: str | None = None,
-                 classifier: SentenceClassifier | None = None) -> RunReport:
-    t0 = time.perf_counter()
+                 classifier: SentenceClassifier | None = None, *, since: date | None = None,
+                 progress: bool = False) -> RunReport:
+    """One nightly run. ``since``: replace flags and series only from that date on (a backfill);
+    ``progress``: tqdm bars on stderr for the long stages. Raises LockedError when another run
+    holds the database's run lock."""
     engine = open_database(db_url)
-    classifier = classifier or load_classifier(config.model_version)
-    report = RunReport()
-    with engine.begin() as conn:
-        report.run_id = repo.start_run(conn, config.hash, classifier.version,
-                                       f"{CONTRADICTION_METHOD}+{COMMITMENT_METHOD}")
     try:
-        stage = time.perf_counter()
-        counts, errors = ingest_all(engine, config.sources)
-        report.counts["ingest"] = counts
-        report.errors.extend(errors)
-        stage = _log_stage("ingest", counts, stage)
-        n = split_new_documents(engine)
-        report.counts["sentences_new"] = n
-        stage = _log_stage("split", {"sentences_new": n}, stage)
-        n = classify_new(engine, classifier)
-        report.counts["predictions_new"] = n
-        stage = _log_stage("classify", {"predictions_new": n}, stage)
-        report.counts["score"] = rescore(engine, config, classifier.version, report.run_id)
-        _log_stage("score", report.counts["score"], stage)
-        report.status = "partial" if report.errors else "ok"
-    except Exception as exc:
-        report.status = "failed"
-        report.errors.append(str(exc) if isinstance(exc, DetectorError) else repr(exc))
-        raise
+        version = classifier.version if classifier else (config.model_version
+                                                         or DEFAULT_MODEL_VERSION)
+        with _Run(engine, config.hash, version) as run:
+            report = run.report
+            if since:
+                report.counts["since"] = since.isoformat()
+            counts, errors = run.stage("ingest", "", ingest_all, engine, config.sources)
+            report.counts["ingest"] = counts
+            report.errors.extend(errors)
+            report.counts["sentences_new"] = run.stage("split", "sentences_new",
+                                                       split_new_documents, engine,
+                                                       progress=progress)
+            # Loaded only after the lock is ours: a refused run returns at once.
+            classifier = classifier or load_classifier(config.model_version)
+            report.counts["predictions_new"] = run.stage("classify", "predictions_new",
+                                                         classify_new, engine, classifier,
+                                                         progress=progress)
+            report.counts["score"] = run.stage("score", "", rescore, engine, config,
+                                               classifier.version, report.run_id, since)
+        return report
     finally:
-        report.seconds = round(time.perf_counter() - t0, 2)
-        report.counts["seconds"] = report.seconds
-        with engine.begin() as conn:
-            repo.finish_run(conn, report.run_id, report.status, report.counts, report.errors)
         engine.dispose()
-    return report
 
 
-def _log_stage(name: str, counts: dict, since: float) -> float:
-    now = time.perf_counter()
-    log.info("stage=%s %s seconds=%.2f", name,
-             " ".join(f"{k}={v}" for k, v in counts.items()), now - since)
-    return now
+def reclassify(version: str, db_url: str | None = None, scoring: ScoringConfig | None = None,
+               classifier: SentenceClassifier | None = None,
+               progress: bool = False) -> RunReport:
+    """Predict every stored sentence with model ``version`` (other versions' predictions stay)
+    and rescore with it, so the flags and the series come from that version. Recorded as a run
+    with that model version."""
+    engine = open_database(db_url)
+    try:
+        classifier = classifier or load_classifier(version)
+        config = Config(sources=[], scoring=scoring or ScoringConfig(), model_version=version)
+        with _Run(engine, None, classifier.version) as run:
+            run.report.counts["reclassify"] = classifier.version
+            run.report.counts["predictions_new"] = run.stage("classify", "predictions_new",
+                                                             classify_new, engine,
+                                                             classifier, progress=progress)
+            run.report.counts["score"] = run.stage("score", "", rescore, engine, config,
+                                                   classifier.version, run.report.run_id)
+        return run.report
+    finally:
+        engine.dispose()

@@ -2,7 +2,10 @@
 
     python pipelines/nightly.py --config pipelines/config.example.toml [--db URL]
 
-Safe to re-run: a second run on the same input adds nothing. Exit codes as the CLI's.
+Safe to re-run: a second run on the same input adds nothing, and a run killed part-way is
+completed by the next one. Only one run at a time per database: while another holds the run
+lock, this one exits 1 with one line naming the holder. Exit codes as the CLI's; deployment
+examples (cron, systemd, PostgreSQL) are in pipelines/deploy/.
 """
 
 from __future__ import annotations

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import math
 import os
 from importlib import resources
 from pathlib import Path
@@ -28,6 +30,34 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
     cur.close()
 
 
+def _finite(obj):
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    if isinstance(obj, dict):
+        return {k: _finite(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_finite(v) for v in obj]
+    return obj
+
+
+def _json_default(obj):
+    if hasattr(obj, "item"):  # numpy scalars from the scorer
+        return obj.item()
+    if hasattr(obj, "isoformat"):
+        return obj.isoformat()
+    raise TypeError(f"{type(obj).__name__} is not JSON serialisable")
+
+
+def json_dumps(obj) -> str:
+    """JSON for every backend: NaN and infinities become null (PostgreSQL's json refuses them,
+    SQLite would keep a value no other reader accepts), numpy scalars plain numbers."""
+    try:
+        return json.dumps(obj, default=_json_default, allow_nan=False)
+    except ValueError:
+        return json.dumps(_finite(json.loads(json.dumps(obj, default=_json_default))),
+                          default=_json_default, allow_nan=False)
+
+
 def create_db_engine(url: str | None = None) -> Engine:
     """An engine for ``url`` (default: $DETECTOR_DB_URL, else sqlite:///detector.db). No I/O yet."""
     url = url or default_url()
@@ -42,11 +72,16 @@ def create_db_engine(url: str | None = None) -> Engine:
             parent = Path(db).expanduser().resolve().parent
             if not parent.is_dir():
                 raise UsageError(f"--db {url!r}: folder {parent} does not exist; create it first")
-        engine = create_engine(url)
+        engine = create_engine(url, json_serializer=json_dumps)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
+    # Sessions in UTC: a naive datetime means UTC here as it does in SQLite, whatever the
+    # server's TimeZone setting.
+    connect_args = {"options": "-c timezone=UTC"} if parsed.get_backend_name() == "postgresql" \
+        else {}
     try:
-        return create_engine(url, pool_pre_ping=True)
+        return create_engine(url, pool_pre_ping=True, json_serializer=json_dumps,
+                             connect_args=connect_args)
     except (ArgumentError, ImportError) as exc:
         raise UsageError(f"--db {url!r}: cannot use this database ({exc}); for PostgreSQL "
                          "install psycopg (pip install 'psycopg[binary]')") from exc
@@ -57,13 +92,37 @@ def migrate(engine: Engine) -> None:
     from alembic import command
     from alembic.config import Config
 
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
     script_dir = resources.files("detector") / "migrations"
     cfg = Config()
     cfg.set_main_option("script_location", str(script_dir))
+    head = ScriptDirectory.from_config(cfg).get_current_head()
+    sqlite = engine.dialect.name == "sqlite"
     try:
-        with engine.begin() as conn:
-            cfg.attributes["connection"] = conn
-            command.upgrade(cfg, "head")
+        with engine.connect() as conn:  # the common case: already current, no lock needed
+            if MigrationContext.configure(conn).get_current_revision() == head:
+                return
+        # Two processes opening a new database at once must not both create the tables: the
+        # migration runs under an exclusive lock, and the second one then finds head.
+        if sqlite:
+            # pysqlite would run DDL outside any transaction; take the write lock by hand.
+            with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+                try:
+                    cfg.attributes["connection"] = conn
+                    command.upgrade(cfg, "head")
+                except BaseException:
+                    conn.exec_driver_sql("ROLLBACK")
+                    raise
+                conn.exec_driver_sql("COMMIT")
+        else:
+            with engine.begin() as conn:
+                if engine.dialect.name == "postgresql":
+                    conn.exec_driver_sql("SELECT pg_advisory_xact_lock(7245310981)")
+                cfg.attributes["connection"] = conn
+                command.upgrade(cfg, "head")
     except OperationalError as exc:
         raise StorageError(f"cannot open or migrate database {engine.url!r} "
                            f"({exc.orig}); check --db / DETECTOR_DB_URL") from exc

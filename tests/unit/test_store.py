@@ -1,11 +1,18 @@
-from datetime import datetime, timezone
+"""Storage: migrations, idempotent saves, updates in place; on SQLite and on PostgreSQL."""
 
-from sqlalchemy import text
+from datetime import date, datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import select, text
 
 from detector.config import SourceConfig
 from detector.records import Document, SentenceLabel, StrikeEvent
 from detector.store import repository as repo
+from detector.records import Flag
 from detector.store.db import open_database
+from detector.store.schema import flags, runs, strike_events
+
+pytestmark = pytest.mark.backends("sqlite", "postgresql")
 
 NOW = datetime(2025, 11, 25, tzinfo=timezone.utc)
 
@@ -28,8 +35,12 @@ def test_migrations_pragmas_and_idempotent_inserts(db_url):
     engine = open_database(db_url)
     open_database(db_url)  # a second open migrates nothing and fails nothing
     with engine.begin() as conn:
-        assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
-        assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
+        if engine.dialect.name == "sqlite":
+            assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+            assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
+        else:
+            assert engine.dialect.name == "postgresql"
+            assert conn.execute(text("SHOW TimeZone")).scalar() == "UTC"
         assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == HEAD
         repo.upsert_source(conn, SourceConfig(name="s", kind="feed", path="x"))
         c1 = repo.save_documents(conn, [doc(), doc(ext="e2")], NOW)
@@ -70,3 +81,59 @@ def test_strike_events_upsert(db_url):
         assert repo.save_strike_events(conn, [changed], NOW).updated == 1
         df = repo.load_strikes(conn)
     assert len(df) == 1 and df.loc[0, "launched"] == 12.0
+
+
+def test_datetimes_come_back_as_the_same_utc_instant(db_url):
+    engine = open_database(db_url)
+    kyiv = timezone(timedelta(hours=2))
+    local = datetime(2025, 11, 25, 6, 30, tzinfo=kyiv)
+    ev = StrikeEvent(source="s", external_id="r1", start=local.astimezone(timezone.utc), end=None,
+                     actor="RUS", target_actor="UKR", target_type="energy")
+    with engine.begin() as conn:
+        repo.upsert_source(conn, SourceConfig(name="s", kind="airforce_csv", path="x"))
+        repo.save_strike_events(conn, [ev], NOW)
+        stored = conn.execute(select(strike_events.c.start)).scalar()
+        df = repo.load_strikes(conn)
+    assert repo.utc(stored) == local
+    assert df.loc[0, "date"].isoformat() == "2025-11-25T00:00:00"
+
+
+def test_json_without_nan_and_runs_listed_newest_first(db_url):
+    engine = open_database(db_url)
+    f = Flag(kind="contradiction", actor="AAA", start=date(2025, 11, 24), end=date(2025, 11, 30),
+             score=0.5, p_value=0.01, method="m.v1",
+             details={"z_R": float("nan"), "z_A": float("inf"), "n": 3, "period": "week"})
+    with engine.begin() as conn:
+        r1 = repo.start_run(conn, "c" * 16, "model-a", "m.v1")
+        repo.replace_flags(conn, ["m.v1"], [f], r1, "model-a")
+        repo.finish_run(conn, r1, "ok", {"ingest": {"documents_new": 2}, "seconds": 1.5}, [])
+        r2 = repo.start_run(conn, "c" * 16, "model-a", "m.v1")
+        details = conn.execute(select(flags.c.details)).scalar()
+        listed = repo.recent_runs(conn, limit=5)
+        assert repo.mark_interrupted_runs(conn) == 1
+        status = dict(conn.execute(select(runs.c.id, runs.c.status)).all())
+    assert details == {"z_R": None, "z_A": None, "n": 3, "period": "week"}
+    assert [r["id"] for r in listed] == [r2, r1]
+    assert listed[1]["counts"]["ingest"]["documents_new"] == 2
+    assert listed[1]["finished_at"].tzinfo is not None and listed[0]["finished_at"] is None
+    assert status == {r1: "ok", r2: "interrupted"}
+
+
+def test_backfill_keeps_flags_and_series_before_since(db_url):
+    engine = open_database(db_url)
+
+    def flag(day, score):
+        return Flag(kind="contradiction", actor="AAA", start=day, end=day + timedelta(days=6),
+                    score=score, p_value=0.01, method="m.v1")
+    old, late = flag(date(2025, 11, 3), 0.3), flag(date(2025, 11, 24), 0.4)
+    with engine.begin() as conn:
+        repo.replace_flags(conn, ["m.v1"], [old, late], None, "model-a")
+        # a rescore that no longer finds either flag, from 2025-11-20 on: the old one stays
+        counts = repo.replace_flags(conn, ["m.v1"], [], None, "model-a", since=date(2025, 11, 20))
+        left = [r[0] for r in conn.execute(select(flags.c.start))]
+        new = flag(date(2025, 11, 24), 0.9)
+        repo.replace_flags(conn, ["m.v1"], [flag(date(2025, 11, 3), 0.8), new], None, "model-a",
+                           since=date(2025, 11, 20))
+        scores = dict(conn.execute(select(flags.c.start, flags.c.score)).all())
+    assert counts["removed_flags"] == 1 and left == [date(2025, 11, 3)]
+    assert scores == {date(2025, 11, 3): 0.3, date(2025, 11, 24): 0.9}
