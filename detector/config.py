@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .errors import ConfigError
 from .records import Commitment
@@ -15,6 +16,10 @@ from .records import Commitment
 SOURCE_KINDS = ("feed", "statements_csv", "statements_jsonl", "telegram_csv", "airforce_csv",
                 "acled_csv", "ucdp_ged_csv", "gdelt_events")
 STATEMENT_KINDS = ("feed", "statements_csv", "statements_jsonl", "telegram_csv")
+COMMITMENT_SCOPES = ("energy", "civilian", "all")
+# contradiction.v2 (exact circular-shift p-values) is computable from the library; the pipeline
+# stores flags and series under contradiction.v1 only, so a config cannot pick v2 yet.
+SCORING_METHODS = ("contradiction.v1", "contradiction.v2")
 
 
 @dataclass(frozen=True)
@@ -76,6 +81,40 @@ def _as_date(value: Any, where: str) -> date:
         raise ConfigError(f"{where}: {value!r} is not a date; write YYYY-MM-DD") from exc
 
 
+def commitment_from_mapping(c: dict[str, Any], where: str) -> Commitment:
+    """A [[commitments]] entry (or the CLI's options) as a checked Commitment.
+
+    Scope: ``energy`` (strikes on energy targets), ``civilian`` (civilian or energy targets),
+    ``all`` (every strike); ``places`` (optional) narrows it to strikes whose place names one of
+    them; ``start``/``end`` are whole days, inclusive, in ``timezone`` (default UTC).
+    """
+    for key in ("actor", "scope", "start", "end"):
+        if key not in c or c[key] in (None, ""):
+            raise ConfigError(f"{where} lacks {key}; give actor, scope, start and end")
+    if c["scope"] not in COMMITMENT_SCOPES:
+        raise ConfigError(f"{where}: scope {c['scope']!r} is not known; use one of "
+                          + ", ".join(COMMITMENT_SCOPES))
+    start, end = _as_date(c["start"], where), _as_date(c["end"], where)
+    if end < start:
+        raise ConfigError(f"{where}: end {end} is before start {start}; swap them")
+    places = c.get("places") or ()
+    if isinstance(places, str) or not all(isinstance(x, str) and x.strip() for x in places):
+        raise ConfigError(f"{where}: places must be a list of place names, e.g. [\"Kyiv\"]")
+    tz = c.get("timezone") or "UTC"
+    try:
+        ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ConfigError(f"{where}: timezone {tz!r} is not known; use an IANA name such as "
+                          "\"Europe/Moscow\"") from exc
+    unknown = set(c) - {"actor", "scope", "start", "end", "source", "description", "places",
+                        "timezone"}
+    if unknown:
+        raise ConfigError(f"{where}: unknown keys {sorted(unknown)}")
+    return Commitment(actor=str(c["actor"]).upper(), scope=c["scope"], start=start, end=end,
+                      source=c.get("source") or "", description=c.get("description") or "",
+                      places=tuple(x.strip() for x in places), timezone=tz)
+
+
 def parse_config(text: str, base_dir: Path, path: Path | None = None) -> Config:
     where = str(path) if path else "config"
     try:
@@ -118,22 +157,15 @@ def parse_config(text: str, base_dir: Path, path: Path | None = None) -> Config:
         raise ConfigError(f"{where}: unknown [scoring] keys {sorted(unknown)}; allowed: {sorted(allowed)}")
     if sc.get("period", "week") not in ("week", "day"):
         raise ConfigError(f"{where}: [scoring] period must be \"week\" or \"day\"")
+    if sc.get("method", defaults.method) not in SCORING_METHODS:
+        raise ConfigError(f"{where}: [scoring] method {sc['method']!r} is not known; use one of "
+                          + ", ".join(SCORING_METHODS))
     if "target_weights" in sc:
         sc = dict(sc, target_weights={**defaults.target_weights, **sc["target_weights"]})
     scoring = ScoringConfig(**sc)
 
-    commitments = []
-    for i, c in enumerate(raw.get("commitments", [])):
-        w = f"{where}: [[commitments]] entry {i + 1}"
-        for key in ("actor", "scope", "start", "end"):
-            if key not in c:
-                raise ConfigError(f"{w} lacks {key}; give actor, scope, start and end")
-        if c["scope"] not in ("energy", "civilian", "all"):
-            raise ConfigError(f"{w}: scope must be energy, civilian or all")
-        commitments.append(Commitment(actor=c["actor"], scope=c["scope"],
-                                      start=_as_date(c["start"], w), end=_as_date(c["end"], w),
-                                      source=c.get("source", ""),
-                                      description=c.get("description", "")))
+    commitments = [commitment_from_mapping(c, f"{where}: [[commitments]] entry {i + 1}")
+                   for i, c in enumerate(raw.get("commitments", []))]
 
     return Config(sources=sources, scoring=scoring,
                   model_version=raw.get("model", {}).get("version"),

@@ -4,11 +4,18 @@ Every error a user can cause or meet carries a one-line message that names the i
 what to do. Lower-level exceptions are translated at the boundary with ``raise ... from``.
 """
 
+import re
+
 
 class DetectorError(Exception):
     """Base class: anything the CLI turns into one clear line on stderr."""
 
     exit_code = 1
+
+    def __init__(self, message: str = "", *args):
+        # Messages quote user data (a header, a feed title); a newline in it would break the
+        # one-line promise, so any run of whitespace becomes one space.
+        super().__init__(re.sub(r"\s+", " ", str(message)).strip(), *args)
 
 
 class UsageError(DetectorError):

@@ -35,7 +35,8 @@ from .store.db import open_database
 
 log = logging.getLogger("detector.pipeline")
 
-SCORER_VERSION = f"{CONTRADICTION_METHOD}+{COMMITMENT_METHOD}"
+def scorer_version(contradiction_method: str = CONTRADICTION_METHOD) -> str:
+    return f"{contradiction_method}+{COMMITMENT_METHOD}"
 SPLIT_BATCH = 500  # documents per committed batch of sentences
 CLASSIFY_BATCH = 512  # sentences per committed batch of predictions
 
@@ -201,12 +202,15 @@ def rescore(engine: Engine, config: Config, model_version: str, run_id: int | No
     # ``since`` need the periods before it.
     series, flags = score_contradictions(statements, strikes, config.scoring)
     flags += find_violations(commitments, strikes)
+    method = config.scoring.method
+    # Only this method's flags are replaced: flags of another scorer version stay as they were
+    # made, so old results remain explainable (each row names its method).
     with engine.begin() as conn:  # flags and series change together or not at all
-        counts = repo.replace_flags(conn, [CONTRADICTION_METHOD, COMMITMENT_METHOD], flags, run_id,
+        counts = repo.replace_flags(conn, [method, COMMITMENT_METHOD], flags, run_id,
                                     model_version, since=since)
         _checkpoint("score.flags")
         counts["series_rows"] = repo.replace_series(
-            conn, CONTRADICTION_METHOD, model_version, series,
+            conn, method, model_version, series,
             7 if config.scoring.period == "week" else 1, run_id, since=since)
     return counts
 
@@ -216,10 +220,12 @@ def rescore(engine: Engine, config: Config, model_version: str, run_id: int | No
 class _Run:
     """One recorded run: the lock, the runs row, per-stage counts, timings and log lines."""
 
-    def __init__(self, engine: Engine, config_hash: str | None, model_version: str):
+    def __init__(self, engine: Engine, config_hash: str | None, model_version: str,
+                 scorer: str):
         self.engine = engine
         self.config_hash = config_hash
         self.model_version = model_version
+        self.scorer = scorer
         self.report = RunReport()
         self.lock = RunLock(engine)
         self._t0 = time.perf_counter()
@@ -230,7 +236,7 @@ class _Run:
             with self.engine.begin() as conn:
                 dead = repo.mark_interrupted_runs(conn)
                 self.report.run_id = repo.start_run(conn, self.config_hash, self.model_version,
-                                                    SCORER_VERSION)
+                                                    self.scorer)
         except BaseException:
             self.lock.release()
             raise
@@ -283,7 +289,7 @@ def run_pipeline(config: Config, db_url: str | None = None,
     try:
         version = classifier.version if classifier else (config.model_version
                                                          or DEFAULT_MODEL_VERSION)
-        with _Run(engine, config.hash, version) as run:
+        with _Run(engine, config.hash, version, scorer_version(config.scoring.method)) as run:
             report = run.report
             if since:
                 report.counts["since"] = since.isoformat()
@@ -315,7 +321,8 @@ def reclassify(version: str, db_url: str | None = None, scoring: ScoringConfig |
     try:
         classifier = classifier or load_classifier(version)
         config = Config(sources=[], scoring=scoring or ScoringConfig(), model_version=version)
-        with _Run(engine, None, classifier.version) as run:
+        with _Run(engine, None, classifier.version,
+                  scorer_version(config.scoring.method)) as run:
             run.report.counts["reclassify"] = classifier.version
             run.report.counts["predictions_new"] = run.stage("classify", "predictions_new",
                                                              classify_new, engine,
