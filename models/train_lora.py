@@ -103,6 +103,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--batch-size", type=int, default=32)
     ap.add_argument("--max-length", type=int, default=64)
     ap.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
+    ap.add_argument("--stance-weights", choices=["natural", "balanced"], default="natural",
+                    help="stance loss weights: natural (the corpus' class shares) or balanced; "
+                         "balanced over-predicts willing/unwilling on real text, where most "
+                         "sentences are neither")
     args = ap.parse_args(argv)
 
     torch.manual_seed(SEED)
@@ -134,7 +138,8 @@ def main(argv: list[str] | None = None) -> int:
         return ys, ya, yt
 
     ys, ya, yt = targets(train)
-    losses = {"stance": torch.nn.CrossEntropyLoss(weight=class_weights(ys, len(STANCES))),
+    stance_w = class_weights(ys, len(STANCES)) if args.stance_weights == "balanced" else None
+    losses = {"stance": torch.nn.CrossEntropyLoss(weight=stance_w),
               "action": torch.nn.CrossEntropyLoss(weight=class_weights(ya, len(ACTIONS))),
               "target": torch.nn.CrossEntropyLoss(weight=class_weights(yt, len(TARGETS)),
                                                   ignore_index=-1)}
@@ -163,7 +168,7 @@ def main(argv: list[str] | None = None) -> int:
             opt.step()
             sched.step()
             step += 1
-            total += float(loss) * len(idx)
+            total += float(loss.detach()) * len(idx)
         print(f"epoch {epoch + 1}/{args.epochs}: loss {total / len(train):.4f} "
               f"({time.time() - t0:.0f}s)", flush=True)
 
@@ -213,6 +218,7 @@ def main(argv: list[str] | None = None) -> int:
                           "split": f"by family: sha256(family) % {DEV_BUCKETS} == 0 is dev"},
         "training": {"seed": SEED, "epochs": args.epochs, "lr": args.lr, "head_lr": args.head_lr,
                      "batch_size": args.batch_size, "max_length": args.max_length,
+                     "stance_weights": args.stance_weights,
                      "torch": torch.__version__},
         "dev_metrics": metrics,
         "trained_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
