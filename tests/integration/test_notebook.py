@@ -11,6 +11,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from detector.nlp.classifier import DEFAULT_MODEL_VERSION
 from detector.query import flags_frame
 from detector.store.db import open_database
 
@@ -48,7 +49,7 @@ def test_notebook_executes(shared_demo_db, tmp_path, monkeypatch):
     assert not [o for o in outputs if o.output_type == "error"]
     text = "\n".join(o.get("text", "") if o.output_type == "stream"
                      else o.get("data", {}).get("text/plain", "") for o in outputs)
-    assert f"{shared_demo_db.url}: run 1 (ok), model minilm-head-v1" in text
+    assert f"{shared_demo_db.url}: run 1 (ok), model {DEFAULT_MODEL_VERSION}" in text
     engine = open_database(shared_demo_db.url)
     top = flags_frame(engine).sort_values("score", ascending=False).iloc[0]
     engine.dispose()
