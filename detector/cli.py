@@ -28,6 +28,21 @@ def _add_db(p: argparse.ArgumentParser) -> None:
                    help="SQLAlchemy database URL (default: $DETECTOR_DB_URL, else sqlite:///detector.db)")
 
 
+def _add_report(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--reports", metavar="DIR", default=None,
+                   help="folder for the HTML run report (default: reports/ beside a SQLite "
+                        "database file, else in the working directory)")
+    p.add_argument("--no-report", action="store_true", help="do not write a run report")
+
+
+def _add_filters(p: argparse.ArgumentParser, kind_help: str) -> None:
+    p.add_argument("--actor", metavar="CODE")
+    p.add_argument("--since", type=_date, metavar="DATE")
+    p.add_argument("--until", type=_date, metavar="DATE")
+    p.add_argument("--min-score", type=float, metavar="X")
+    p.add_argument("--kind", metavar="KIND", help=kind_help)
+
+
 def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="detector", description="Flag periods where an actor's "
                                  "stated willingness for peace contradicts its strikes.")
@@ -37,14 +52,24 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("demo", help="run the whole pipeline on the embedded demo data")
     _add_db(p)
+    _add_report(p)
     p = sub.add_parser("run", help="one nightly run: ingest, classify what is new, rescore")
     p.add_argument("--config", required=True, metavar="FILE", help="pipeline config (TOML)")
+    p.add_argument("--since", type=_date, metavar="DATE",
+                   help="backfill: replace flags and series from DATE on (baselines still use "
+                        "the data before it); flags that end before DATE are kept")
     _add_db(p)
+    _add_report(p)
     p = sub.add_parser("classify", help="classify JSON Lines of texts (no database)")
     p.add_argument("--input", default="-", metavar="FILE", help="JSON Lines input, - for stdin")
     p.add_argument("--output", default="-", metavar="FILE", help="JSON Lines output, - for stdout")
     p.add_argument("--speaker", default=None, metavar="CODE", help="default speaker code")
     p.add_argument("--model", default=None, metavar="VERSION", help="classifier model version")
+    p.add_argument("--encoder", default=None, choices=("auto", "torch", "onnx", "onnx-int8"),
+                   help="sentence encoder backend (default: $DETECTOR_ENCODER, else auto: onnx "
+                        "fp32 when onnxruntime and onnx are installed, else torch; both give "
+                        "the same labels); onnx-int8 is faster and reports the model version "
+                        "with a +onnx-int8 suffix")
     _add_db(p)
     p = sub.add_parser("flags", help="list flagged periods")
     p.add_argument("--actor", metavar="CODE")
@@ -57,6 +82,53 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("show", help="one flag with its evidence")
     p.add_argument("flag_id", metavar="FLAG_ID")
     _add_db(p)
+    p = sub.add_parser("runs", help="list recent runs (status, counts, versions, errors)")
+    p.add_argument("--limit", type=int, default=10, metavar="N")
+    p.add_argument("--format", choices=["table", "json"], default="table")
+    _add_db(p)
+    p = sub.add_parser("reclassify", help="predict all stored sentences with a model version "
+                                          "(older versions' predictions are kept) and rescore "
+                                          "with it")
+    p.add_argument("--model", required=True, metavar="VERSION", help="classifier model version")
+    p.add_argument("--config", default=None, metavar="FILE",
+                   help="take the [scoring] settings from this config (default: the defaults)")
+    _add_db(p)
+    p = sub.add_parser("export", help="write flags, statements, strikes or series to a file")
+    p.add_argument("--what", required=True, choices=["flags", "statements", "strikes", "series"])
+    p.add_argument("--format", choices=["csv", "json", "parquet"], default=None,
+                   help="default: from the --out suffix")
+    p.add_argument("--out", required=True, metavar="FILE", help="output file, - for stdout")
+    _add_filters(p, "flags: contradiction|violation; statements: willing|unwilling|none; "
+                    "strikes: energy|civilian|military|unspecified")
+    _add_db(p)
+    p = sub.add_parser("plot", help="PNG timeline of an actor's R and A series with its flags")
+    p.add_argument("--actor", required=True, metavar="CODE")
+    p.add_argument("--since", type=_date, metavar="DATE")
+    p.add_argument("--until", type=_date, metavar="DATE")
+    p.add_argument("--out", required=True, metavar="FILE.png")
+    _add_db(p)
+    p = sub.add_parser("serve", help="read-only HTTP API and web page over the database")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    _add_db(p)
+    p = sub.add_parser("commitments", help="list or add declared ceasefires, moratoria, truces")
+    csub = p.add_subparsers(dest="action", required=True, metavar="ACTION")
+    c = csub.add_parser("list", help="the stored commitments")
+    c.add_argument("--actor", metavar="CODE")
+    c.add_argument("--format", choices=["table", "json"], default="table")
+    _add_db(c)
+    c = csub.add_parser("add", help="store a commitment (idempotent); the next run checks it")
+    c.add_argument("--actor", required=True, metavar="CODE")
+    c.add_argument("--scope", required=True, choices=["energy", "civilian", "all"])
+    c.add_argument("--start", required=True, type=_date, metavar="DATE")
+    c.add_argument("--end", required=True, type=_date, metavar="DATE", help="inclusive")
+    c.add_argument("--source", required=True, metavar="TEXT", help="who declared it, where")
+    c.add_argument("--description", default="", metavar="TEXT")
+    c.add_argument("--place", action="append", default=[], metavar="NAME", dest="places",
+                   help="only strikes whose place names it (repeatable), e.g. --place Kyiv")
+    c.add_argument("--timezone", default="UTC", metavar="TZ",
+                   help="of the start and end days (default UTC), e.g. Europe/Moscow")
+    _add_db(c)
     return ap
 
 
@@ -67,7 +139,8 @@ def cmd_run(args, config=None) -> int:
     from .pipeline import run_pipeline
 
     config = config or load_config(args.config)
-    report = run_pipeline(config, args.db)
+    report = run_pipeline(config, args.db, since=getattr(args, "since", None),
+                          progress=_progress_wanted(args))
     c = report.counts
     ing = c.get("ingest", {})
     print(f"run {report.run_id}: {report.status} in {report.seconds:.1f}s; "
@@ -81,7 +154,80 @@ def cmd_run(args, config=None) -> int:
     if report.errors:
         print(f"detector: {len(report.errors)} of {len(config.sources)} sources failed; "
               "the others were ingested", file=sys.stderr)
+    if not getattr(args, "no_report", True):
+        _write_report(args, report.run_id)
     return 1 if report.errors else 0
+
+
+def _progress_wanted(args) -> bool:
+    # Bars only for a person at a terminal: never under cron, in pipes or with -q.
+    return not args.quiet and sys.stderr.isatty()
+
+
+def cmd_runs(args) -> int:
+    from .store import repository as repo
+
+    if args.limit < 1:
+        raise InputError(f"--limit {args.limit}: give a positive number of runs")
+    engine = _open(args.db)
+    try:
+        with engine.begin() as conn:
+            rows = repo.recent_runs(conn, args.limit)
+    finally:
+        engine.dispose()
+    if args.format == "json":
+        for r in rows:
+            for k in ("started_at", "finished_at"):
+                r[k] = r[k].isoformat() if r[k] else None
+        print(json.dumps(rows, indent=1))
+        return 0
+    if not rows:
+        print("no runs")
+        return 0
+    table = []
+    for r in rows:
+        c = r["counts"]
+        ing = c.get("ingest")
+        table.append({"id": r["id"], "started (UTC)": f"{r['started_at']:%Y-%m-%d %H:%M:%S}",
+                      "status": r["status"],
+                      "seconds": c.get("seconds", ""),
+                      "docs": "" if ing is None else ing.get("documents_new", 0),
+                      "events": "" if ing is None else ing.get("events_new", 0),
+                      "sentences": c.get("sentences_new", ""),
+                      "predictions": c.get("predictions_new", ""),
+                      "flags": c.get("score", {}).get("flags", ""), "errors": len(r["errors"]),
+                      "model": r["model_version"] or "", "config": r["config_hash"] or ""})
+    cols = list(table[0])
+    widths = {k: max(len(k), *(len(str(t[k])) for t in table)) for k in cols}
+    print("  ".join(k.rjust(widths[k]) for k in cols))
+    for t in table:
+        print("  ".join(str(t[k]).rjust(widths[k]) for k in cols))
+    return 0
+
+
+def cmd_reclassify(args) -> int:
+    from .config import load_config
+    from .pipeline import reclassify
+
+    scoring = load_config(args.config).scoring if args.config else None
+    report = reclassify(args.model, args.db, scoring=scoring, progress=_progress_wanted(args))
+    c = report.counts
+    print(f"run {report.run_id}: {report.status} in {report.seconds:.1f}s; model {args.model}: "
+          f"predictions +{c.get('predictions_new', 0)}, flags {c.get('score', {}).get('flags', 0)} "
+          f"(new {c.get('score', {}).get('new_flags', 0)})")
+    return 0
+
+
+def _write_report(args, run_id: int) -> None:
+    from .report import default_reports_dir, write_run_report
+    from .store.db import default_url
+
+    folder = args.reports or default_reports_dir(args.db or default_url())
+    engine = _open(args.db)
+    try:
+        print(f"report: {write_run_report(engine, folder, run_id)}")
+    finally:
+        engine.dispose()
 
 
 def cmd_demo(args) -> int:
@@ -148,6 +294,32 @@ def cmd_show(args) -> int:
     return 0
 
 
+def cmd_export(args) -> int:
+    from .export import export
+    from .query import make_filters
+
+    filters = make_filters(args.what, args.actor, args.since, args.until, args.min_score,
+                           args.kind)
+    n = export(_open(args.db), args.what, args.out, args.format, filters)
+    if args.out != "-":
+        print(f"{n} {args.what} rows written to {args.out}")
+    return 0
+
+
+def cmd_plot(args) -> int:
+    from .plot import plot_timeline
+
+    print(plot_timeline(_open(args.db), args.actor, args.out, args.since, args.until))
+    return 0
+
+
+def cmd_serve(args) -> int:
+    from .web.app import serve
+
+    serve(args.db, host=args.host, port=args.port, quiet=args.quiet)
+    return 0
+
+
 def _read_jsonl(stream: TextIO, name: str):
     for n, line in enumerate(stream, start=1):
         if not line.strip():
@@ -178,7 +350,7 @@ def cmd_classify(args) -> int:
             items = list(_read_jsonl(src, name))
         except UnicodeDecodeError as exc:
             raise InputError(f"{name} is not UTF-8 text; convert it first") from exc
-    classifier = load_classifier(args.model)
+    classifier = load_classifier(args.model, encoder_backend=args.encoder)
     attributor = Attributor()
     split = split_sentences([it["text"] for it in items])
     flat, owners, defaults = [], [], []
@@ -205,13 +377,51 @@ def cmd_classify(args) -> int:
                                          stance_score=round(lab.stance_score, 4),
                                          speaker=lab.speaker, action=lab.action,
                                          target=lab.target, actor=lab.actor,
-                                         target_actor=lab.target_actor) for s, lab in pairs]}
+                                         target_actor=lab.target_actor, launched=lab.launched,
+                                         destroyed=lab.destroyed, weapons=list(lab.weapons),
+                                         places=list(lab.places)) for s, lab in pairs]}
             out.write(json.dumps(record, ensure_ascii=False) + "\n")
     return 0
 
 
+def cmd_commitments(args) -> int:
+    from .config import commitment_from_mapping
+    from .store import repository as repo
+
+    engine = _open(args.db)
+    try:
+        if args.action == "add":
+            c = commitment_from_mapping(
+                {k: getattr(args, k) for k in ("actor", "scope", "start", "end", "source",
+                                               "description", "places", "timezone")},
+                "detector commitments add")
+            with engine.begin() as conn:
+                new = repo.save_commitments(conn, [c])
+            print(f"{'added' if new else 'already stored'}: commitment {c.id} ({c.actor} "
+                  f"{c.scope}, {c.start} .. {c.end})")
+            return 0
+        with engine.begin() as conn:
+            items = repo.load_commitments(conn, actor=args.actor)
+        rows = [dict(id=c.id, actor=c.actor, scope=c.scope, places=list(c.places),
+                     start=c.start.isoformat(), end=c.end.isoformat(), timezone=c.timezone,
+                     source=c.source, description=c.description) for c in items]
+        if args.format == "json":
+            print(json.dumps(rows, indent=1))
+        elif not rows:
+            print("no commitments")
+        else:
+            for r in rows:
+                where = f" in {', '.join(r['places'])}" if r["places"] else ""
+                print(f"{r['id']}  {r['actor']}  {r['scope']}{where}  {r['start']} .. {r['end']} "
+                      f"({r['timezone']})  {r['description'] or '-'}  [{r['source'] or '-'}]")
+        return 0
+    finally:
+        engine.dispose()
+
+
 COMMANDS = {"demo": cmd_demo, "run": cmd_run, "classify": cmd_classify, "flags": cmd_flags,
-            "show": cmd_show}
+            "show": cmd_show, "export": cmd_export, "plot": cmd_plot, "serve": cmd_serve,
+            "commitments": cmd_commitments, "runs": cmd_runs, "reclassify": cmd_reclassify}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -94,6 +94,19 @@ class SentenceLabel:
     speaker: str | None
     actor: str | None
     target_actor: str | None = None
+    # Strike details (strike sentences only; detector.nlp.strike_details): counts when the text
+    # states them, weapon and place mentions as written.
+    launched: int | None = None
+    destroyed: int | None = None
+    weapons: tuple[str, ...] = ()
+    places: tuple[str, ...] = ()
+
+    def details(self) -> dict | None:
+        """The strike details as stored in predictions.details (None for non-strikes)."""
+        if self.action != "strike":
+            return None
+        return dict(launched=self.launched, destroyed=self.destroyed, weapons=list(self.weapons),
+                    places=list(self.places))
 
 
 @dataclass(frozen=True)
@@ -133,11 +146,15 @@ class Commitment:
     end: date  # inclusive
     source: str = ""
     description: str = ""
+    places: tuple[str, ...] = ()  # when given, only strikes whose place names one of them
+    timezone: str = "UTC"  # in which start and end are whole days
 
     @property
     def id(self) -> str:
-        return stable_hash("commitment", self.actor, self.scope, self.start.isoformat(),
-                           self.end.isoformat())
+        parts = [self.actor, self.scope, self.start.isoformat(), self.end.isoformat()]
+        if self.places or self.timezone != "UTC":  # only then: older ids stay as they were
+            parts += [sorted(self.places), self.timezone]
+        return stable_hash("commitment", *parts)
 
 
 @dataclass

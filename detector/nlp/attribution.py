@@ -1,12 +1,19 @@
 """Who says a sentence (speaker) and who strikes whom (actor, target actor).
 
-Cheap patterns first (headline suffixes, "Name: ..." prefixes, "according to ..."), then the
-dependency parse, and only for sentences that have a speech verb: the parser is the slow part.
+Cheap patterns first (headline suffixes "... - Kremlin", "Name: ..." prefixes, "according to
+..."), then the dependency parse, and only for sentences that have a speech or stance verb and
+a gazetteer name: the parser is the slow part. Parses are cached per text.
+
+Speaker, in order: the patterns; the subject of the main-clause speech verb ("..., Lavrov
+said") or stance verb ("Zelensky rejects ...", "Kyiv rules out ..."); the source's default;
+and, only where there is no default, the subject of the reported clause when a generic title
+speaks ("Russia is ready ..., the president said" -> RUS).
 """
 
 from __future__ import annotations
 
 import re
+from collections import OrderedDict
 
 from .gazetteer import Gazetteer, load_gazetteer
 from .spacy_models import load_spacy
@@ -16,26 +23,55 @@ SPEECH_LEMMAS = {"say", "state", "tell", "declare", "announce", "stress", "note"
                  "underline", "believe", "accuse", "argue", "assert", "affirm", "deny", "urge",
                  "call", "propose", "reply", "respond", "explain", "comment", "remark", "signal",
                  "suggest", "acknowledge", "admit", "repeat", "tweet", "post"}
+# Verbs by which an actor takes a position itself: their subject speaks ("Kyiv rejects the plan").
+STANCE_LEMMAS = {"reject", "rule", "dismiss", "vow", "accept", "agree", "offer", "refuse",
+                 "welcome", "pledge", "promise", "threaten", "demand", "oppose", "support",
+                 "endorse", "back", "seek", "insist", "rebuff", "spurn"}
 _SPEECH_RE = re.compile(
     r"\b(said|says|say|stated|states|told|tells|declared|announced|stressed|noted|added|insisted|"
     r"warned|claimed|emphasi[sz]ed|reiterated|confirmed|wrote|underlined|believes|accused|"
     r"argued|asserted|affirmed|denied|urged|called|proposed|replied|responded|explained|"
-    r"commented|remarked|signalled|signaled|suggested|acknowledged|admitted|repeated|posted)\b",
+    r"commented|remarked|signalled|signaled|suggested|acknowledged|admitted|repeated|posted|"
+    r"rejects?|rejected|rules? out|ruled out|dismiss(?:es|ed)?|vows?|vowed|accepts?|accepted|"
+    r"agrees?|agreed|offers?|offered|refuses?|refused|welcomes?|welcomed|pledges?|pledged|"
+    r"promises?|promised|threatens?|threatened|demands?|demanded|opposes?|opposed|"
+    r"supports?|supported|endorses?|endorsed|backs|backed|seeks|sought|rebuff(?:s|ed)?)\b",
     re.IGNORECASE)
+_SAY = (r"(?:said|says|told|tells|stressed|noted|added|insisted|warned|claimed|emphasi[sz]ed|"
+        r"reiterated|stated|declared|announced|wrote|posted|underlined|replied|explained|"
+        r"remarked|confirmed|argued|acknowledged|admitted)")
+_NAME = r"(?:the )?[A-Z][\w'’.-]*(?: (?:[A-Z][\w'’.-]*|of|for|de|von|der|la)){0,5}"
+# "..., Lavrov said." / "..., Peskov told reporters on Monday." and "Macron said ...":
+# the common quote shapes, read without the parser when the name is in the gazetteer.
+_TAIL_SAY_RE = re.compile(r",\s+(" + _NAME + r")\s+" + _SAY + r"(?:\s+[\w'’-]+){0,5}\s*[.!]?[\"”’]?$")
+_HEAD_SAY_RE = re.compile(r"^(" + _NAME + r")\s+" + _SAY + r"\b")
 _SUFFIX_RE = re.compile(r"\s[-–—|]\s*([^-–—|]{2,60})$")
 _PREFIX_RE = re.compile(r"^([A-Z][^:]{1,50}):\s+\S")
 _ACCORDING_RE = re.compile(r"\b(?i:according to) ((?:the )?[A-Z][\w'’.-]*(?: [A-Z][\w'’.-]*){0,4})")
 _SPEAKER_KINDS = ("person", "institution", "state", "capital")
+# Clauses that are not the sentence's own assertion: "Should Kyiv confirm ...", "a truce that
+# Russia declared": a speech verb inside them does not name the speaker.
+_EMBEDDED_DEPS = {"relcl", "acl", "advcl", "pcomp", "csubj", "amod", "xcomp", "pobj", "prep"}
+_ACTION_LEMMAS = {"attack", "strike", "hit", "fire", "launch", "target", "use", "drop", "aim", "try",
+                  "send", "shell", "bomb", "move", "deploy", "occupy", "make", "have", "can",
+                  "could", "tell", "probe", "test"}
+_CACHE_SIZE = 50_000
 _AGENT_RE = re.compile(
     r"\b(Russian|Russia's|Ukrainian|Ukraine's|Israeli|American|Belarusian)\s+(?:\w+\s+){0,2}?"
     r"(forces|troops|army|military|drones?|missiles?|strikes?|attacks?|shelling|artillery|"
     r"aircraft|jets|bombers|UAVs?|navy|units)\b", re.IGNORECASE)
 
 
+def doc_span(tok) -> str:
+    return tok.doc[tok.left_edge.i: tok.right_edge.i + 1].text
+
+
 class Attributor:
     def __init__(self, gazetteer: Gazetteer | None = None, use_parser: bool = True):
         self.gaz = gazetteer or load_gazetteer()
         self.use_parser = use_parser
+        # text -> (strong speaker, weak speaker) from the parse; bounded, oldest out first
+        self._parsed: OrderedDict[str, tuple[str | None, str | None]] = OrderedDict()
 
     # --- speaker ----------------------------------------------------------------------------
     def pattern_speaker(self, sentence: str) -> str | None:
@@ -47,7 +83,9 @@ class Attributor:
                 return code
         m = _PREFIX_RE.match(sentence.strip())
         if m and len(m.group(1).split()) <= 6:
-            code = self.gaz.lookup(m.group(1), _SPEAKER_KINDS)
+            # Only people and institutions: "Kyiv: explosions ..." names a place, and
+            # "Russia has struck our energy again: ..." is a clause, not a speaker.
+            code = self.gaz.lookup(m.group(1), ("person", "institution"))
             if code:
                 return code
         m = _ACCORDING_RE.search(sentence)
@@ -57,40 +95,118 @@ class Attributor:
                 return code
         return None
 
+    def quick_speaker(self, sentence: str) -> str | None:
+        """The speaker of the two common quote shapes, without the parser (None: parse)."""
+        for rx in (_TAIL_SAY_RE, _HEAD_SAY_RE):
+            m = rx.search(sentence.strip())
+            if m:
+                code = self.gaz.lookup(m.group(1), _SPEAKER_KINDS + ("demonym",))
+                if code:
+                    return code
+        return None
+
     def needs_parse(self, sentence: str) -> bool:
         return bool(_SPEECH_RE.search(sentence)) and bool(self.gaz.mentions(sentence))
 
+    def _subject_code(self, doc, subj, kinds) -> str | None:
+        """The actor a subject names, looking first at the subject without its prepositional
+        phrases ("Russia's envoy to the UN" -> RUS, "The Russian embassy in Washington" -> RUS)."""
+        skip = set()
+        for t in subj.subtree:
+            if t.dep_ == "prep" and t.i != subj.i:
+                skip.update(x.i for x in t.subtree)
+        core = " ".join(t.text_with_ws.strip() if t.i not in skip else "" for t in subj.subtree)
+        core = re.sub(r"\s+", " ", core).replace(" 's", "'s").replace(" ,", ",").strip()
+        code = self.gaz.lookup(core, kinds)
+        if code is None:
+            phrase = doc[subj.left_edge.i: subj.right_edge.i + 1].text
+            code = self.gaz.lookup(phrase, kinds)
+        return code
+
+    @staticmethod
+    def _embedded(tok) -> bool:
+        return any(t.dep_ in _EMBEDDED_DEPS for t in [tok, *tok.ancestors] if t.dep_ != "ROOT")
+
     def parse_speaker(self, doc) -> str | None:
-        """The subject of the main speech verb, looked up in the gazetteer."""
-        candidates = []
+        """The subject of the main speech (or stance) verb, looked up in the gazetteer."""
+        return self._parse_speakers(doc)[0]
+
+    def _parse_speakers(self, doc) -> tuple[str | None, str | None]:
+        """(strong, weak): strong is the named subject of the main-clause speech or stance verb;
+        weak, when that subject is a generic title ("the president"), is the state or capital
+        that is the subject of the reported clause."""
+        verbs = []
         for tok in doc:
-            if tok.lemma_.lower() not in SPEECH_LEMMAS or tok.pos_ not in ("VERB", "AUX"):
+            lemma = tok.lemma_.lower()
+            if tok.pos_ not in ("VERB", "AUX") or self._embedded(tok):
+                continue
+            if lemma in SPEECH_LEMMAS:
+                kinds = _SPEAKER_KINDS + ("demonym",)
+            elif lemma in STANCE_LEMMAS:
+                kinds = _SPEAKER_KINDS
+            else:
                 continue
             subjects = [c for c in tok.children if c.dep_ in ("nsubj", "nsubjpass")]
+            if lemma in STANCE_LEMMAS and any(c.dep_ == "conj" for s_ in subjects for c in s_.children):
+                continue  # "Israel and Hamas agreed": a joint act, nobody's own statement
             agents = [g for c in tok.children if c.dep_ == "agent" for g in c.children]
-            for subj in subjects + agents:
-                phrase = doc[subj.left_edge.i: subj.right_edge.i + 1].text
-                code = self.gaz.lookup(phrase, _SPEAKER_KINDS + ("demonym",))
+            if subjects or agents:
+                verbs.append((len(list(tok.ancestors)), tok.i, tok, subjects + agents, kinds))
+        if not verbs:
+            return None, None
+        verbs.sort(key=lambda v: (v[0], v[1]))  # the verb closest to the root speaks
+        top = verbs[0][0]
+        weak = None
+        for depth, _, tok, subjects, kinds in verbs:
+            if depth != top:
+                break
+            for subj in subjects:
+                code = self._subject_code(doc, subj, kinds)
                 if code:
-                    depth = len(list(tok.ancestors))
-                    candidates.append((depth, tok.i, code))
-        if not candidates:
-            return None
-        candidates.sort()  # the speech verb closest to the root speaks for the sentence
-        return candidates[0][2]
+                    return code, None
+            if weak is None and tok.lemma_.lower() in SPEECH_LEMMAS:
+                weak = self._reported_subject(tok)
+        return None, weak
+
+    def _reported_subject(self, verb) -> str | None:
+        """"Russia is ready ..., the president said": the state or capital that is the subject
+        of the clause the speech verb reports (its ccomp, or its head when it is parenthetical)."""
+        clauses = [c for c in verb.children if c.dep_ == "ccomp"]
+        if verb.dep_ in ("parataxis", "ccomp", "conj") and verb.head is not verb:
+            clauses.append(verb.head)
+        for clause in clauses:
+            if clause.lemma_.lower() in _ACTION_LEMMAS:
+                continue  # "Russia attacked ..., the air force said" reports the other side's act
+            for subj in clause.children:
+                if subj.dep_ in ("nsubj", "nsubjpass"):
+                    code = self.gaz.lookup(doc_span(subj), ("state", "capital"))
+                    if code:
+                        return code
+        return None
 
     def speakers(self, sentences: list[str], defaults: list[str | None]) -> list[str | None]:
         out: list[str | None] = [None] * len(sentences)
-        to_parse: list[int] = []
+        weak: list[str | None] = [None] * len(sentences)
+        to_parse: dict[str, list[int]] = {}
         for i, s in enumerate(sentences):
-            out[i] = self.pattern_speaker(s)
+            out[i] = self.pattern_speaker(s) or self.quick_speaker(s)
             if out[i] is None and self.use_parser and self.needs_parse(s):
-                to_parse.append(i)
+                if s in self._parsed:
+                    self._parsed.move_to_end(s)
+                    out[i], weak[i] = self._parsed[s]
+                else:
+                    to_parse.setdefault(s, []).append(i)
         if to_parse:
             nlp = load_spacy("parse")
-            for i, doc in zip(to_parse, nlp.pipe([sentences[i] for i in to_parse], batch_size=64)):
-                out[i] = self.parse_speaker(doc)
-        return [o if o is not None else d for o, d in zip(out, defaults)]
+            texts = list(to_parse)
+            for text, doc in zip(texts, nlp.pipe(texts, batch_size=64)):
+                result = self._parsed[text] = self._parse_speakers(doc)
+                for i in to_parse[text]:
+                    out[i], weak[i] = result
+            while len(self._parsed) > _CACHE_SIZE:
+                self._parsed.popitem(last=False)
+        return [o if o is not None else (d if d is not None else w)
+                for o, d, w in zip(out, defaults, weak)]
 
     # --- strike actors ----------------------------------------------------------------------
     def strike_actors(self, sentence: str, default_actor: str | None = None

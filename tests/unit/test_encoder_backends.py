@@ -1,0 +1,105 @@
+"""Encoder backends: selection, errors, and (integration) ONNX int8 agreement with torch."""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from detector.errors import ConfigError, ModelError
+from detector.nlp import encoder as enc_mod
+from detector.nlp.classifier import load_classifier
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_backend_from_argument_env_and_default(monkeypatch):
+    monkeypatch.delenv("DETECTOR_ENCODER", raising=False)
+    assert enc_mod.encoder_backend() == "auto"
+    assert enc_mod.encoder_backend(default="torch") == "torch"
+    monkeypatch.setenv("DETECTOR_ENCODER", "onnx-int8")
+    assert enc_mod.encoder_backend() == "onnx-int8"
+    assert enc_mod.encoder_backend("torch") == "torch"  # the argument wins
+    monkeypatch.setenv("DETECTOR_ENCODER", "tensorflow")
+    with pytest.raises(ConfigError, match="DETECTOR_ENCODER 'tensorflow'"):
+        enc_mod.encoder_backend()
+
+
+def test_threads_from_env(monkeypatch):
+    monkeypatch.setenv("DETECTOR_THREADS", "3")
+    assert enc_mod.cpu_threads() == 3
+    monkeypatch.setenv("DETECTOR_THREADS", "many")
+    with pytest.raises(ConfigError, match="DETECTOR_THREADS"):
+        enc_mod.cpu_threads()
+
+
+def test_model_version_names_the_backend(monkeypatch):
+    monkeypatch.delenv("DETECTOR_ENCODER", raising=False)
+    # Loading a classifier is cheap: the encoder is only built on the first prediction.
+    assert load_classifier("minilm-head-v1").version == "minilm-head-v1"
+    clf = load_classifier("minilm-head-v1", encoder_backend="onnx-int8")
+    assert clf.version == "minilm-head-v1+onnx-int8"
+    assert load_classifier("minilm-head-v1+onnx-int8").encoder_backend == "onnx-int8"
+    # fp32 ONNX equals torch to float precision: the same model, the same version
+    assert load_classifier("minilm-head-v1", encoder_backend="onnx").version == "minilm-head-v1"
+    with pytest.raises(ModelError, match="names encoder onnx-int8"):
+        load_classifier("minilm-head-v1+onnx-int8", encoder_backend="torch")
+
+
+def test_cache_dir_env(monkeypatch, tmp_path):
+    monkeypatch.setenv("DETECTOR_CACHE_DIR", str(tmp_path))
+    assert enc_mod.cache_dir() == tmp_path
+
+
+def _corpus_texts() -> list[str]:
+    texts = []
+    for p in sorted((ROOT / "models" / "data").glob("sentences*.jsonl")):
+        texts += [json.loads(line)["text"] for line in p.read_text(encoding="utf-8").splitlines()
+                  if line.strip()]
+    return texts
+
+
+@pytest.mark.integration
+def test_int8_embeddings_and_labels_agree_with_torch():
+    pytest.importorskip("onnxruntime")
+    pytest.importorskip("onnx")
+    texts = _corpus_texts()
+    torch_enc = enc_mod.load_encoder("torch")
+    int8_enc = enc_mod.load_encoder("onnx-int8")
+    a, b = torch_enc.encode(texts), int8_enc.encode(texts)
+    cos = (a * b).sum(axis=1)  # both L2-normalised
+    assert cos.min() > 0.98, f"lowest cosine {cos.min():.4f}"
+    base = load_classifier("minilm-head-v1", encoder_backend="torch")
+    la, lb = base.predict_embeddings(a), base.predict_embeddings(b)
+    same = np.mean([(x.stance, x.action, x.target) == (y.stance, y.action, y.target)
+                    for x, y in zip(la, lb)])
+    assert same >= 0.98, f"labels agree on {same:.3%} of {len(texts)} sentences"
+
+
+@pytest.mark.integration
+def test_onnx_fp32_equals_torch():
+    pytest.importorskip("onnxruntime")
+    pytest.importorskip("onnx")
+    texts = _corpus_texts()[:200]
+    a = enc_mod.load_encoder("torch").encode(texts)
+    b = enc_mod.load_encoder("onnx").encode(texts)
+    assert np.abs(a - b).max() < 1e-5
+
+
+@pytest.mark.integration
+def test_adapted_model_on_onnx_equals_torch():
+    """A LoRA model's merged weights are exported too (keyed by the adapter file)."""
+    pytest.importorskip("onnxruntime")
+    pytest.importorskip("onnx")
+    from detector.nlp.classifier import available_versions
+    adapted = [v for v in available_versions() if "lora" in v]
+    if not adapted:
+        pytest.skip("no LoRA model artifact")
+    texts = _corpus_texts()[:200]
+    a = load_classifier(adapted[0], encoder_backend="torch").encoder.encode(texts)
+    onnx_clf = load_classifier(adapted[0], encoder_backend="onnx")
+    assert onnx_clf.version == adapted[0]
+    b = onnx_clf.encoder.encode(texts)
+    assert np.abs(a - b).max() < 1e-5
+    base = enc_mod.load_encoder("onnx").encode(texts)
+    assert np.abs(base - b).max() > 1e-3  # really the adapted weights, not the frozen ones
