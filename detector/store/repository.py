@@ -298,11 +298,6 @@ def replace_flags(conn: Connection, methods: Sequence[str], items: list[Flag], r
     return {"flags": len(items) + kept, "new_flags": added, "removed_flags": len(gone)}
 
 
-SERIES_COLUMNS = ["actor", "period_start", "period_end", "method", "model_version", "rhetoric",
-                  "rhetoric_window", "action", "z_rhetoric", "z_action", "score", "p_value",
-                  "run_id"]
-
-
 def replace_series(conn: Connection, method: str, model_version: str, frame: pd.DataFrame,
                    period_days: int, run_id: int | None, since: date | None = None) -> int:
     """Make the stored series of (method, model version) equal to the scorer's ``frame``
@@ -331,25 +326,6 @@ def replace_series(conn: Connection, method: str, model_version: str, frame: pd.
     for part in _chunks(rows):
         conn.execute(insert(series), list(part))
     return len(rows)
-
-
-def load_series(conn: Connection, actor: str | None = None, since: date | None = None,
-                until: date | None = None, method: str | None = None,
-                model_version: str | None = None) -> pd.DataFrame:
-    """Stored R/A series rows, oldest first; periods overlapping [since, until]."""
-    q = select(*[series.c[c] for c in SERIES_COLUMNS])
-    if actor:
-        q = q.where(series.c.actor == actor.upper())
-    if since:
-        q = q.where(series.c.period_end >= since)
-    if until:
-        q = q.where(series.c.period_start <= until)
-    if method:
-        q = q.where(series.c.method == method)
-    if model_version:
-        q = q.where(series.c.model_version == model_version)
-    q = q.order_by(series.c.actor, series.c.period_start)
-    return pd.DataFrame(conn.execute(q).mappings().all(), columns=SERIES_COLUMNS)
 
 
 def start_run(conn: Connection, config_hash: str | None, model_version: str | None,

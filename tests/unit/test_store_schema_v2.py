@@ -10,6 +10,7 @@ from alembic.config import Config
 from sqlalchemy import text
 
 from detector.config import SourceConfig
+from detector.query import series_frame
 from detector.records import Document, StructuredStatement
 from detector.store import repository as repo
 from detector.store.db import create_db_engine, open_database
@@ -77,8 +78,8 @@ def test_series_replaced_per_method_and_model_and_filtered(db_url):
         assert repo.replace_series(conn, "m.v1", "model-a", frame, 7, None) == 3
         assert repo.replace_series(conn, "m.v1", "model-a", frame.iloc[1:], 7, None) == 2
         repo.replace_series(conn, "m.v1", "model-b", frame, 7, None)
-        a = repo.load_series(conn, actor="aaa", model_version="model-a")
-        late = repo.load_series(conn, since=date(2025, 11, 24), model_version="model-b")
+    a = series_frame(engine, actor="aaa", model_version="model-a")
+    late = series_frame(engine, since=date(2025, 11, 24), model_version="model-b")
     assert len(a) == 1 and a.iloc[0]["period_end"] == date(2025, 11, 30)
     assert a.iloc[0]["p_value"] == 0.01 and a.iloc[0]["z_rhetoric"] == 3.0
     assert sorted(late["actor"]) == ["AAA", "BBB"]
