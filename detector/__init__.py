@@ -8,3 +8,8 @@ and databases opened only when a function asks for them.
 __version__ = "0.1.0"
 
 LABEL_SCHEMA_VERSION = "labels.v1"
+# The speaker and strike-actor rules (detector.nlp.attribution, the gazetteer files): stored with
+# every prediction, since a rule change changes who is scored. NULL on rows from before 0004
+# means attribution.v1. v2: nationality titles, bare titles (source home), headline subjects,
+# the world country table.
+ATTRIBUTION_VERSION = "attribution.v2"

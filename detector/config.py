@@ -29,6 +29,9 @@ class SourceConfig:
     url: str | None = None
     path: Path | None = None
     speaker: str | None = None  # default speaker of statement sources
+    # The outlet's own country, for a news source without a default speaker (a wire that reports
+    # others): the speaker of a bare title such as "... - senior diplomat".
+    home: str | None = None
     actor: str | None = None  # default actor of strike sources
     target_actor: str | None = None
     options: dict[str, Any] = field(default_factory=dict)  # kind-specific (column mapping, ...)
@@ -141,12 +144,12 @@ def parse_config(text: str, base_dir: Path, path: Path | None = None) -> Config:
         if url and not str(url).startswith(("http://", "https://", "file://")):
             raise ConfigError(f"{where}: source {name!r} url {url!r} must start with http:// or https://"
                               " (use path = ... for files)")
-        known = {"name", "kind", "url", "path", "speaker", "actor", "target_actor"}
+        known = {"name", "kind", "url", "path", "speaker", "actor", "target_actor", "home"}
         sources.append(SourceConfig(
             name=name, kind=kind, url=url,
             path=(base_dir / p).resolve() if p else None,
             speaker=entry.get("speaker"), actor=entry.get("actor"),
-            target_actor=entry.get("target_actor"),
+            target_actor=entry.get("target_actor"), home=entry.get("home"),
             options={k: v for k, v in entry.items() if k not in known}))
 
     sc = raw.get("scoring", {})

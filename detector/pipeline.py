@@ -178,7 +178,7 @@ def classify_new(engine: Engine, classifier: SentenceClassifier,
             part = todo[i:i + batch_size]
             labels = annotate_sentences([r["text"] for r in part],
                                         [r["default_speaker"] for r in part], classifier,
-                                        attributor)
+                                        attributor, homes=[r["home"] for r in part])
             with engine.begin() as conn:
                 total += repo.save_predictions(conn, [(r["id"], lab)
                                                       for r, lab in zip(part, labels)],

@@ -31,7 +31,7 @@ from detector.nlp.attribution import Attributor  # noqa: E402
 from detector.nlp.classifier import ACTIONS, STANCES, TARGETS, load_classifier  # noqa: E402
 from models.baselines import keyword_predict, similarity_predict  # noqa: E402
 from models.metrics import classification_report, expected_calibration_error  # noqa: E402
-from models.real_dev import LABELS_PATH, REAL_DIR, load_real_dev  # noqa: E402
+from models.real_dev import HOMES, LABELS_PATH, REAL_DIR, load_real_dev  # noqa: E402
 from models.train_head import is_dev  # noqa: E402
 
 DATA_DIR = ROOT / "models" / "data"
@@ -62,7 +62,8 @@ def predict_model(items: list[dict], classifier, attributor: Attributor | None =
     """All sentences in one batch through annotate_sentences (classifier + attribution)."""
     labels = annotate_sentences([it["text"] for it in items],
                                 [it.get("default_speaker") for it in items], classifier,
-                                attributor or Attributor())
+                                attributor or Attributor(),
+                                homes=[it.get("home", HOMES.get(it.get("source"))) for it in items])
     out = []
     for lab in labels:
         row = {"stance": lab.stance, "stance_score": lab.stance_score, "action": lab.action,

@@ -46,6 +46,9 @@ SEED = 2026
 DEFAULT_SPEAKERS: dict[str, str | None] = {
     "mfa_telegram": "RUS", "tass": None, "mod_telegram": "RUS", "acled": None, "cir": None,
     "1tv": None}
+# The outlets' home country (the pipeline's per-source `home`): the state a bare title in a
+# headline ("... - senior diplomat") speaks for.
+HOMES: dict[str, str | None] = {"tass": "RUS", "1tv": "RUS"}
 
 # Strata: the first pattern that matches names the stratum; "other" is the rest.
 _PEACE_RE = re.compile(
@@ -302,7 +305,8 @@ def load_real_dev(real_dir: Path = REAL_DIR, labels_path: Path = LABELS_PATH,
         if text is None:
             missing.append(lab)
         else:
-            found.append({**lab, "text": text, "default_speaker": DEFAULT_SPEAKERS[lab["source"]]})
+            found.append({**lab, "text": text, "default_speaker": DEFAULT_SPEAKERS[lab["source"]],
+                          "home": HOMES.get(lab["source"])})
     return found, missing
 
 

@@ -37,15 +37,54 @@ _SPEECH_RE = re.compile(
     r"promises?|promised|threatens?|threatened|demands?|demanded|opposes?|opposed|"
     r"supports?|supported|endorses?|endorsed|backs|backed|seeks|sought|rebuff(?:s|ed)?)\b",
     re.IGNORECASE)
-_SAY = (r"(?:said|says|told|tells|stressed|noted|added|insisted|warned|claimed|emphasi[sz]ed|"
-        r"reiterated|stated|declared|announced|wrote|posted|underlined|replied|explained|"
-        r"remarked|confirmed|argued|acknowledged|admitted)")
+_SAY = (r"(?:said|says|told|tells|stress(?:ed|es)|not(?:ed|es)|add(?:ed|s)|insist(?:ed|s)|"
+        r"warn(?:ed|s)|claim(?:ed|s)|emphasi[sz](?:ed|es)|reiterat(?:ed|es)|stat(?:ed|es)|"
+        r"declar(?:ed|es)|announc(?:ed|es)|wrote|writes|post(?:ed|s)|underlin(?:ed|es)|"
+        r"repli(?:ed|es)|explain(?:ed|s)|remark(?:ed|s)|confirm(?:ed|s)|argu(?:ed|es)|"
+        r"acknowledg(?:ed|es)|admit(?:ted|s))")
 _NAME = r"(?:the )?[A-Z][\w'’.-]*(?: (?:[A-Z][\w'’.-]*|of|for|de|von|der|la)){0,5}"
 # "..., Lavrov said." / "..., Peskov told reporters on Monday." and "Macron said ...":
 # the common quote shapes, read without the parser when the name is in the gazetteer.
 _TAIL_SAY_RE = re.compile(r",\s+(" + _NAME + r")\s+" + _SAY + r"(?:\s+[\w'’-]+){0,5}\s*[.!]?[\"”’]?$")
-_HEAD_SAY_RE = re.compile(r"^(" + _NAME + r")\s+" + _SAY + r"\b")
-_SUFFIX_RE = re.compile(r"\s[-–—|]\s*([^-–—|]{2,60})$")
+# A name or a nationality followed by a title: "Senior Russian diplomat", "US envoy".
+_NAME_TITLE = (_NAME + r"(?:\s+(?:[a-z]+\s+){0,2}?(?:diplomats?|envoy|ambassador|officials?|"
+               r"lawmakers?|senators?|experts?|spokes(?:man|woman|person)|minister|ministry|"
+               r"leader|MPs?|aide|negotiator|representative|PM|premier))?")
+_HEAD_SAY_RE = re.compile(r"^(" + _NAME_TITLE + r")\s+" + _SAY + r"\b")
+# "..., said Lavrov" (the inverted order of translated wires; the name may be lower-cased there).
+_TAIL_SAID_NAME_RE = re.compile(r",\s+" + _SAY + r"\s+((?:[\w'’.-]+)(?: [\w'’.-]+){0,3}?)\s*[.!]?$",
+                                re.IGNORECASE)
+# Headlines whose subject states its own position: "Russia ready for further talks ...",
+# "Iran wants ...", "Putin hopes for ...", "South Africa calls for ...". No comma in the subject:
+# "Russia, US close to ..." is a joint report, not one party's statement.
+_HEAD_STANCE_RE = re.compile(
+    r"^(" + _NAME_TITLE + r")\s+(?:is |are |was |were |has |have |still |again |also |not |now )*"
+    r"(?i:ready|prepared|open to|willing|unwilling|wants?|hopes?|hails?|welcomes?|seeks?|"
+    r"reaffirms?|expresses|accuses|"
+    r"rejects?|intends?|calls? for|calls? on|urges?|demands?|refuses?|proposes?|plans?|vows?|"
+    r"pledges?|insists?|continues?|counts on|awaits?|expects?|prefers?|rules? out|condemns?|"
+    r"denies|den(?:y|ied)|will|won[’']t|to (?:consider|continue|propose|offer|seek|send|hold|"
+    r"resume|join|discuss|study|respond)|committed|determined|interested|concerned|stands? "
+    r"(?:ready|by)|considers?|supports?|backs|opposes?|accepts?)\b")
+# Generic speaker titles ("— senior diplomat", "— Foreign Ministry", "— Russian MP"): they name
+# an office, not a state; the state comes from a nationality in the phrase, the headline's own
+# subject, or the outlet's home country.
+_TITLE_RE = re.compile(
+    r"\b(?i:diplomats?|ministry|ministries|MFA|minister|ambassador|envoy|spokes(?:man|woman|person)|"
+    r"officials?|senators?|MPs?|lawmakers?|deputy|aide|advis[eo]r|president|leader(?:ship)?|"
+    r"parliament\w*|committee|embassy|government|cabinet|army|military|general staff|"
+    r"defen[cs]e|commander|chief|head|representative|negotiator|delegation|secretary|"
+    r"department|experts?|analysts?|security council|presidential|administration|speaker|"
+    r"PM|premier|prime minister|chancellor|governor|mayor|general)\b")
+# "ambassador to Austria", "envoy to NATO": where an official is posted, not whose official.
+# Suffixes crediting a medium, not a speaker: the schema's speaker is then unknown.
+_MEDIA_RE = re.compile(
+    r"\b(?i:media|agency|newspaper|paper|TV|report|reports|outlet|channel|sources?|press|"
+    r"journal|magazine|broadcaster|poll|survey|Axios|WSJ|Reuters|Bloomberg|Politico|CNN|BBC|"
+    r"Times|Post|Guardian|Telegraph|Izvestia|Kommersant|Vedomosti)\b")
+_POSTED_RE = re.compile(r"\s+(?:to|in|at|with|on)\s+.*$")
+# A hyphen inside a word ("ex-PM", "Kyiv-based") does not end the suffix.
+_SUFFIX_RE = re.compile(r"\s[-–—|]\s*((?:[^-–—|]|(?<=\w)-(?=\w)){2,60})$")
 _PREFIX_RE = re.compile(r"^([A-Z][^:]{1,50}):\s+\S")
 _ACCORDING_RE = re.compile(r"\b(?i:according to) ((?:the )?[A-Z][\w'’.-]*(?: [A-Z][\w'’.-]*){0,4})")
 _SPEAKER_KINDS = ("person", "institution", "state", "capital")
@@ -74,11 +113,11 @@ class Attributor:
         self._parsed: OrderedDict[str, tuple[str | None, str | None]] = OrderedDict()
 
     # --- speaker ----------------------------------------------------------------------------
-    def pattern_speaker(self, sentence: str) -> str | None:
+    def pattern_speaker(self, sentence: str, home: str | None = None) -> str | None:
         s = sentence.strip().rstrip(".")
         m = _SUFFIX_RE.search(s)
-        if m and len(m.group(1).split()) <= 5:
-            code = self.gaz.lookup(m.group(1), _SPEAKER_KINDS)
+        if m and len(m.group(1).split()) <= 6:
+            code = self.suffix_speaker(m.group(1), s[:m.start()], home)
             if code:
                 return code
         m = _PREFIX_RE.match(sentence.strip())
@@ -95,14 +134,53 @@ class Attributor:
                 return code
         return None
 
+    def title_code(self, phrase: str) -> str | None:
+        """The actor an official's title names through a nationality: "senior Russian diplomat"
+        -> RUS, "US envoy to NATO" -> USA; "ambassador to Austria" -> None (where he is posted)."""
+        if not _TITLE_RE.search(phrase):
+            return None
+        core = re.sub(r"\b(?i:ex|former)-", "", _POSTED_RE.sub("", phrase))
+        return self.gaz.lookup(core, _SPEAKER_KINDS + ("demonym",))
+
+    def head_subject(self, head: str) -> str | None:
+        """The state or capital a headline opens with ("Iran ready ...", "Tehran, Moscow ...")."""
+        m = re.match(_NAME, head.strip())
+        return self.gaz.lookup(m.group(0), ("state", "capital")) if m else None
+
+    def suffix_speaker(self, suffix: str, head: str, home: str | None = None) -> str | None:
+        """The speaker a headline suffix names ("— Kremlin", "— Iranian Foreign Ministry");
+        for a bare title ("— senior diplomat", "— MFA"), the headline's own subject state,
+        else the outlet's home country. Media credits ("— WSJ", "— agency") name nobody."""
+        if _MEDIA_RE.search(suffix):
+            return None
+        core = _POSTED_RE.sub("", suffix)
+        code = self.gaz.lookup(core, _SPEAKER_KINDS)
+        if code is None and _TITLE_RE.search(core):
+            code = self.title_code(core) or self.head_subject(head) or home
+        return code
+
+    def head_stance_speaker(self, sentence: str) -> str | None:
+        """The subject of a headline that states its own position ("Russia ready for further
+        talks", "Senior Russian diplomat rules out ...")."""
+        m = _HEAD_STANCE_RE.match(sentence.strip())
+        if not m:
+            return None
+        return self.gaz.lookup(m.group(1), _SPEAKER_KINDS) or self.title_code(m.group(1))
+
     def quick_speaker(self, sentence: str) -> str | None:
         """The speaker of the two common quote shapes, without the parser (None: parse)."""
         for rx in (_TAIL_SAY_RE, _HEAD_SAY_RE):
             m = rx.search(sentence.strip())
             if m:
-                code = self.gaz.lookup(m.group(1), _SPEAKER_KINDS + ("demonym",))
+                code = (self.gaz.lookup(m.group(1), _SPEAKER_KINDS + ("demonym",))
+                        or self.title_code(m.group(1)))
                 if code:
                     return code
+        m = _TAIL_SAID_NAME_RE.search(sentence.strip())
+        if m:
+            # Translated wires lower-case names ("..., said trump"): look up as a name.
+            name = " ".join(w[:1].upper() + w[1:] for w in m.group(1).split())
+            return self.gaz.lookup(name, ("person", "institution", "state", "capital"))
         return None
 
     def needs_parse(self, sentence: str) -> bool:
@@ -120,7 +198,7 @@ class Attributor:
         code = self.gaz.lookup(core, kinds)
         if code is None:
             phrase = doc[subj.left_edge.i: subj.right_edge.i + 1].text
-            code = self.gaz.lookup(phrase, kinds)
+            code = self.gaz.lookup(phrase, kinds) or self.title_code(core)
         return code
 
     @staticmethod
@@ -184,16 +262,25 @@ class Attributor:
                         return code
         return None
 
-    def speakers(self, sentences: list[str], defaults: list[str | None]) -> list[str | None]:
+    def speakers(self, sentences: list[str], defaults: list[str | None],
+                 homes: list[str | None] | None = None) -> list[str | None]:
+        """Per sentence: the speaker its own attribution names; else its source's default;
+        else (sources without a default: wires reporting others) the subject of a headline that
+        states its own position, or the state a generic speaker refers to. ``homes``: the
+        outlet's home country per sentence, for bare titles ("... - senior diplomat")."""
+        homes = homes or [None] * len(sentences)
         out: list[str | None] = [None] * len(sentences)
         weak: list[str | None] = [None] * len(sentences)
         to_parse: dict[str, list[int]] = {}
         for i, s in enumerate(sentences):
-            out[i] = self.pattern_speaker(s) or self.quick_speaker(s)
+            out[i] = self.pattern_speaker(s, homes[i]) or self.quick_speaker(s)
+            if out[i] is None and defaults[i] is None:
+                weak[i] = self.head_stance_speaker(s)
             if out[i] is None and self.use_parser and self.needs_parse(s):
                 if s in self._parsed:
                     self._parsed.move_to_end(s)
-                    out[i], weak[i] = self._parsed[s]
+                    out[i] = self._parsed[s][0]
+                    weak[i] = weak[i] or self._parsed[s][1]
                 else:
                     to_parse.setdefault(s, []).append(i)
         if to_parse:
@@ -202,7 +289,8 @@ class Attributor:
             for text, doc in zip(texts, nlp.pipe(texts, batch_size=64)):
                 result = self._parsed[text] = self._parse_speakers(doc)
                 for i in to_parse[text]:
-                    out[i], weak[i] = result
+                    out[i] = result[0]
+                    weak[i] = weak[i] or result[1]
             while len(self._parsed) > _CACHE_SIZE:
                 self._parsed.popitem(last=False)
         return [o if o is not None else (d if d is not None else w)

@@ -1,4 +1,5 @@
-"""Actor gazetteer: people, titles, institutions and places -> actor codes (data/actors.tsv)."""
+"""Actor gazetteer: people, titles, institutions and places -> actor codes (data/actors.tsv,
+over the world's states, demonyms and capitals in data/countries.tsv)."""
 
 from __future__ import annotations
 
@@ -30,13 +31,15 @@ class Gazetteer:
                                    + r")(?:'s|’s)?(?![\w-])", re.IGNORECASE)
 
     @classmethod
-    def from_file(cls, path: str | Path) -> "Gazetteer":
+    def from_file(cls, *paths: str | Path) -> "Gazetteer":
+        """From one or more alias files; on a repeated alias the later file wins."""
         entries = []
-        for line in Path(path).read_text(encoding="utf-8").splitlines():
-            if not line.strip() or line.startswith("#"):
-                continue
-            alias, code, kind = (line.split("\t") + ["", ""])[:3]
-            entries.append((alias.strip(), code.strip(), kind.strip() or "state"))
+        for path in paths:
+            for line in Path(path).read_text(encoding="utf-8").splitlines():
+                if not line.strip() or line.startswith("#"):
+                    continue
+                alias, code, kind = (line.split("\t") + ["", ""])[:3]
+                entries.append((alias.strip(), code.strip(), kind.strip() or "state"))
         return cls(entries)
 
     def mentions(self, text: str) -> list[Mention]:
@@ -64,5 +67,9 @@ class Gazetteer:
 def load_gazetteer(path: str | None = None) -> Gazetteer:
     if path:
         return Gazetteer.from_file(path)
-    with resources.as_file(resources.files("detector") / "data" / "actors.tsv") as p:
-        return Gazetteer.from_file(p)
+    # The world's states, demonyms and capitals first; the project's actors (people,
+    # institutions, and the spellings it prefers) override them.
+    data = resources.files("detector") / "data"
+    with resources.as_file(data / "countries.tsv") as countries, \
+            resources.as_file(data / "actors.tsv") as actors:
+        return Gazetteer.from_file(countries, actors)

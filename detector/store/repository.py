@@ -15,7 +15,7 @@ import pandas as pd
 from sqlalchemy import delete, func, insert, null, select, update
 from sqlalchemy.engine import Connection
 
-from .. import LABEL_SCHEMA_VERSION
+from .. import ATTRIBUTION_VERSION, LABEL_SCHEMA_VERSION
 from ..config import SourceConfig
 from ..records import (Commitment, Document, Flag, SentenceLabel, StrikeEvent,
                        StructuredStatement)
@@ -47,7 +47,8 @@ class SaveCounts:
 # --- sources -----------------------------------------------------------------------------------
 
 def upsert_source(conn: Connection, src: SourceConfig) -> None:
-    values = dict(kind=src.kind, location=src.location, speaker=src.speaker, actor=src.actor)
+    values = dict(kind=src.kind, location=src.location, speaker=src.speaker, actor=src.actor,
+                  home=src.home)
     found = conn.execute(select(sources.c.name).where(sources.c.name == src.name)).first()
     if found:
         conn.execute(update(sources).where(sources.c.name == src.name).values(**values))
@@ -168,8 +169,10 @@ def save_sentences(conn: Connection, rows: list[dict]) -> int:
 
 def sentences_without_prediction(conn: Connection, model_version: str) -> list[dict]:
     done = select(predictions.c.sentence_id).where(predictions.c.model_version == model_version)
-    q = (select(sentences.c.id, sentences.c.text, documents.c.speaker.label("default_speaker"))
+    q = (select(sentences.c.id, sentences.c.text, documents.c.speaker.label("default_speaker"),
+                sources.c.home)
          .join(documents, documents.c.id == sentences.c.document_id)
+         .join(sources, sources.c.name == documents.c.source)
          .where(sentences.c.id.not_in(done)).order_by(sentences.c.id))
     return [dict(r) for r in conn.execute(q).mappings()]
 
@@ -181,6 +184,7 @@ def save_predictions(conn: Connection, items: list[tuple[str, SentenceLabel]],
                  stance=lab.stance, stance_score=lab.stance_score, action=lab.action,
                  action_score=lab.action_score, target=lab.target, target_score=lab.target_score,
                  speaker=lab.speaker, actor=lab.actor, target_actor=lab.target_actor,
+                 attribution=ATTRIBUTION_VERSION,
                  # SQL NULL (not JSON null) for sentences without strike details
                  details=lab.details() if lab.action == "strike" else null(),
                  created_at=now) for sid, lab in items]

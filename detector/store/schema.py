@@ -14,6 +14,8 @@ sources = Table(
     Column("location", Text, nullable=False),
     Column("speaker", String(16)),
     Column("actor", String(16)),
+    # The outlet's own country: who a bare title ("... - senior diplomat") speaks for (0004).
+    Column("home", String(16)),
     Column("etag", Text),
     Column("last_modified", Text),
     Column("last_raw_hash", String(64)),
@@ -63,6 +65,7 @@ predictions = Table(
     Column("target_actor", String(16)),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("details", JSON),  # strike details: launched, destroyed, weapons, places
+    Column("attribution", String(32)),  # rules version of speaker/actor; NULL: attribution.v1 (0004)
 )
 
 strike_events = Table(

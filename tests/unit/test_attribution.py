@@ -105,3 +105,51 @@ def test_parses_only_what_needs_it_and_caches_per_text(monkeypatch):
     assert calls == [[parsed]]
     att.speakers([parsed], [None])
     assert len(calls) == 1  # cached
+
+
+# --- generic titles, headline subjects, the outlet's home (wire headlines) -------------------
+@pytest.mark.parametrize("sentence, home, speaker", [
+    # A nationality in the title names the state.
+    ("Moscow sees no sign of a thaw in Europe — senior Russian diplomat", None, "RUS"),
+    ("Talks with Tehran on the dossier resume next week — Iranian Foreign Ministry", "RUS", "IRN"),
+    # Where an official is posted is not whose official he is.
+    ("A ceasefire along the line is within reach — US envoy to NATO", "RUS", "USA"),
+    ("Our region needs calm — ambassador to Austria", None, None),
+    # A bare title: the headline's own subject state, else the outlet's home country.
+    ("Iran prepared to continue the dialogue on its terms — foreign ministry", "RUS", "IRN"),
+    ("Contacts on the settlement go on as agreed — diplomat", "RUS", "RUS"),
+    ("Contacts on the settlement go on as agreed — diplomat", None, None),
+    # Hyphenated titles stay one suffix.
+    ("The plan is a trap for Kyiv — ex-Ukrainian PM", None, "UKR"),
+    # A medium is credited, not a speaker.
+    ("Kremlin weighs a new round of talks — newspaper", "RUS", None),
+])
+def test_headline_suffix_titles(attributor, sentence, home, speaker):
+    assert attributor.speakers([sentence], [None], [home]) == [speaker]
+
+
+@pytest.mark.parametrize("sentence, speaker", [
+    ("Hungary ready to host a summit on the war", "HUN"),
+    ("Senior Russian diplomat rules out a role for the EU in the talks", "RUS"),
+    ("Japanese minister says sanctions stay in place", "JPN"),
+    ("Kazakhstan Ready to Host Another Round of Talks", "KAZ"),
+    ("Russian forces advance near the river", None),  # not a position taken
+])
+def test_headline_subject_states_its_position(attributor, sentence, speaker):
+    assert attributor.speakers([sentence], [None]) == [speaker]
+
+
+def test_headline_subject_does_not_override_a_source_default(attributor):
+    # In a ministry's own channel, "Iran wants ..." is the ministry describing Iran.
+    assert attributor.speakers(["Iran wants the sanctions lifted first."], ["RUS"]) == ["RUS"]
+
+
+def test_inverted_lowercase_tail(attributor):
+    assert attributor.speakers(["The leaks serve to undermine the process, said lavrov"],
+                               [None]) == ["RUS"]
+
+
+def test_country_gazetteer_under_the_actor_file():
+    gaz = load_gazetteer()
+    assert gaz.lookup("Tehran") == "IRN" and gaz.lookup("Emirati officials") == "ARE"
+    assert gaz.lookup("Kyiv") == "UKR"  # the project's own file wins over the country table

@@ -30,7 +30,8 @@ def test_upgrade_from_0001_keeps_rows(db_url):
     engine = create_db_engine(db_url)
     _upgrade_to(engine, "0001")
     with engine.begin() as conn:
-        repo.upsert_source(conn, SourceConfig(name="s", kind="feed", path="x"))
+        # Raw SQL: the repository writes the newest schema's columns (e.g. sources.home).
+        conn.execute(text("INSERT INTO sources (name, kind, location) VALUES ('s', 'feed', 'x')"))
         repo.save_documents(conn, [Document(source="s", external_id="e1", text="We are ready.",
                                             published_at=NOW)], NOW)
         conn.execute(text("INSERT INTO sentences (id, document_id, idx, text) "
@@ -43,9 +44,13 @@ def test_upgrade_from_0001_keeps_rows(db_url):
     with engine.begin() as conn:
         counts = repo.table_counts(conn)
         row = conn.execute(text("SELECT stance, details FROM predictions")).one()
+        home = conn.execute(text("SELECT home FROM sources")).scalar_one()
+        attribution = conn.execute(text("SELECT attribution FROM predictions")).scalar_one()
     assert counts["documents"] == 1 and counts["sentences"] == 1 and counts["predictions"] == 1
     assert counts["series"] == 0 and counts["structured_events"] == 0
     assert tuple(row) == ("willing", None)
+    assert home is None  # 0004: sources without a home attribute as before
+    assert attribution is None  # 0004: older predictions read as attribution.v1
 
 
 def _stmt(ext="1", code="036", actor="RUS"):
