@@ -5,7 +5,9 @@
 (a) the project dev split: rows of models/data/sentences*.jsonl whose family is in the dev
     bucket (``is_dev`` of models/train_head.py);
 (b) the real dev set: hand-labelled sentences from ../shared/data/real (models/real_dev.py);
-    skipped with a message when that folder is absent.
+(c) the real TEST set (models/real_test.py): disjoint from the dev set, held out; no model
+    choice, rule or threshold is tuned on it. (b) and (c) are skipped with a message when that
+    folder is absent.
 
 For each: per-class P/R/F1 and confusion matrices for stance, action and target (target on gold
 strikes), ECE of the stance and action confidences, speaker accuracy on sentences with an
@@ -31,7 +33,8 @@ from detector.nlp.attribution import Attributor  # noqa: E402
 from detector.nlp.classifier import ACTIONS, STANCES, TARGETS, load_classifier  # noqa: E402
 from models.baselines import keyword_predict, similarity_predict  # noqa: E402
 from models.metrics import classification_report, expected_calibration_error  # noqa: E402
-from models.real_dev import HOMES, LABELS_PATH, REAL_DIR, load_real_dev  # noqa: E402
+from models.real_dev import HOMES, LABELS_PATH, REAL_DIR, candidates, load_real_dev  # noqa: E402
+from models.real_test import load_real_test  # noqa: E402
 from models.train_head import is_dev  # noqa: E402
 
 DATA_DIR = ROOT / "models" / "data"
@@ -214,22 +217,36 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--model", default=None, help="model version (default: the current one)")
     ap.add_argument("--json", default=None, help="also write all metrics to this JSON file")
     ap.add_argument("--real", default=str(REAL_DIR), help="the real data folder")
+    ap.add_argument("--sets", default="project_dev,real_dev,real_test",
+                    help="comma-separated: project_dev, real_dev, real_test (default: all); "
+                         "leave real_test out while choosing between models")
     args = ap.parse_args(argv)
+    wanted = {s.strip() for s in args.sets.split(",") if s.strip()}
+    unknown = wanted - {"project_dev", "real_dev", "real_test"}
+    if unknown:
+        ap.error(f"--sets: unknown set(s) {sorted(unknown)}; use project_dev, real_dev, real_test")
 
     t0 = time.time()
     clf = load_classifier(args.model)
     from detector.nlp.encoder import load_encoder
     enc = load_encoder()
     out: dict = {"model": clf.version}
-    sets = {"project_dev": project_dev_items()}
-    if Path(args.real).is_dir():
-        found, missing = real_dev_items(Path(args.real))
-        if missing:
-            print(f"warning: {len(missing)} real-dev labels have no text in {args.real} "
-                  "(run python models/real_dev.py for the list)")
-        sets["real_dev"] = found
+    sets = {"project_dev": project_dev_items()} if "project_dev" in wanted else {}
+    if not wanted & {"real_dev", "real_test"}:
+        pass
+    elif Path(args.real).is_dir():
+        cands = candidates(Path(args.real))
+        for name, loader, script in (("real_dev", load_real_dev, "real_dev.py"),
+                                     ("real_test", load_real_test, "real_test.py")):
+            if name not in wanted:
+                continue
+            found, missing = loader(Path(args.real), cands=cands)
+            if missing:
+                print(f"warning: {len(missing)} {name} labels have no text in {args.real} "
+                      f"(run python models/{script} for the list)")
+            sets[name] = found
     else:
-        print(f"real dev set skipped: {args.real} is absent")
+        print(f"real dev and test sets skipped: {args.real} is absent")
     for name, items in sets.items():
         results = evaluate_all(items, clf, enc)
         out[name] = results

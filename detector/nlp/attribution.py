@@ -77,6 +77,8 @@ _TITLE_RE = re.compile(
     r"department|experts?|analysts?|security council|presidential|administration|speaker|"
     r"PM|premier|prime minister|chancellor|governor|mayor|general)\b")
 # "ambassador to Austria", "envoy to NATO": where an official is posted, not whose official.
+# Emoji, bullets and dashes that open Telegram posts ("📌 Zakharova: ...", "• Russia ready ...").
+_LEAD_RE = re.compile(r"^[^\w\"“‘'(]+")
 # Suffixes crediting a medium, not a speaker: the schema's speaker is then unknown.
 _MEDIA_RE = re.compile(
     r"\b(?i:media|agency|newspaper|paper|TV|report|reports|outlet|channel|sources?|press|"
@@ -273,9 +275,10 @@ class Attributor:
         weak: list[str | None] = [None] * len(sentences)
         to_parse: dict[str, list[int]] = {}
         for i, s in enumerate(sentences):
-            out[i] = self.pattern_speaker(s, homes[i]) or self.quick_speaker(s)
+            bare = _LEAD_RE.sub("", s)
+            out[i] = self.pattern_speaker(bare, homes[i]) or self.quick_speaker(bare)
             if out[i] is None and defaults[i] is None:
-                weak[i] = self.head_stance_speaker(s)
+                weak[i] = self.head_stance_speaker(bare)
             if out[i] is None and self.use_parser and self.needs_parse(s):
                 if s in self._parsed:
                     self._parsed.move_to_end(s)

@@ -107,6 +107,7 @@ def test_real_dev_labels_resolve(real_run):
     for it in found:
         assert (it["target"] is None) == (it["action"] == "none")
         assert it["default_speaker"] == real_dev.DEFAULT_SPEAKERS[it["source"]]
+        assert it["home"] == real_dev.HOMES.get(it["source"])
 
 
 @pytest.mark.realdata
@@ -127,7 +128,7 @@ def test_cli_without_real_data_says_so(tmp_path, capsys, monkeypatch):
     monkeypatch.setattr(ev, "project_dev_items", _few_items)
     out = tmp_path / "m.json"
     assert ev.main(["--real", str(tmp_path / "absent"), "--json", str(out)]) == 0
-    assert "real dev set skipped" in capsys.readouterr().out
+    assert "real dev and test sets skipped" in capsys.readouterr().out
     data = json.loads(out.read_text())
     assert "project_dev" in data and "real_dev" not in data
     assert ev.headline(data["project_dev"]["gold"])["stance_macro_f1"] == 1.0

@@ -153,3 +153,9 @@ def test_country_gazetteer_under_the_actor_file():
     gaz = load_gazetteer()
     assert gaz.lookup("Tehran") == "IRN" and gaz.lookup("Emirati officials") == "ARE"
     assert gaz.lookup("Kyiv") == "UKR"  # the project's own file wins over the country table
+
+
+def test_leading_emoji_and_bullets_do_not_hide_the_speaker(attributor):
+    assert attributor.speakers(["📌 Zakharova: the Europeans have no seat at this table."],
+                               [None]) == ["RUS"]
+    assert attributor.speakers(["• Hungary ready to host the next round"], [None]) == ["HUN"]
