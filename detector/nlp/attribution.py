@@ -4,10 +4,14 @@ Cheap patterns first (headline suffixes "... - Kremlin", "Name: ..." prefixes, "
 ..."), then the dependency parse, and only for sentences that have a speech or stance verb and
 a gazetteer name: the parser is the slow part. Parses are cached per text.
 
-Speaker, in order: the patterns; the subject of the main-clause speech verb ("..., Lavrov
-said") or stance verb ("Zelensky rejects ...", "Kyiv rules out ..."); the source's default;
-and, only where there is no default, the subject of the reported clause when a generic title
-speaks ("Russia is ready ..., the president said" -> RUS).
+Speaker, in order: the patterns (a headline suffix with a title reads its nationality,
+"— senior Russian diplomat" -> RUS; a bare title, "— diplomat", the headline's own subject
+state, else the source's home country); the subject of the main-clause speech verb ("...,
+Lavrov said") or stance verb ("Zelensky rejects ...", "Kyiv rules out ..."); the source's
+default; and, only where there is no default, a headline subject stating its own position
+("Hungary ready to host ...") or the subject of the reported clause when a generic title speaks
+("Russia is ready ..., the president said" -> RUS). The rules' version is
+``detector.ATTRIBUTION_VERSION``, stored with every prediction.
 """
 
 from __future__ import annotations
@@ -75,15 +79,17 @@ _TITLE_RE = re.compile(
     r"parliament\w*|committee|embassy|government|cabinet|army|military|general staff|"
     r"defen[cs]e|commander|chief|head|representative|negotiator|delegation|secretary|"
     r"department|experts?|analysts?|security council|presidential|administration|speaker|"
-    r"PM|premier|prime minister|chancellor|governor|mayor|general)\b")
-# "ambassador to Austria", "envoy to NATO": where an official is posted, not whose official.
+    r"PM|premier|prime minister|chancellor|governor|mayor|general|press service|press office)\b")
 # Emoji, bullets and dashes that open Telegram posts ("📌 Zakharova: ...", "• Russia ready ...").
 _LEAD_RE = re.compile(r"^[^\w\"“‘'(]+")
-# Suffixes crediting a medium, not a speaker: the schema's speaker is then unknown.
+# Suffixes crediting a medium, not a speaker: the schema's speaker is then unknown. A press
+# secretary or press service is an office of the speaker, not a medium.
 _MEDIA_RE = re.compile(
-    r"\b(?i:media|agency|newspaper|paper|TV|report|reports|outlet|channel|sources?|press|"
+    r"\b(?i:media|agency|newspaper|paper|TV|report|reports|outlet|channel|sources?|"
+    r"press(?! (?:secretary|service|office|attach))|"
     r"journal|magazine|broadcaster|poll|survey|Axios|WSJ|Reuters|Bloomberg|Politico|CNN|BBC|"
     r"Times|Post|Guardian|Telegraph|Izvestia|Kommersant|Vedomosti)\b")
+# "ambassador to Austria", "envoy to NATO": where an official is posted, not whose official.
 _POSTED_RE = re.compile(r"\s+(?:to|in|at|with|on)\s+.*$")
 # A hyphen inside a word ("ex-PM", "Kyiv-based") does not end the suffix.
 _SUFFIX_RE = re.compile(r"\s[-–—|]\s*((?:[^-–—|]|(?<=\w)-(?=\w)){2,60})$")

@@ -159,3 +159,10 @@ def test_leading_emoji_and_bullets_do_not_hide_the_speaker(attributor):
     assert attributor.speakers(["📌 Zakharova: the Europeans have no seat at this table."],
                                [None]) == ["RUS"]
     assert attributor.speakers(["• Hungary ready to host the next round"], [None]) == ["HUN"]
+
+
+def test_press_secretary_is_an_office_not_a_medium(attributor):
+    assert attributor.speakers(["Talks will go on next week — Kremlin press secretary"],
+                               [None]) == ["RUS"]
+    assert attributor.speakers(["Talks will go on next week — press service"],
+                               [None], ["RUS"]) == ["RUS"]
