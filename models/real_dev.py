@@ -323,22 +323,35 @@ def main(argv: list[str] | None = None) -> int:
     for source, ts in cands.items():
         counts = {s: sum(stratum(t) == s for t in ts) for s in STRATA}
         print(f"{source:13s} {len(ts):6d} candidates {counts}")
+    return report_selection(items, cands, Path(args.real), Path(args.labels), args.dump)
+
+
+def report_selection(items: list[dict], cands: dict[str, list[str]], real_dir: Path,
+                     labels_path: Path, dump: str | None, fields: tuple[str, ...] = ()) -> int:
+    """Shared tail of the dev and test scripts: print the selection size, dump it for labelling
+    when asked, resolve the labels against it (with the counts of ``fields``); exit status 1
+    when a label lost its text."""
     print(f"selected {len(items)}")
-    if args.dump:
-        with open(args.dump, "w", encoding="utf-8") as f:
+    if dump:
+        with open(dump, "w", encoding="utf-8") as f:
             for i, it in enumerate(items):
                 f.write(json.dumps({"i": i, **it}, ensure_ascii=False) + "\n")
-        print(f"wrote {args.dump}")
-    if Path(args.labels).is_file():
-        found, missing = load_real_dev(Path(args.real), Path(args.labels), cands)
-        chosen = {(it["source"], it["hash"]) for it in items}
-        extra = sum((x["source"], x["hash"]) not in chosen for x in found)
-        print(f"labels: {len(found)} resolved to a text, {len(missing)} not found"
-              + (f", {extra} outside the current selection" if extra else ""))
-        for lab in missing:
-            print(f"  not found: {lab['source']} {lab['hash']}")
-        return 1 if missing else 0
-    return 0
+        print(f"wrote {dump}")
+    if not labels_path.is_file():
+        return 0
+    found, missing = load_real_dev(real_dir, labels_path, cands)
+    chosen = {(it["source"], it["hash"]) for it in items}
+    extra = sum((x["source"], x["hash"]) not in chosen for x in found)
+    print(f"labels: {len(found)} resolved to a text, {len(missing)} not found"
+          + (f", {extra} outside the current selection" if extra else ""))
+    for field in fields:
+        counts: dict[str, int] = {}
+        for x in found:
+            counts[str(x[field])] = counts.get(str(x[field]), 0) + 1
+        print(f"  {field}: {dict(sorted(counts.items()))}")
+    for lab in missing:
+        print(f"  not found: {lab['source']} {lab['hash']}")
+    return 1 if missing else 0
 
 
 if __name__ == "__main__":

@@ -17,7 +17,6 @@ Use it to report held-out figures only: never tune thresholds, prompts or models
 from __future__ import annotations
 
 import argparse
-import json
 import random
 import sys
 from pathlib import Path
@@ -34,6 +33,7 @@ from models.real_dev import (  # noqa: E402
     load_real_dev,
     official_peace,
     party_stance,
+    report_selection,
     select,
     stance_cue,
     stratum,
@@ -168,28 +168,8 @@ def main(argv: list[str] | None = None) -> int:
         d[it["stratum"]] = d.get(it["stratum"], 0) + 1
     for source, d in per.items():
         print(f"{source:13s} {sum(d.values()):4d} selected {d}")
-    print(f"selected {len(items)}")
-    if args.dump:
-        with open(args.dump, "w", encoding="utf-8") as f:
-            for i, it in enumerate(items):
-                f.write(json.dumps({"i": i, **it}, ensure_ascii=False) + "\n")
-        print(f"wrote {args.dump}")
-    if Path(args.labels).is_file():
-        found, missing = load_real_test(Path(args.real), Path(args.labels), cands)
-        chosen = {(it["source"], it["hash"]) for it in items}
-        extra = sum((x["source"], x["hash"]) not in chosen for x in found)
-        print(f"labels: {len(found)} resolved to a text, {len(missing)} not found"
-              + (f", {extra} outside the current selection" if extra else ""))
-        for field in ("stance", "action", "target", "speaker_explicit"):
-            counts: dict[str, int] = {}
-            for x in found:
-                counts[str(x[field])] = counts.get(str(x[field]), 0) + 1
-            print(f"  {field}: {dict(sorted(counts.items()))}")
-        for lab in missing:
-            print(f"  not found: {lab['source']} {lab['hash']}")
-        return 1 if missing else 0
-    return 0
-
+    return report_selection(items, cands, Path(args.real), Path(args.labels), args.dump,
+                            fields=("stance", "action", "target", "speaker_explicit"))
 
 if __name__ == "__main__":
     raise SystemExit(main())
