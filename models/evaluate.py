@@ -32,7 +32,7 @@ from detector.nlp.annotate import annotate_sentences  # noqa: E402
 from detector.nlp.attribution import Attributor  # noqa: E402
 from detector.nlp.classifier import ACTIONS, STANCES, TARGETS, load_classifier  # noqa: E402
 from models.baselines import keyword_predict, similarity_predict  # noqa: E402
-from models.metrics import classification_report, expected_calibration_error  # noqa: E402
+from models.metrics import classification_report, cohen_kappa, expected_calibration_error  # noqa: E402
 from models.real_dev import HOMES, LABELS_PATH, REAL_DIR, candidates, load_real_dev  # noqa: E402
 from models.real_test import load_real_test  # noqa: E402
 from models.train_head import is_dev  # noqa: E402
@@ -166,9 +166,35 @@ def headline(res: dict) -> dict:
             "speaker_acc": res["speaker"]["accuracy"]}
 
 
+def stance_agreement(items: list[dict], pred: list[dict]) -> dict | None:
+    """Stance of the two annotators and the model, pair by pair, on the items both annotators
+    labelled: the first annotator (``stance_a``), the second, blind one (``stance_b``) and the
+    adjudicated gold (``stance``). Annotator-vs-annotator figures bound what a model can be
+    expected to score against either of them. None when the set is not double-annotated."""
+    idx = [i for i, it in enumerate(items) if it.get("stance_a") and it.get("stance_b")]
+    if not idx:
+        return None
+    columns = {"first": [items[i]["stance_a"] for i in idx],
+               "second": [items[i]["stance_b"] for i in idx],
+               "gold": [items[i]["stance"] for i in idx],
+               "model": [pred[i]["stance"] for i in idx]}
+    out = {"n": len(idx), "unsure_second": sum(bool(items[i].get("stance_unsure_b")) for i in idx),
+           "changed_by_adjudication": sum(a != g for a, g in zip(columns["first"], columns["gold"]))}
+    for x, y in (("first", "second"), ("first", "model"), ("second", "model"), ("gold", "model")):
+        rep = classification_report(columns[x], columns[y], STANCES)
+        out[f"{y}_vs_{x}"] = {"willing_f1": rep["per_class"]["willing"]["f1"],
+                              "unwilling_f1": rep["per_class"]["unwilling"]["f1"],
+                              "macro_f1": rep["macro_f1"], "accuracy": rep["accuracy"],
+                              "kappa": cohen_kappa(columns[x], columns[y])}
+    return out
+
+
 def evaluate_all(items: list[dict], classifier, encoder=None) -> dict:
     """Model (through annotate_sentences) and both baselines on the same items."""
-    return {classifier.version: evaluate(items, predict_model(items, classifier)),
+    pred = predict_model(items, classifier)
+    model_res = evaluate(items, pred)
+    model_res["agreement"] = stance_agreement(items, pred)
+    return {classifier.version: model_res,
             "keywords": evaluate(items, predict_keywords(items)),
             "similarity": evaluate(items, predict_similarity(items, encoder))}
 
@@ -199,6 +225,21 @@ def _print_report(title: str, res: dict) -> None:
         print("strike details: not produced by this model's labels")
     else:
         print("strike details: " + json.dumps(res["details"]))
+    if res.get("agreement"):
+        _print_agreement(res["agreement"])
+
+
+def _print_agreement(ag: dict) -> None:
+    print(f"stance agreement on {ag['n']} double-annotated sentences (the second annotator blind; "
+          f"{ag['unsure_second']} marked unsure by them; adjudication changed "
+          f"{ag['changed_by_adjudication']} first labels):")
+    print(f"  {'pair':26s}{'willing F1':>12s}{'unwilling F1':>14s}{'macro-F1':>10s}{'kappa':>8s}")
+    for key, name in (("second_vs_first", "second vs first annotator"),
+                      ("model_vs_first", "model vs first"), ("model_vs_second", "model vs second"),
+                      ("model_vs_gold", "model vs adjudicated")):
+        v = ag[key]
+        print(f"  {name:26s}{v['willing_f1']:12.3f}{v['unwilling_f1']:14.3f}{v['macro_f1']:10.3f}"
+              f"{v['kappa']:8.3f}")
 
 
 def _print_table(title: str, results: dict) -> None:

@@ -36,3 +36,14 @@ def expected_calibration_error(confidence, correct, bins: int = 10) -> float:
         if m.any():
             ece += m.mean() * abs(confidence[m].mean() - correct[m].mean())
     return round(float(ece), 4)
+
+
+def cohen_kappa(a: list[str], b: list[str]) -> float:
+    """Agreement of two annotators beyond chance: (p_o - p_e) / (1 - p_e)."""
+    n = len(a)
+    if n == 0:
+        return 0.0
+    labels = sorted(set(a) | set(b))
+    p_o = sum(x == y for x, y in zip(a, b)) / n
+    p_e = sum((a.count(lab) / n) * (b.count(lab) / n) for lab in labels)
+    return round((p_o - p_e) / (1 - p_e), 4) if p_e < 1 else 1.0

@@ -8,18 +8,20 @@ evidence and the commitment violations:
 
 - statements: TASS English headlines 2025-2026 (statements_jsonl reading a JSON array; text =
   the headline only, see ``TASS_NOTE``; no default speaker, since TASS reports others' words:
-  the speaker comes from the attribution, e.g. "... - Peskov") and the Russian MFA English
-  Telegram full text (telegram_csv, speaker RUS);
+  the speaker comes from the attribution, e.g. "... - Peskov"; home RUS for bare titles) and
+  the Russian MFA English Telegram full text (telegram_csv, speaker RUS);
 - strikes: the Ukrainian Air Force daily reports (airforce_csv, actor RUS, target UKR);
 - commitments: those of the demo config (detector/demo_data/demo.toml), real ones of 2025-2026.
 
-The first build classifies ~24,000 sentences (several minutes); later runs reuse the database.
+The sources are those of pipelines/real_data.toml (``CHECK_SOURCES``). The first build
+classifies ~24,000 sentences (several minutes); later runs reuse the database.
 The data is read in place and never copied into the project.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 import tempfile
 import time
@@ -33,56 +35,31 @@ from detector.pipeline import run_pipeline
 from detector.query import flag_evidence_frames, flags_frame
 from detector.store.db import open_database
 
-REAL = Path(__file__).resolve().parents[2] / "shared" / "data" / "real"
-
-# TASS headline files are {t, d, u, s, cat}. The snippet `s` is the first ~60 characters of the
-# lead, starting with a dateline ("MOSCOW, June 6. /TASS/.") and cut mid-word: it adds a
-# fragment, not a sentence, so only the headline `t` is the text. The URL is the row identity.
+PIPELINES = Path(__file__).resolve().parent
+REAL = PIPELINES.parents[1] / "shared" / "data" / "real"
+REAL_DATA_TOML = PIPELINES / "real_data.toml"
+# The scorer's check: statements from TASS and the MFA, strikes from the Air Force reports.
+CHECK_SOURCES = ("airforce", "mfa-telegram", "tass-2025", "tass-2026")
 TASS_NOTE = "text = headline (t); snippet (s) left out: a dateline plus a truncated fragment"
 
 
-def real_config(real_dir: Path = REAL, scoring: str = "") -> Config:
-    """The real sources as a pipeline config (paths relative to ``real_dir``)."""
-    text = f"""
-[scoring]
-{scoring}
-
-[[sources]]
-name = "airforce"
-kind = "airforce_csv"
-path = "massive-missile-attacks/missile_attacks_daily.csv"
-actor = "RUS"
-target_actor = "UKR"
-timezone = "Europe/Kyiv"
-
-[[sources]]
-name = "mfa-telegram"
-kind = "telegram_csv"
-path = "russian-state-channels/mfa_telegram_fulltext_2025-12_2026-03.csv"
-speaker = "RUS"
-
-[[sources]]
-name = "tass-2025"
-kind = "statements_jsonl"
-path = "russian-state-channels/tass_headlines_2025.json"
-text_column = "t"
-date_column = "d"
-url_column = "u"
-id_column = "u"
-
-[[sources]]
-name = "tass-2026"
-kind = "statements_jsonl"
-path = "russian-state-channels/tass_headlines_2026.json"
-text_column = "t"
-date_column = "d"
-url_column = "u"
-id_column = "u"
-"""
-    cfg = parse_config(text, real_dir)
+def real_config(real_dir: Path = REAL, names: tuple[str, ...] | None = CHECK_SOURCES,
+                scoring: str = "", extra: str = "") -> Config:
+    """The sources of pipelines/real_data.toml named in ``names`` (all when None), with their
+    paths moved under ``real_dir``; ``extra``: more [[sources]] TOML (paths relative to
+    ``real_dir``); ``scoring``: lines of a [scoring] table."""
+    text = REAL_DATA_TOML.read_text(encoding="utf-8")
+    listed = parse_config(text, PIPELINES, REAL_DATA_TOML)
+    unknown = set(names or ()) - {s.name for s in listed.sources}
+    if unknown:
+        raise ValueError(f"{REAL_DATA_TOML}: no source named {sorted(unknown)}")
+    sources = [dataclasses.replace(s, path=Path(real_dir) / s.path.relative_to(REAL.resolve()))
+               for s in listed.sources if names is None or s.name in names]
+    more = parse_config(f"[scoring]\n{scoring}\n{extra}", Path(real_dir))
     # The demo config holds the real commitments of 2025-2026; one list, not two copies.
-    return Config(sources=cfg.sources, scoring=cfg.scoring, model_version=cfg.model_version,
-                  commitments=demo_config().commitments, text=text)
+    return Config(sources=sources + more.sources, scoring=more.scoring,
+                  model_version=listed.model_version, commitments=demo_config().commitments,
+                  text=f"{text}\n[scoring]\n{scoring}\n{extra}")
 
 
 def build(db_url: str, real_dir: Path = REAL, classifier=None) -> dict:
