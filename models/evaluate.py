@@ -14,6 +14,12 @@ strikes), ECE of the stance and action confidences, speaker accuracy on sentence
 explicit speaker (through annotate_sentences, i.e. the real Attributor path, with the source's
 default speaker), actor accuracy on gold strikes, strike-detail scores when the labels carry
 them; and the same metrics for the keyword and label-description baselines (models/baselines.py).
+
+The real sets are double-annotated for stance (models/ANNOTATION.md): ``stance_a`` is the first
+annotator's label, ``stance_b`` the second, blind one's, ``stance`` the gold (theirs where they
+agree, adjudicated where not). For them the report adds the annotators' agreement (Cohen's kappa
+and willing / unwilling F1 of one against the other) beside the model's against each: the
+agreement of two careful people is the ceiling a model's figures can be read against.
 """
 
 from __future__ import annotations

@@ -13,8 +13,9 @@ from models import real_dev, real_test
 
 pytestmark = pytest.mark.realdata
 
-LABEL_FIELDS = {"source", "hash", "stance", "speaker", "speaker_explicit", "action", "target",
-                "actor", "target_actor", "launched", "destroyed", "weapons", "places", "stratum"}
+LABEL_FIELDS = {"source", "hash", "stance", "stance_a", "stance_b", "stance_unsure_b", "speaker",
+                "speaker_explicit", "action", "target", "actor", "target_actor", "launched",
+                "destroyed", "weapons", "places", "stratum"}
 CODE_RE = re.compile(r"^[A-Z]{2,5}$")
 
 
@@ -95,3 +96,20 @@ def test_no_test_item_is_a_dev_item(cands, loaded):
 def test_absent_real_folder_is_a_clean_error(tmp_path):
     with pytest.raises(NotFoundError):
         real_test.load_real_test(tmp_path / "nowhere")
+
+
+@pytest.mark.parametrize("path", [real_dev.LABELS_PATH, real_test.TEST_LABELS_PATH],
+                         ids=["dev", "test"])
+def test_stance_is_double_annotated_and_adjudicated(path):
+    """Every real label carries the first and the second (blind) annotator's stance; the gold
+    stance is theirs where they agree, an adjudicated one where they do not
+    (models/ANNOTATION.md)."""
+    stances = {"willing", "unwilling", "none"}
+    rows = real_dev.load_labels(path)
+    for r in rows:
+        assert {r["stance"], r["stance_a"], r["stance_b"]} <= stances, r["hash"]
+        assert isinstance(r["stance_unsure_b"], bool), r["hash"]
+        if r["stance_a"] == r["stance_b"]:
+            assert r["stance"] == r["stance_a"], r["hash"]
+    disagreements = sum(r["stance_a"] != r["stance_b"] for r in rows)
+    assert 0 < disagreements < 0.1 * len(rows)
