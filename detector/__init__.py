@@ -11,5 +11,6 @@ LABEL_SCHEMA_VERSION = "labels.v1"
 # The speaker and strike-actor rules (detector.nlp.attribution, the gazetteer files): stored with
 # every prediction, since a rule change changes who is scored. NULL on rows from before 0004
 # means attribution.v1. v2: nationality titles, bare titles (source home), headline subjects,
-# the world country table.
-ATTRIBUTION_VERSION = "attribution.v2"
+# the world country table. v3: strike actors from the parse (agents, interceptions, "the enemy"
+# of the channel's side, the adversary of the side hit; detector/nlp/strike_attribution.py).
+ATTRIBUTION_VERSION = "attribution.v3"

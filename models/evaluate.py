@@ -12,7 +12,8 @@
 For each: per-class P/R/F1 and confusion matrices for stance, action and target (target on gold
 strikes), ECE of the stance and action confidences, speaker accuracy on sentences with an
 explicit speaker (through annotate_sentences, i.e. the real Attributor path, with the source's
-default speaker), actor accuracy on gold strikes, strike-detail scores when the labels carry
+default speaker), actor and target-actor accuracy on gold strikes (a missed strike counts
+as wrong), strike-detail scores when the labels carry
 them; and the same metrics for the keyword and label-description baselines (models/baselines.py).
 
 The real sets are double-annotated for stance (models/ANNOTATION.md): ``stance_a`` is the first
@@ -158,6 +159,8 @@ def evaluate(gold: list[dict], pred: list[dict]) -> dict:
                                 if g.get("speaker_explicit")])
     res["actor"] = _accuracy([(gold[i]["actor"], pred[i]["actor"]) for i in idx
                               if gold[i].get("actor") is not None])
+    res["target_actor"] = _accuracy([(gold[i]["target_actor"], pred[i].get("target_actor"))
+                                     for i in idx if gold[i].get("target_actor") is not None])
     res["details"] = _detail_scores(gold, pred)
     return res
 
@@ -223,8 +226,8 @@ def _print_report(title: str, res: dict) -> None:
             if name == "target":  # missed strikes: gold target, no prediction
                 extra = f" {rep['per_class'][lab]['support'] - sum(row):6d}"
             print(f"    {lab:11s} " + " ".join(f"{c:6d}" for c in row) + extra)
-    for name in ("speaker", "actor"):
-        v = res[name]
+    for name in ("speaker", "actor", "target_actor"):
+        v = res.get(name) or {"accuracy": None, "n": 0}
         acc = "n/a" if v["accuracy"] is None else f"{v['accuracy']:.3f}"
         print(f"{name} accuracy: {acc} (n={v['n']})")
     if res["details"] is None:

@@ -25,14 +25,22 @@ def annotate_sentences(sentences: list[str], default_speakers: list[str | None],
         heads = classifier.predict(sentences)
         speakers = pending.result()
     strike_idx = [i for i, h in enumerate(heads) if h.action == "strike"]
-    extracted = dict(zip(strike_idx, (details or load_extractor()).extract_many(
+    details = details or (load_extractor() if strike_idx else None)
+    extracted = dict(zip(strike_idx, details.extract_many(
         [sentences[i] for i in strike_idx]))) if strike_idx else {}
+    # "The enemy" in a channel's own report is its adversary: the channel's side is its home
+    # country, else its default speaker.
+    homes = homes or [None] * len(sentences)
+    actors = dict(zip(strike_idx, attributor.strikes.attribute(
+        [sentences[i] for i in strike_idx],
+        [homes[i] or default_speakers[i] for i in strike_idx],
+        [[details.place_country(p) for p in extracted[i].places] for i in strike_idx])))
     out = []
     for i, (text, h, speaker) in enumerate(zip(sentences, heads, speakers)):
         actor = target_actor = None
         extra = {}
         if h.action == "strike":
-            actor, target_actor = attributor.strike_actors(text)
+            actor, target_actor = actors[i]
             d = extracted[i]
             extra = dict(launched=d.launched, destroyed=d.destroyed, weapons=d.weapons,
                          places=d.places)

@@ -10,8 +10,8 @@ state, else the source's home country); the subject of the main-clause speech ve
 Lavrov said") or stance verb ("Zelensky rejects ...", "Kyiv rules out ..."); the source's
 default; and, only where there is no default, a headline subject stating its own position
 ("Hungary ready to host ...") or the subject of the reported clause when a generic title speaks
-("Russia is ready ..., the president said" -> RUS). The rules' version is
-``detector.ATTRIBUTION_VERSION``, stored with every prediction.
+("Russia is ready ..., the president said" -> RUS). Strike actors: ``strike_attribution``. The
+rules' version is ``detector.ATTRIBUTION_VERSION``, stored with every prediction.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from collections import OrderedDict
 
 from .gazetteer import Gazetteer, load_gazetteer
 from .spacy_models import load_spacy
+from .strike_attribution import StrikeAttributor
 
 SPEECH_LEMMAS = {"say", "state", "tell", "declare", "announce", "stress", "note", "add", "insist",
                  "warn", "claim", "emphasize", "emphasise", "reiterate", "confirm", "write",
@@ -103,11 +104,6 @@ _ACTION_LEMMAS = {"attack", "strike", "hit", "fire", "launch", "target", "use", 
                   "send", "shell", "bomb", "move", "deploy", "occupy", "make", "have", "can",
                   "could", "tell", "probe", "test"}
 _CACHE_SIZE = 50_000
-_AGENT_RE = re.compile(
-    r"\b(Russian|Russia's|Ukrainian|Ukraine's|Israeli|American|Belarusian)\s+(?:\w+\s+){0,2}?"
-    r"(forces|troops|army|military|drones?|missiles?|strikes?|attacks?|shelling|artillery|"
-    r"aircraft|jets|bombers|UAVs?|navy|units)\b", re.IGNORECASE)
-
 
 def doc_span(tok) -> str:
     return tok.doc[tok.left_edge.i: tok.right_edge.i + 1].text
@@ -119,6 +115,7 @@ class Attributor:
         self.use_parser = use_parser
         # text -> (strong speaker, weak speaker) from the parse; bounded, oldest out first
         self._parsed: OrderedDict[str, tuple[str | None, str | None]] = OrderedDict()
+        self._strikes: StrikeAttributor | None = None
 
     # --- speaker ----------------------------------------------------------------------------
     def pattern_speaker(self, sentence: str, home: str | None = None) -> str | None:
@@ -306,20 +303,14 @@ class Attributor:
                 for o, d, w in zip(out, defaults, weak)]
 
     # --- strike actors ----------------------------------------------------------------------
-    def strike_actors(self, sentence: str, default_actor: str | None = None
-                      ) -> tuple[str | None, str | None]:
-        """(actor, target_actor) of a strike report: "Russian drones hit Kharkiv" -> (RUS, UKR)."""
-        actor = None
-        m = _AGENT_RE.search(sentence)
-        if m:
-            actor = self.gaz.lookup(m.group(1).replace("'s", "").replace("’s", ""))
-        mentions = self.gaz.mentions(sentence)
-        if actor is None:
-            agents = [x for x in mentions if x.kind in ("state", "demonym", "institution")
-                      and re.search(r"forces|army|military|troops|Russia|Ukraine|Israel",
-                                    x.alias, re.I)]
-            actor = agents[0].code if agents else default_actor
-        places = [x.code for x in mentions if x.kind in ("place", "capital", "state")
-                  and x.code != actor]
-        target_actor = places[0] if places else None
-        return actor, target_actor
+    @property
+    def strikes(self) -> StrikeAttributor:
+        if self._strikes is None:
+            self._strikes = StrikeAttributor(use_parser=self.use_parser)
+        return self._strikes
+
+    def strike_actors(self, sentence: str, default_actor: str | None = None,
+                      home: str | None = None) -> tuple[str | None, str | None]:
+        """(actor, target_actor) of one strike report: "Russian drones hit Kharkiv" -> (RUS, UKR).
+        ``home``: the side whose channel reports it ("the enemy" is its adversary)."""
+        return self.strikes.attribute([sentence], [home], None, [default_actor])[0]

@@ -11,7 +11,8 @@ from pathlib import Path
 
 # When a phrase names several actors, the one doing the speaking or acting is usually the most
 # specific: a person or institution before a state, a state before a demonym or a place.
-_KIND_RANK = {"person": 0, "institution": 1, "state": 2, "capital": 3, "demonym": 4, "place": 5}
+_KIND_RANK = {"person": 0, "institution": 1, "force": 1, "state": 2, "capital": 3, "demonym": 4,
+              "place": 5, "weapon": 6}
 
 
 @dataclass(frozen=True)
@@ -42,21 +43,25 @@ class Gazetteer:
                 entries.append((alias.strip(), code.strip(), kind.strip() or "state"))
         return cls(entries)
 
-    def mentions(self, text: str) -> list[Mention]:
+    def mentions(self, text: str, fold_case: bool = False) -> list[Mention]:
+        """Gazetteer names in ``text``. ``fold_case``: the text carries no case (a post written
+        all in lower case), so single-word names count in lower case too."""
         out = []
         for m in self._pattern.finditer(text):
             alias = m.group(1)
             code, kind = self.entries[alias.lower()]
             # Lower-case matches only count for multi-word aliases ("the kremlin"), never for
             # common words that happen to be names (e.g. "costa", "vance").
-            if alias[:1].islower() and " " not in alias:
+            if alias[:1].islower() and " " not in alias and not fold_case:
                 continue
             out.append(Mention(m.start(1), m.end(1), alias, code, kind))
         return out
 
-    def lookup(self, phrase: str, kinds: tuple[str, ...] | None = None) -> str | None:
+    def lookup(self, phrase: str, kinds: tuple[str, ...] | None = None,
+               fold_case: bool = False) -> str | None:
         """The actor a short phrase (a subject, a headline suffix) names, or None."""
-        found = [m for m in self.mentions(phrase) if kinds is None or m.kind in kinds]
+        found = [m for m in self.mentions(phrase, fold_case)
+                 if kinds is None or m.kind in kinds]
         if not found:
             return None
         found.sort(key=lambda m: (_KIND_RANK.get(m.kind, 9), m.start))

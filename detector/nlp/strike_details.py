@@ -153,6 +153,15 @@ class DetailsExtractor:
                 else canonical
         return f"{canonical} {suffix}" if suffix else canonical
 
+    def place_country(self, mention: str) -> str | None:
+        """The country code of a place mention ("Kharkiv region" -> UKR), None if unknown."""
+        m = re.match(r"^(.*?)(?:\s+(?:region|oblast|district|territory|krai|province|community))?$",
+                     mention.strip(), re.I)
+        for key in (mention, m.group(1), self._lower_places.get(m.group(1).lower(), "")):
+            if key in self.places_table:
+                return self.places_table[key][1] or None
+        return None
+
     def place_names(self, mentions) -> list[str]:
         out: list[str] = []
         for m in mentions:
