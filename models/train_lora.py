@@ -1,6 +1,6 @@
 """Fine-tune the sentence encoder with low-rank adapters (LoRA) and train the heads with it.
 
-    python models/train_lora.py [--version minilm-lora-v4] [--epochs 6] [--rank 8]
+    python models/train_lora.py [--version minilm-lora-v5] [--epochs 6] [--rank 8]
 
 Training data: the project's own labelled sentences only (models/data/sentences*.jsonl), never
 ../shared/data/real. Train/dev split by writing family exactly as models/train_head.py. The
@@ -92,7 +92,7 @@ def class_weights(y: np.ndarray, n: int) -> torch.Tensor:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--version", default="minilm-lora-v4")
+    ap.add_argument("--version", default="minilm-lora-v5")
     ap.add_argument("--data", default=str(ROOT / "models" / "data"))
     ap.add_argument("--out", default=str(ROOT / "models" / "artifacts"))
     ap.add_argument("--epochs", type=int, default=6)

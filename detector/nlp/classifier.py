@@ -17,7 +17,7 @@ import numpy as np
 
 from ..errors import ModelError
 
-DEFAULT_MODEL_VERSION = "minilm-lora-v4"
+DEFAULT_MODEL_VERSION = "minilm-lora-v5"
 STANCES = ("willing", "unwilling", "none")
 ACTIONS = ("strike", "none")
 TARGETS = ("energy", "civilian", "military", "unspecified")

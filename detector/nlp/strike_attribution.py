@@ -47,6 +47,8 @@ _AERIAL_RE = re.compile(r"\baerial vehicles?\b", re.I)
 # unknown and no adversary is inferred.
 _GROUP_HEADS = {"force", "rebel", "militant", "troop", "unit", "army", "fighter", "militia",
                 "formation", "group", "gunman", "insurgent", "separatist", "brigade", "battalion"}
+_GROUP_RE = re.compile(r"\b(?:forces|rebels?|militants?|troops|units?|army|fighters|militias?|"
+                       r"formations|gunmen|insurgents|separatists|brigades?|battalions?)\b", re.I)
 _ENEMY_RE = re.compile(r"\b(?:enemy|enemy's|enemies|hostile|adversary|adversary's|foe)\b", re.I)
 _ACTOR_KINDS = ("force", "institution", "person", "state", "capital", "demonym")
 _PLACE_KINDS = ("state", "capital", "place", "demonym")
@@ -228,10 +230,23 @@ class StrikeAttributor:
             return []
         # Leading emoji and bullets of Telegram posts ("⚡️ at night, ...") parse as subjects.
         bare = [_LEAD_RE.sub("", s) for s in sentences]
-        docs = (load_spacy("parse").pipe(bare, batch_size=64) if self.use_parser
-                else (_TextOnly(s) for s in bare))
+        docs: list = [_TextOnly(s) for s in bare]
+        parse = [i for i, s in enumerate(bare) if self.use_parser and self.needs_parse(s)]
+        if parse:
+            nlp = load_spacy("parse")
+            for i, doc in zip(parse, nlp.pipe([bare[i] for i in parse], batch_size=64)):
+                docs[i] = doc
         return [self.attribute_doc(doc, h, pc, d)
                 for doc, h, pc, d in zip(docs, homes, place_countries, default_actors)]
+
+    def needs_parse(self, sentence: str) -> bool:
+        """Whether the parse can change the answer: the sentence names an actor, "the enemy" or
+        an armed group. Without one, only the places and the fallbacks apply (the parser is
+        the slow part)."""
+        fold = not any(ch.isupper() for ch in sentence)
+        return bool(_ENEMY_RE.search(sentence) or _GROUP_RE.search(sentence)
+                    or any(m.kind in _ACTOR_KINDS or m.kind == "weapon"
+                           for m in self.gaz.mentions(sentence, fold)))
 
 
 class _TextOnly:
