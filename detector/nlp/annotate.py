@@ -25,16 +25,24 @@ def annotate_sentences(sentences: list[str], default_speakers: list[str | None],
         heads = classifier.predict(sentences)
         speakers = pending.result()
     strike_idx = [i for i, h in enumerate(heads) if h.action == "strike"]
-    details = details or (load_extractor() if strike_idx else None)
-    extracted = dict(zip(strike_idx, details.extract_many(
-        [sentences[i] for i in strike_idx]))) if strike_idx else {}
-    # "The enemy" in a channel's own report is its adversary: the channel's side is its home
-    # country, else its default speaker.
-    homes = homes or [None] * len(sentences)
-    actors = dict(zip(strike_idx, attributor.strikes.attribute(
-        [sentences[i] for i in strike_idx],
-        [homes[i] or default_speakers[i] for i in strike_idx],
-        [[details.place_country(p) for p in extracted[i].places] for i in strike_idx])))
+    strike_texts = [sentences[i] for i in strike_idx]
+    extracted: dict = {}
+    actors: dict = {}
+    if strike_idx:
+        details = details or load_extractor()
+        # The strike sentences' parse (attribution) and their entities (details) are both
+        # spaCy, on different pipelines: side by side on two cores.
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            parsed = pool.submit(attributor.strikes.parse, strike_texts)
+            extracted = dict(zip(strike_idx, details.extract_many(strike_texts)))
+            docs = parsed.result()
+        # "The enemy" in a channel's own report is its adversary: the channel's side is its
+        # home country, else its default speaker.
+        homes = homes or [None] * len(sentences)
+        actors = dict(zip(strike_idx, attributor.strikes.attribute(
+            strike_texts, [homes[i] or default_speakers[i] for i in strike_idx],
+            [[details.place_country(p) for p in extracted[i].places] for i in strike_idx],
+            docs=docs)))
     out = []
     for i, (text, h, speaker) in enumerate(zip(sentences, heads, speakers)):
         actor = target_actor = None

@@ -218,24 +218,30 @@ class StrikeAttributor:
             target = self.sole_adversary(actor)
         return actor, target
 
+    def parse(self, sentences: list[str]) -> list:
+        """The parse of each sentence that needs one (a stand-in without a parse for the rest).
+        Separate from ``attribute`` so that a caller can run it beside other work."""
+        # Leading emoji and bullets of Telegram posts ("⚡️ at night, ...") parse as subjects.
+        bare = [_LEAD_RE.sub("", s) for s in sentences]
+        docs: list = [_TextOnly(s) for s in bare]
+        todo = [i for i, s in enumerate(bare) if self.use_parser and self.needs_parse(s)]
+        if todo:
+            nlp = load_spacy("parse")
+            for i, doc in zip(todo, nlp.pipe([bare[i] for i in todo], batch_size=64)):
+                docs[i] = doc
+        return docs
+
     def attribute(self, sentences: list[str], homes: list[str | None] | None = None,
                   place_countries: list[list[str]] | None = None,
-                  default_actors: list[str | None] | None = None
+                  default_actors: list[str | None] | None = None, docs: list | None = None
                   ) -> list[tuple[str | None, str | None]]:
+        """(actor, target_actor) per strike sentence. ``homes``: the side whose channel reports
+        it; ``place_countries``: the countries of its struck places; ``docs``: from ``parse``."""
         n = len(sentences)
         homes = homes or [None] * n
         place_countries = place_countries or [[] for _ in range(n)]
         default_actors = default_actors or [None] * n
-        if not n:
-            return []
-        # Leading emoji and bullets of Telegram posts ("⚡️ at night, ...") parse as subjects.
-        bare = [_LEAD_RE.sub("", s) for s in sentences]
-        docs: list = [_TextOnly(s) for s in bare]
-        parse = [i for i, s in enumerate(bare) if self.use_parser and self.needs_parse(s)]
-        if parse:
-            nlp = load_spacy("parse")
-            for i, doc in zip(parse, nlp.pipe([bare[i] for i in parse], batch_size=64)):
-                docs[i] = doc
+        docs = docs if docs is not None else self.parse(sentences)
         return [self.attribute_doc(doc, h, pc, d)
                 for doc, h, pc, d in zip(docs, homes, place_countries, default_actors)]
 
