@@ -256,7 +256,8 @@ class StrikeAttributor:
 
 
 class _TextOnly:
-    """A sentence without a parse (use_parser=False): only the patterns and fallbacks apply."""
+    """A sentence left unparsed (no name in it the parse could use, or use_parser=False): only
+    the patterns and the fallbacks apply."""
 
     def __init__(self, text: str):
         self.text = text
