@@ -20,6 +20,7 @@ import re
 from collections import OrderedDict
 
 from .gazetteer import Gazetteer, load_gazetteer
+from .sentences import LEAD_RE
 from .spacy_models import load_spacy
 from .strike_attribution import StrikeAttributor
 
@@ -81,8 +82,6 @@ _TITLE_RE = re.compile(
     r"defen[cs]e|commander|chief|head|representative|negotiator|delegation|secretary|"
     r"department|experts?|analysts?|security council|presidential|administration|speaker|"
     r"PM|premier|prime minister|chancellor|governor|mayor|general|press service|press office)\b")
-# Emoji, bullets and dashes that open Telegram posts ("📌 Zakharova: ...", "• Russia ready ...").
-_LEAD_RE = re.compile(r"^[^\w\"“‘'(]+")
 # Suffixes crediting a medium, not a speaker: the schema's speaker is then unknown. A press
 # secretary or press service is an office of the speaker, not a medium.
 _MEDIA_RE = re.compile(
@@ -278,7 +277,7 @@ class Attributor:
         weak: list[str | None] = [None] * len(sentences)
         to_parse: dict[str, list[int]] = {}
         for i, s in enumerate(sentences):
-            bare = _LEAD_RE.sub("", s)
+            bare = LEAD_RE.sub("", s)
             out[i] = self.pattern_speaker(bare, homes[i]) or self.quick_speaker(bare)
             if out[i] is None and defaults[i] is None:
                 weak[i] = self.head_stance_speaker(bare)

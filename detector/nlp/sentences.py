@@ -6,6 +6,10 @@ import re
 
 from .spacy_models import load_spacy
 
+# Emoji, bullets and dashes that open Telegram posts ("📌 Zakharova: ...", "• Russia ready ...",
+# "⚡️ at night, ..."): not part of the sentence's own words.
+LEAD_RE = re.compile(r"^[^\w\"“‘'(]+")
+
 _MAX_CHARS = 1000  # very long "sentences" (lists, tables) are cut so the encoder sees them whole
 
 

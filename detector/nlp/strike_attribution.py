@@ -29,6 +29,7 @@ from importlib import resources
 from pathlib import Path
 
 from .gazetteer import Gazetteer
+from .sentences import LEAD_RE
 from .spacy_models import load_spacy
 
 STRIKE_VERBS = {"attack", "strike", "hit", "shell", "bomb", "bombard", "launch", "fire", "target",
@@ -129,6 +130,7 @@ class StrikeAttributor:
         """(kind, agent token or None, object tokens) per strike word, nearest the root first;
         kind "strike" or "intercept"."""
         found = []
+        fold = not any(ch.isupper() for ch in doc.text)
         for tok in doc:
             lemma = tok.lemma_.lower()
             depth = len(list(tok.ancestors))
@@ -152,7 +154,6 @@ class StrikeAttributor:
                 mods = [c for c in tok.children if c.dep_ in ("poss", "compound", "amod", "nmod")]
                 mods += [g for c in tok.children if c.dep_ == "prep" and c.lower_ in ("by", "from")
                          for g in c.children if g.dep_ == "pobj"]
-                fold = not any(ch.isupper() for ch in doc.text)
                 mods = [m for m in mods if self.side(_span(m), fold)] or _clause_subject(tok)
                 objs = [g for c in tok.children if c.dep_ == "prep" and c.lower_ in ("on", "against")
                         for g in c.children if g.dep_ == "pobj"]
@@ -222,7 +223,7 @@ class StrikeAttributor:
         """The parse of each sentence that needs one (a stand-in without a parse for the rest).
         Separate from ``attribute`` so that a caller can run it beside other work."""
         # Leading emoji and bullets of Telegram posts ("⚡️ at night, ...") parse as subjects.
-        bare = [_LEAD_RE.sub("", s) for s in sentences]
+        bare = [LEAD_RE.sub("", s) for s in sentences]
         docs: list = [_TextOnly(s) for s in bare]
         todo = [i for i, s in enumerate(bare) if self.use_parser and self.needs_parse(s)]
         if todo:
@@ -270,7 +271,6 @@ class _TextOnly:
 _HEADLINE_AGENT_RE = re.compile(
     r"^((?:the )?[A-Z][\w'’.-]*(?: [A-Z][\w'’.-]*){0,3})\s+(?:again |also |now )?"
     r"(?:attacks|strikes|shells|hits|bombs|pounds|launches|fires|targets)\b")
-_LEAD_RE = re.compile(r"^[^\w\"“‘'(]+")
 _LEGACY_AGENT_RE = re.compile(
     r"\b(Russian|Russia's|Ukrainian|Ukraine's|Israeli|American|Belarusian)\s+(?:\w+\s+){0,2}?"
     r"(forces|troops|army|military|drones?|missiles?|strikes?|attacks?|shelling|artillery|"
