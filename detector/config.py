@@ -1,25 +1,56 @@
-"""Pipeline configuration: a TOML file with [[sources]], [scoring], [model] and [[commitments]]."""
+"""Pipeline configuration: a TOML file with [[sources]], [scoring], [model] and [[commitments]].
+
+Each ``[[sources]]`` entry is checked against the keys every source has and the option fields
+of its kind (``detector.ingest.registry``): an unknown key, a value of the wrong type or an
+unknown time zone is a ConfigError naming the source and the key.
+"""
 
 from __future__ import annotations
 
+import dataclasses
+import difflib
 import hashlib
 import tomllib
+import types
+import typing
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal, Mapping, Union, get_args, get_origin
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .errors import ConfigError
 from .records import Commitment
+from .vocab import COMMITMENT_SCOPES, PERIODS
 
-SOURCE_KINDS = ("feed", "statements_csv", "statements_jsonl", "telegram_csv", "airforce_csv",
-                "acled_csv", "ucdp_ged_csv", "gdelt_events")
-STATEMENT_KINDS = ("feed", "statements_csv", "statements_jsonl", "telegram_csv")
-COMMITMENT_SCOPES = ("energy", "civilian", "all")
-# contradiction.v2 (exact circular-shift p-values) is computable from the library; the pipeline
-# stores flags and series under contradiction.v1 only, so a config cannot pick v2 yet.
-SCORING_METHODS = ("contradiction.v1", "contradiction.v2")
+if TYPE_CHECKING:
+    from .ingest.options import SourceOptions
+
+# The keys every [[sources]] entry may have; the rest are its kind's options.
+COMMON_SOURCE_KEYS = ("name", "kind", "url", "path", "speaker", "home", "actor", "target_actor")
+
+
+def __getattr__(name: str):
+    # SOURCE_KINDS, STATEMENT_KINDS and SCORING_METHODS come from the registries. Those import
+    # the parsers and scorers (httpx, feedparser, pandas) and those import this module, so they
+    # are looked up on first use rather than at import.
+    if name == "SOURCE_KINDS":
+        return tuple(_source_kinds())
+    if name == "STATEMENT_KINDS":
+        return tuple(k for k, v in _source_kinds().items() if v.produces == "statements")
+    if name == "SCORING_METHODS":
+        return tuple(_scorers())
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _source_kinds() -> dict:
+    from .ingest.registry import SOURCE_KINDS
+    return SOURCE_KINDS
+
+
+def _scorers() -> dict:
+    from .score import SCORERS
+    return SCORERS
 
 
 @dataclass(frozen=True)
@@ -34,7 +65,14 @@ class SourceConfig:
     home: str | None = None
     actor: str | None = None  # default actor of strike sources
     target_actor: str | None = None
-    options: dict[str, Any] = field(default_factory=dict)  # kind-specific (column mapping, ...)
+    # The kind's typed options (``SourceKind.options``); a mapping (or None) given here is
+    # checked and turned into them, so library callers may write options={"timezone": ...}.
+    options: SourceOptions | Mapping[str, Any] | None = None
+
+    def __post_init__(self) -> None:
+        if self.options is None or isinstance(self.options, Mapping):
+            object.__setattr__(self, "options", source_options(
+                self.kind, self.options or {}, f"source {self.name!r}"))
 
     @property
     def location(self) -> str:
@@ -74,6 +112,138 @@ class Config:
     def hash(self) -> str:
         return hashlib.sha256(self.text.encode()).hexdigest()[:16]
 
+
+# --- source options -----------------------------------------------------------------------
+
+class _WrongType(Exception):
+    pass
+
+
+def _describe(tp: Any) -> str:
+    """A type as a config writer reads it."""
+    origin, args = get_origin(tp), get_args(tp)
+    if origin in (Union, types.UnionType):
+        return " or ".join(_describe(a) for a in args if a is not type(None))
+    if origin is Literal:
+        return "one of " + ", ".join(repr(a) for a in args)
+    if origin is tuple:
+        return f"a list of {_describe(args[0]).replace('a ', '', 1)}s"
+    if origin in (dict, Mapping):
+        return "a table such as { EUR = \"EU\" }"
+    return {str: "a string", int: "a whole number", float: "a number",
+            bool: "true or false"}.get(tp, getattr(tp, "__name__", str(tp)))
+
+
+def _coerce(value: Any, tp: Any) -> Any:
+    """``value`` checked against the annotation ``tp`` (TOML lists become tuples); raises
+    _WrongType."""
+    origin, args = get_origin(tp), get_args(tp)
+    if tp is Any:
+        return value
+    if origin in (Union, types.UnionType):
+        if value is None and type(None) in args:
+            return None
+        for arm in args:
+            if arm is type(None):
+                continue
+            try:
+                return _coerce(value, arm)
+            except _WrongType:
+                pass
+        raise _WrongType
+    if origin is Literal:
+        if value in args:
+            return value
+        raise _WrongType
+    if origin is tuple:
+        if not isinstance(value, (list, tuple)):
+            raise _WrongType
+        return tuple(_coerce(v, args[0]) for v in value)
+    if origin in (dict, Mapping):
+        if not isinstance(value, Mapping):
+            raise _WrongType
+        return {_coerce(k, args[0]): _coerce(v, args[1]) for k, v in value.items()}
+    if tp is float and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    if tp is int and isinstance(value, bool):
+        raise _WrongType
+    if isinstance(tp, type) and isinstance(value, tp):
+        return value
+    raise _WrongType
+
+
+def _unknown_key(key: str, allowed: list[str], where: str, kind: str) -> ConfigError:
+    near = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
+    if near:
+        return ConfigError(f"{where}: unknown key {key!r} (did you mean {near[0]!r}?)")
+    return ConfigError(f"{where}: unknown key {key!r}; a {kind} source takes "
+                       + ", ".join(allowed))
+
+
+def source_options(kind: str, values: Mapping[str, Any], where: str) -> "SourceOptions":
+    """The typed options of a source of ``kind`` from a mapping (a config entry without its
+    common keys). ``where`` names the source in errors ("config.toml: source 'kremlin')."""
+    kinds = _source_kinds()
+    if kind not in kinds:
+        raise ConfigError(f"{where} has kind {kind!r}; use one of " + ", ".join(kinds))
+    cls = kinds[kind].options
+    hints = typing.get_type_hints(cls)
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    checked: dict[str, Any] = {}
+    for key, value in values.items():
+        if key not in fields:
+            raise _unknown_key(key, sorted(fields), where, kind)
+        try:
+            value = _coerce(value, hints[key])
+        except _WrongType:
+            raise ConfigError(f"{where}: {key} = {value!r} must be {_describe(hints[key])}; "
+                              "fix it in the config") from None
+        check = fields[key].metadata.get("check")
+        if check is not None and value is not None:
+            try:
+                value = check(value)
+            except ValueError as exc:
+                raise ConfigError(f"{where}: {key} = {value!r} {exc}") from None
+        checked[key] = value
+    return cls(**checked)
+
+
+def _source_from_entry(entry: dict[str, Any], i: int, base_dir: Path, where: str,
+                       seen: set[str]) -> SourceConfig:
+    name = entry.get("name")
+    if not name:
+        raise ConfigError(f"{where}: [[sources]] entry {i + 1} has no name; add name = \"...\"")
+    here = f"{where}: source {name!r}"
+    for key in COMMON_SOURCE_KEYS:
+        if key in entry and not isinstance(entry[key], str):
+            raise ConfigError(f"{here}: {key} = {entry[key]!r} must be a string; quote it")
+    if name in seen:
+        raise ConfigError(f"{where}: source name {name!r} is used twice; names must be unique")
+    seen.add(name)
+    kind = entry.get("kind")
+    kinds = _source_kinds()
+    if kind not in kinds:
+        raise ConfigError(f"{here} has kind {kind!r}; use one of " + ", ".join(kinds))
+    url, p = entry.get("url"), entry.get("path")
+    if bool(url) == bool(p):
+        raise ConfigError(f"{here} needs exactly one of url = ... or path = ...")
+    if url and not url.startswith(("http://", "https://", "file://")):
+        raise ConfigError(f"{here} url {url!r} must start with http:// or https:// (use "
+                          "path = ... for files)")
+    allowed = sorted(set(COMMON_SOURCE_KEYS) | {f.name for f in
+                                                dataclasses.fields(kinds[kind].options)})
+    for key in entry:
+        if key not in allowed:
+            raise _unknown_key(key, allowed, here, kind)
+    return SourceConfig(
+        name=name, kind=kind, url=url, path=(base_dir / p).resolve() if p else None,
+        speaker=entry.get("speaker"), actor=entry.get("actor"),
+        target_actor=entry.get("target_actor"), home=entry.get("home"),
+        options=source_options(kind, {k: v for k, v in entry.items()
+                                      if k not in COMMON_SOURCE_KEYS}, here))
+
+
+# --- the rest ------------------------------------------------------------------------------
 
 def _as_date(value: Any, where: str) -> date:
     if isinstance(value, date):
@@ -125,32 +295,9 @@ def parse_config(text: str, base_dir: Path, path: Path | None = None) -> Config:
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{where}: not valid TOML ({exc}); fix the syntax") from exc
 
-    sources: list[SourceConfig] = []
     seen: set[str] = set()
-    for i, entry in enumerate(raw.get("sources", [])):
-        name = entry.get("name")
-        if not name:
-            raise ConfigError(f"{where}: [[sources]] entry {i + 1} has no name; add name = \"...\"")
-        if name in seen:
-            raise ConfigError(f"{where}: source name {name!r} is used twice; names must be unique")
-        seen.add(name)
-        kind = entry.get("kind")
-        if kind not in SOURCE_KINDS:
-            raise ConfigError(f"{where}: source {name!r} has kind {kind!r}; use one of "
-                              + ", ".join(SOURCE_KINDS))
-        url, p = entry.get("url"), entry.get("path")
-        if bool(url) == bool(p):
-            raise ConfigError(f"{where}: source {name!r} needs exactly one of url = ... or path = ...")
-        if url and not str(url).startswith(("http://", "https://", "file://")):
-            raise ConfigError(f"{where}: source {name!r} url {url!r} must start with http:// or https://"
-                              " (use path = ... for files)")
-        known = {"name", "kind", "url", "path", "speaker", "actor", "target_actor", "home"}
-        sources.append(SourceConfig(
-            name=name, kind=kind, url=url,
-            path=(base_dir / p).resolve() if p else None,
-            speaker=entry.get("speaker"), actor=entry.get("actor"),
-            target_actor=entry.get("target_actor"), home=entry.get("home"),
-            options={k: v for k, v in entry.items() if k not in known}))
+    sources = [_source_from_entry(entry, i, base_dir, where, seen)
+               for i, entry in enumerate(raw.get("sources", []))]
 
     sc = raw.get("scoring", {})
     defaults = ScoringConfig()
@@ -158,11 +305,13 @@ def parse_config(text: str, base_dir: Path, path: Path | None = None) -> Config:
     unknown = set(sc) - allowed
     if unknown:
         raise ConfigError(f"{where}: unknown [scoring] keys {sorted(unknown)}; allowed: {sorted(allowed)}")
-    if sc.get("period", "week") not in ("week", "day"):
-        raise ConfigError(f"{where}: [scoring] period must be \"week\" or \"day\"")
-    if sc.get("method", defaults.method) not in SCORING_METHODS:
+    if sc.get("period", "week") not in PERIODS:
+        raise ConfigError(f"{where}: [scoring] period must be "
+                          + " or ".join(f'"{p}"' for p in PERIODS))
+    methods = _scorers()
+    if sc.get("method", defaults.method) not in methods:
         raise ConfigError(f"{where}: [scoring] method {sc['method']!r} is not known; use one of "
-                          + ", ".join(SCORING_METHODS))
+                          + ", ".join(methods))
     if "target_weights" in sc:
         sc = dict(sc, target_weights={**defaults.target_weights, **sc["target_weights"]})
     scoring = ScoringConfig(**sc)

@@ -28,8 +28,7 @@ from .nlp.annotate import annotate_sentences
 from .nlp.attribution import Attributor
 from .nlp.classifier import DEFAULT_MODEL_VERSION, SentenceClassifier, load_classifier
 from .records import stable_hash
-from .score import (COMMITMENT_METHOD, CONTRADICTION_METHOD, find_violations,
-                    score_contradictions)
+from .score import COMMITMENT_METHOD, CONTRADICTION_METHOD, SCORERS, find_violations
 from .store import repository as repo
 from .store.db import open_database
 
@@ -200,7 +199,7 @@ def rescore(engine: Engine, config: Config, model_version: str, run_id: int | No
         commitments = repo.load_commitments(conn)
     # Always over the whole history: the trailing baselines of the first periods after
     # ``since`` need the periods before it.
-    series, flags = score_contradictions(statements, strikes, config.scoring)
+    series, flags = SCORERS[config.scoring.method](statements, strikes, config.scoring)
     flags += find_violations(commitments, strikes)
     method = config.scoring.method
     # Only this method's flags are replaced: flags of another scorer version stay as they were

@@ -25,17 +25,24 @@ revision: a newer export of the same event_id_cnty updates the stored event.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from ..config import SourceConfig
 from ..errors import ParseError
 from ..nlp.gazetteer import load_gazetteer
 from ..records import StrikeEvent
 from .csvutil import read_csv_rows
+from .options import StrikeOptions
 from .timeparse import parse_datetime
 
 REQUIRED = ["event_id_cnty", "event_date", "event_type", "sub_event_type", "actor1", "location",
             "notes"]
 STRIKE_SUB_EVENT_TYPES = ("Air/drone strike", "Shelling/artillery/missile attack")
+
+
+@dataclass(frozen=True)
+class AcledOptions(StrikeOptions):
+    sub_event_types: tuple[str, ...] = STRIKE_SUB_EVENT_TYPES  # the rows kept
 
 _ENERGY = re.compile(r"energ|power (?:plant|station|line|grid|facilit|infrastructure|supply)|"
                      r"substation|\bgrid\b|thermal|hydro|nuclear|\bgas\b|heating|electric", re.I)
@@ -61,8 +68,8 @@ def acled_target_type(notes: str | None, civilian_targeting: str | None,
 
 def parse_acled_csv(content: bytes, src: SourceConfig, raw_hash: str) -> list[StrikeEvent]:
     rows = read_csv_rows(content, src, REQUIRED)
-    keep = set(src.options.get("sub_event_types", STRIKE_SUB_EVENT_TYPES))
-    default_target = src.options.get("target_type", "unspecified")
+    keep = set(src.options.sub_event_types)
+    default_target = src.options.target_type
     events, seen = [], set()
     for n, row in enumerate(rows, start=2):
         if (row.get("sub_event_type") or "").strip() not in keep:

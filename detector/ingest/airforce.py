@@ -4,12 +4,21 @@ from __future__ import annotations
 
 import math
 import re
+from dataclasses import dataclass
 
 from ..config import SourceConfig
 from ..errors import ParseError
 from ..records import StrikeEvent, stable_hash
 from .csvutil import read_csv_rows
+from .options import StrikeOptions, checked, time_zone
 from .timeparse import parse_datetime
+
+
+
+@dataclass(frozen=True)
+class AirforceOptions(StrikeOptions):
+    timezone: str = checked("Europe/Kyiv", time_zone)  # the reports' local time
+
 
 REQUIRED = ["time_start", "time_end", "model", "target", "launched", "destroyed"]
 
@@ -47,8 +56,7 @@ def target_type_of(*texts: str | None, default: str = "unspecified") -> str:
 
 def parse_airforce_csv(content: bytes, src: SourceConfig, raw_hash: str) -> list[StrikeEvent]:
     rows = read_csv_rows(content, src, REQUIRED)
-    tz = src.options.get("timezone", "Europe/Kyiv")
-    default_target = src.options.get("target_type", "unspecified")
+    tz, default_target = src.options.timezone, src.options.target_type
     events, seen = [], {}
     for n, row in enumerate(rows, start=2):
         start = parse_datetime(row.get("time_start"), tz)

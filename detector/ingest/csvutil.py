@@ -11,7 +11,7 @@ from ..errors import ParseError
 
 def decode_text(content: bytes, src: SourceConfig) -> str:
     """The payload as text in the source's ``encoding`` (default UTF-8); empty payloads refused."""
-    encoding = src.options.get("encoding", "utf-8-sig")
+    encoding = src.options.encoding
     try:
         text = content.decode(encoding)
     except UnicodeDecodeError as exc:

@@ -39,8 +39,8 @@ def fetch_source(src: SourceConfig, etag: str | None = None, last_modified: str 
                  client: httpx.Client | None = None) -> FetchResult:
     """Read a source's raw payload. Network and disk only: no parsing, no database."""
     now = datetime.now(timezone.utc)
-    timeout = float(src.options.get("timeout", 20.0) if timeout is None else timeout)
-    retries = int(src.options.get("retries", 2) if retries is None else retries)
+    timeout = float(src.options.timeout if timeout is None else timeout)
+    retries = int(src.options.retries if retries is None else retries)
     if src.path is not None:
         return _read_file(src, Path(src.path), now)
     url = src.url or ""

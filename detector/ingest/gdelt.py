@@ -47,6 +47,7 @@ from ..config import SourceConfig
 from ..errors import ParseError
 from ..records import StrikeEvent, StructuredStatement
 from .csvutil import decode_text
+from .options import StrikeOptions, checked
 
 # The official GDELT 2.0 event table, in order (GDELT_2.0_Events_Column_Labels_Header_Row).
 FIELDS_V2 = [
@@ -73,6 +74,22 @@ assert len(FIELDS_V2) == 61 and len(FIELDS_V1) == 58
 
 STRIKE_ROOT_CODES = ("18", "19", "20")
 WILLINGNESS_CODES = ("036", "037", "038", "0357", "046")
+
+
+def _root_codes(values: tuple) -> tuple[str, ...]:
+    return tuple(str(c).zfill(2) for c in values)
+
+
+def _codes(values: tuple) -> tuple[str, ...]:
+    return tuple(str(c) for c in values)
+
+
+@dataclass(frozen=True)
+class GdeltOptions(StrikeOptions):
+    strike_root_codes: tuple[str | int, ...] = checked(STRIKE_ROOT_CODES, _root_codes)
+    willingness_codes: tuple[str | int, ...] = checked(WILLINGNESS_CODES, _codes)
+    # GDELT country code -> the project's actor code, for codes that differ (e.g. EUR = "EU").
+    country_codes: dict[str, str] = field(default_factory=dict)
 
 # Header names seen in the wild -> official names (compared lower-case, without _ and spaces).
 _ALIASES = {
@@ -164,11 +181,11 @@ def _float(value: str | None) -> float | None:
 
 
 def parse_gdelt_events(content: bytes, src: SourceConfig, raw_hash: str) -> GdeltParseResult:
-    o = src.options
-    strike_roots = {str(c).zfill(2) for c in o.get("strike_root_codes", STRIKE_ROOT_CODES)}
-    willing_codes = {str(c) for c in o.get("willingness_codes", WILLINGNESS_CODES)}
-    codes = {str(k): str(v) for k, v in (o.get("country_codes") or {}).items()}
-    default_target = o.get("target_type", "unspecified")
+    o: GdeltOptions = src.options
+    strike_roots = {str(c).zfill(2) for c in o.strike_root_codes}
+    willing_codes = {str(c) for c in o.willingness_codes}
+    codes = {str(k): str(v) for k, v in o.country_codes.items()}
+    default_target = o.target_type
 
     def country(value: str | None, default: str | None) -> str | None:
         value = (value or "").strip()

@@ -2,13 +2,28 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Iterable
 
 from ..config import SourceConfig
 from ..errors import ParseError
 from ..records import Document, stable_hash
 from .csvutil import read_csv_rows
+from .options import TextOptions, checked, time_zone
 from .timeparse import parse_datetime
+
+
+@dataclass(frozen=True)
+class StatementsOptions(TextOptions):
+    """statements_csv and statements_jsonl: which column (key) holds what, and the time zone of
+    naive dates."""
+    text_column: str = "text"
+    date_column: str = "date"
+    url_column: str = "url"
+    speaker_column: str = "speaker"
+    id_column: str = "id"
+    title_column: str = "title"
+    timezone: str = checked("UTC", time_zone)
 
 
 def _field(row: dict, column: str) -> str:
@@ -20,18 +35,11 @@ def documents_from_rows(rows: Iterable[tuple[int, dict]], src: SourceConfig,
                         raw_hash: str) -> list[Document]:
     """Numbered rows (line number, mapping) -> Documents, with the source's column mapping.
 
-    Shared by ``statements_csv`` and ``statements_jsonl``: options ``text_column``,
-    ``date_column``, ``url_column``, ``speaker_column``, ``id_column``, ``title_column``,
-    ``timezone``.
+    Shared by ``statements_csv`` and ``statements_jsonl`` (options: ``StatementsOptions``).
     """
-    o = src.options
-    col_text = o.get("text_column", "text")
-    col_date = o.get("date_column", "date")
-    col_url = o.get("url_column", "url")
-    col_speaker = o.get("speaker_column", "speaker")
-    col_id = o.get("id_column", "id")
-    col_title = o.get("title_column", "title")
-    tz = o.get("timezone", "UTC")
+    o: StatementsOptions = src.options
+    col_text, col_date, col_url = o.text_column, o.date_column, o.url_column
+    col_speaker, col_id, col_title, tz = o.speaker_column, o.id_column, o.title_column, o.timezone
     docs, seen = [], {}
     for n, row in rows:
         text = _field(row, col_text)
@@ -55,5 +63,5 @@ def documents_from_rows(rows: Iterable[tuple[int, dict]], src: SourceConfig,
 
 
 def parse_statements_csv(content: bytes, src: SourceConfig, raw_hash: str) -> list[Document]:
-    rows = read_csv_rows(content, src, [src.options.get("text_column", "text")])
+    rows = read_csv_rows(content, src, [src.options.text_column])
     return documents_from_rows(enumerate(rows, start=2), src, raw_hash)

@@ -55,7 +55,7 @@ def _read_jsonl_rows(content: bytes, src: SourceConfig) -> list[tuple[int, dict]
 
 def parse_statements_jsonl(content: bytes, src: SourceConfig, raw_hash: str) -> list[Document]:
     rows = _read_jsonl_rows(content, src)
-    col_text = src.options.get("text_column", "text")
+    col_text = src.options.text_column
     if rows and not any(col_text in obj for _, obj in rows):
         raise ParseError(src.name, f"{src.location}: no line has the key {col_text!r} "
                                    f"(first line's keys: {', '.join(list(rows[0][1])[:12])}); "

@@ -9,15 +9,22 @@ http(s) URL in ``urls`` (several are separated by ``|``; relative links such as 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from ..config import SourceConfig
 from ..errors import ParseError
 from ..records import Document
 from .csvutil import read_csv_rows
+from .options import TextOptions, checked, time_zone
 from .timeparse import parse_datetime
 
 REQUIRED = ["message_id", "date", "text", "urls"]
 _URL_SPLIT = re.compile(r"[|\s,;]+")
+
+
+@dataclass(frozen=True)
+class TelegramOptions(TextOptions):
+    timezone: str = checked("UTC", time_zone)  # of naive dates
 
 
 def first_url(value: str | None) -> str | None:
@@ -29,7 +36,7 @@ def first_url(value: str | None) -> str | None:
 
 def parse_telegram_csv(content: bytes, src: SourceConfig, raw_hash: str) -> list[Document]:
     rows = read_csv_rows(content, src, REQUIRED)
-    tz = src.options.get("timezone", "UTC")
+    tz = src.options.timezone
     docs, seen = [], {}
     for n, row in enumerate(rows, start=2):
         text = (row.get("text") or "").strip()

@@ -22,6 +22,7 @@ Mapping:
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from ..config import SourceConfig
@@ -29,9 +30,27 @@ from ..errors import ParseError
 from ..nlp.gazetteer import load_gazetteer
 from ..records import StrikeEvent
 from .csvutil import read_csv_rows
+from .options import StrikeOptions, checked
 from .timeparse import parse_datetime
 
 REQUIRED = ["id", "type_of_violence", "side_a", "side_b", "date_start", "date_end"]
+
+
+def _violence_types(values: tuple) -> tuple[int, ...]:
+    try:
+        types = tuple(int(v) for v in values)
+    except ValueError:
+        types = ()
+    if not set(types) <= {1, 2, 3} or (values and not types):
+        raise ValueError("must list UCDP types of violence: 1 (state-based), 2 (non-state), "
+                         "3 (one-sided), e.g. [1, 3]")
+    return types
+
+
+@dataclass(frozen=True)
+class UcdpOptions(StrikeOptions):
+    # UCDP's type_of_violence values to keep; None keeps every row.
+    types_of_violence: tuple[int | str, ...] | None = checked(None, _violence_types)
 
 # US-style dates that UCDP exports carry next to ISO ones (timeparse reads D/M/Y, not M/D/Y).
 _US_FORMATS = ("%m/%d/%Y %I:%M:%S %p", "%m/%d/%Y %H:%M:%S", "%m/%d/%Y %H:%M", "%m/%d/%Y")
@@ -70,9 +89,9 @@ def _code(name: str, default: str | None = None) -> str | None:
 
 def parse_ucdp_ged_csv(content: bytes, src: SourceConfig, raw_hash: str) -> list[StrikeEvent]:
     rows = read_csv_rows(content, src, REQUIRED)
-    keep = src.options.get("types_of_violence")
+    keep = src.options.types_of_violence
     keep = {str(int(t)) for t in keep} if keep else None
-    default_target = src.options.get("target_type", "unspecified")
+    default_target = src.options.target_type
     events, seen = [], set()
     for n, row in enumerate(rows, start=2):
         violence = _field(row, "type_of_violence")

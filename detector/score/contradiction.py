@@ -47,8 +47,7 @@ import pandas as pd
 from ..config import ScoringConfig
 from ..records import Flag
 
-METHOD = "contradiction.v1"
-METHODS = ("contradiction.v1", "contradiction.v2")
+METHOD = "contradiction.v1"  # the default; detector.score.SCORERS lists every method
 
 
 def _period_days(cfg: ScoringConfig) -> int:

@@ -35,7 +35,8 @@ def test_parses_sources_scoring_and_commitments(tmp_path):
     cfg = parse_config(GOOD, tmp_path)
     assert [s.name for s in cfg.sources] == ["a", "b"]
     assert cfg.sources[0].path == (tmp_path / "feed.xml").resolve()
-    assert cfg.sources[1].options == {"timezone": "Europe/Kyiv"}
+    assert cfg.sources[1].options.timezone == "Europe/Kyiv"
+    assert cfg.sources[1].options.target_type == "unspecified"  # the default
     assert cfg.scoring.period == "day" and cfg.scoring.lag_days == 3
     assert cfg.scoring.target_weights["energy"] == 2.0
     assert cfg.scoring.target_weights["civilian"] == 1.0  # defaults kept for the rest
