@@ -12,6 +12,8 @@ from typing import TextIO
 
 from . import __version__
 from .errors import DetectorError, InputError
+from .settings import ENCODER_BACKENDS
+from .vocab import COMMITMENT_SCOPES, FLAG_KINDS
 
 log = logging.getLogger("detector")
 
@@ -65,7 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--output", default="-", metavar="FILE", help="JSON Lines output, - for stdout")
     p.add_argument("--speaker", default=None, metavar="CODE", help="default speaker code")
     p.add_argument("--model", default=None, metavar="VERSION", help="classifier model version")
-    p.add_argument("--encoder", default=None, choices=("auto", "torch", "onnx", "onnx-int8"),
+    p.add_argument("--encoder", default=None, choices=ENCODER_BACKENDS,
                    help="sentence encoder backend (default: $DETECTOR_ENCODER, else auto: onnx "
                         "fp32 when onnxruntime and onnx are installed, else torch; both give "
                         "the same labels); onnx-int8 is faster and reports the model version "
@@ -76,7 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--since", type=_date, metavar="DATE")
     p.add_argument("--until", type=_date, metavar="DATE")
     p.add_argument("--min-score", type=float, metavar="X")
-    p.add_argument("--kind", choices=["contradiction", "violation"])
+    p.add_argument("--kind", choices=FLAG_KINDS)
     p.add_argument("--format", choices=["table", "csv", "json"], default="table")
     _add_db(p)
     p = sub.add_parser("show", help="one flag with its evidence")
@@ -119,7 +121,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_db(c)
     c = csub.add_parser("add", help="store a commitment (idempotent); the next run checks it")
     c.add_argument("--actor", required=True, metavar="CODE")
-    c.add_argument("--scope", required=True, choices=["energy", "civilian", "all"])
+    c.add_argument("--scope", required=True, choices=COMMITMENT_SCOPES)
     c.add_argument("--start", required=True, type=_date, metavar="DATE")
     c.add_argument("--end", required=True, type=_date, metavar="DATE", help="inclusive")
     c.add_argument("--source", required=True, metavar="TEXT", help="who declared it, where")

@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .errors import ConfigError
 from .records import Commitment
-from .vocab import COMMITMENT_SCOPES, PERIODS
+from .vocab import COMMITMENT_SCOPES, PERIODS, TARGETS
 
 if TYPE_CHECKING:
     from .ingest.options import SourceOptions
@@ -313,6 +313,10 @@ def parse_config(text: str, base_dir: Path, path: Path | None = None) -> Config:
         raise ConfigError(f"{where}: [scoring] method {sc['method']!r} is not known; use one of "
                           + ", ".join(methods))
     if "target_weights" in sc:
+        wrong = sorted(set(sc["target_weights"]) - set(TARGETS))
+        if wrong:
+            raise ConfigError(f"{where}: [scoring.target_weights] {wrong[0]!r} is not a target "
+                              "type; use " + ", ".join(TARGETS))
         sc = dict(sc, target_weights={**defaults.target_weights, **sc["target_weights"]})
     scoring = ScoringConfig(**sc)
 

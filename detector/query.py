@@ -29,6 +29,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.engine import Connection, Engine
 
 from .errors import NotFoundError, UsageError
+from .vocab import FLAG_KINDS, STANCES, TARGETS
 from .store.repository import utc
 from .store.schema import (commitments, documents, flag_evidence, flags, predictions, runs,
                            sentences, series, strike_events)
@@ -46,9 +47,7 @@ COMMITMENT_COLUMNS = ["id", "actor", "scope", "start", "end", "places", "timezon
                       "description"]
 
 WHAT = ("flags", "statements", "strikes", "series")
-KINDS = {"flags": ("contradiction", "violation"),
-         "statements": ("willing", "unwilling", "none"),
-         "strikes": ("energy", "civilian", "military", "unspecified")}
+KINDS = {"flags": FLAG_KINDS, "statements": STANCES, "strikes": TARGETS}
 
 
 @dataclass(frozen=True)

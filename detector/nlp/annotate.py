@@ -5,6 +5,7 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 
 from ..records import SentenceLabel
+from ..vocab import TARGET_SEVERITY
 from .attribution import Attributor
 from .classifier import SentenceClassifier
 from .strike_details import DetailsExtractor, load_extractor
@@ -59,7 +60,7 @@ def annotate_sentences(sentences: list[str], default_speakers: list[str | None],
     return out
 
 
-_SEVERITY = {"energy": 3, "civilian": 2, "unspecified": 1, "military": 0}
+_SEVERITY = TARGET_SEVERITY
 
 
 def document_label(labels: list[SentenceLabel], willing_threshold: float = 0.5) -> dict:

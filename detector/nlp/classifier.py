@@ -16,11 +16,9 @@ from typing import Protocol
 import numpy as np
 
 from ..errors import ModelError
+from ..vocab import ACTIONS, STANCES, TARGETS  # noqa: F401  (the heads' label orders; re-exported)
 
 DEFAULT_MODEL_VERSION = "minilm-lora-v5"
-STANCES = ("willing", "unwilling", "none")
-ACTIONS = ("strike", "none")
-TARGETS = ("energy", "civilian", "military", "unspecified")
 
 
 @dataclass(frozen=True)

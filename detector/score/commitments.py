@@ -22,10 +22,10 @@ import re
 import pandas as pd
 
 from ..records import Commitment, Flag
+from ..vocab import SCOPE_TARGETS
 
 METHOD = "commitments.v1"
-SCOPES = {"energy": {"energy"}, "civilian": {"civilian", "energy"},
-          "all": {"energy", "civilian", "military", "unspecified"}}
+SCOPES = SCOPE_TARGETS  # scope -> the target types it covers
 
 
 def place_pattern(places: tuple[str, ...] | list[str]) -> re.Pattern | None:

@@ -59,3 +59,8 @@ def test_bad_configs_give_one_clear_line(tmp_path, text, fragment):
         parse_config(text, tmp_path)
     assert fragment in str(exc.value)
     assert "\n" not in str(exc.value)
+
+
+def test_target_weights_name_target_types(tmp_path):
+    with pytest.raises(ConfigError, match="'energie' is not a target type"):
+        parse_config("[scoring.target_weights]\nenergie = 2.0", tmp_path)
