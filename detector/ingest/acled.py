@@ -27,9 +27,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from ..actors import actor_code
 from ..config import SourceConfig
 from ..errors import ParseError
-from ..nlp.gazetteer import load_gazetteer
 from ..records import StrikeEvent
 from .csvutil import read_csv_rows
 from .options import StrikeOptions
@@ -54,7 +54,7 @@ def _actor(name: str | None, default: str | None) -> str | None:
     name = (name or "").strip()
     if not name or name.lower().startswith("unidentified"):
         return default
-    return load_gazetteer().lookup(name) or default
+    return actor_code(name, default)
 
 
 def acled_target_type(notes: str | None, civilian_targeting: str | None,

@@ -25,9 +25,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
+from ..actors import actor_code
 from ..config import SourceConfig
 from ..errors import ParseError
-from ..nlp.gazetteer import load_gazetteer
 from ..records import StrikeEvent
 from .csvutil import read_csv_rows
 from .options import StrikeOptions, checked
@@ -83,10 +83,6 @@ def ucdp_date(value: str | None) -> datetime | None:
     return dt.replace(hour=0, minute=0, second=0, microsecond=0)
 
 
-def _code(name: str, default: str | None = None) -> str | None:
-    return (load_gazetteer().lookup(name) if name else None) or default
-
-
 def parse_ucdp_ged_csv(content: bytes, src: SourceConfig, raw_hash: str) -> list[StrikeEvent]:
     rows = read_csv_rows(content, src, REQUIRED)
     keep = src.options.types_of_violence
@@ -113,11 +109,11 @@ def parse_ucdp_ged_csv(content: bytes, src: SourceConfig, raw_hash: str) -> list
         if _field(row, "date_end") and end is None:
             raise ParseError(src.name, f"{src.location} line {n}: date_end "
                                        f"{row.get('date_end')!r} is not a date; fix the row")
-        target_actor = (_code(_field(row, "side_b")) or _code(_field(row, "country"))
+        target_actor = (actor_code(_field(row, "side_b")) or actor_code(_field(row, "country"))
                         or src.target_actor)
         events.append(StrikeEvent(
             source=src.name, external_id=ext, start=start, end=end,
-            actor=_code(_field(row, "side_a"), src.actor), target_actor=target_actor,
+            actor=actor_code(_field(row, "side_a"), src.actor), target_actor=target_actor,
             target_type="civilian" if violence == "3" else default_target,
             place=_field(row, "where_coordinates") or _field(row, "adm_1") or None,
             launched=None, description=_field(row, "source_headline") or None,

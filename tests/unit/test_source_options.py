@@ -113,3 +113,12 @@ def test_the_registry_lists_every_documented_kind():
         assert _documented_kinds(design.read_text(), "## Source kinds") == set(REGISTRY)
     assert set(STATEMENT_KINDS) == {k for k, v in REGISTRY.items() if v.produces == "statements"}
     assert {v.default_field for v in REGISTRY.values() if v.produces == "strikes"} == {"actor"}
+
+
+def test_ingest_and_config_do_not_import_the_nlp_stage():
+    import subprocess
+    import sys
+    code = ("import sys, detector.ingest, detector.config; "
+            "print(sorted(m for m in sys.modules if m.startswith('detector.nlp')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
