@@ -12,7 +12,7 @@ from typing import TextIO
 
 from . import __version__
 from .errors import DetectorError, InputError
-from .settings import ENCODER_BACKENDS
+from .settings import ENCODER_BACKENDS, Settings
 from .vocab import COMMITMENT_SCOPES, FLAG_KINDS
 
 log = logging.getLogger("detector")
@@ -432,6 +432,9 @@ def main(argv: list[str] | None = None) -> int:
                         format="%(asctime)s %(levelname)s %(name)s %(message)s")
     logging.getLogger("alembic").setLevel(logging.WARNING)
     try:
+        # Resolved once here; the commands take what they need from it (not from os.environ).
+        args.settings = Settings.from_env(db_url=getattr(args, "db", None),
+                                          encoder=getattr(args, "encoder", None))
         return COMMANDS[args.command](args)
     except DetectorError as exc:
         print(f"detector: error: {exc}", file=sys.stderr)

@@ -29,6 +29,7 @@ from .nlp.attribution import Attributor
 from .nlp.classifier import DEFAULT_MODEL_VERSION, SentenceClassifier, load_classifier
 from .records import stable_hash
 from .score import COMMITMENT_METHOD, CONTRADICTION_METHOD, SCORERS, find_violations
+from .settings import Settings
 from .store import repository as repo
 from .store.db import open_database
 
@@ -280,11 +281,12 @@ class _Run:
 
 def run_pipeline(config: Config, db_url: str | None = None,
                  classifier: SentenceClassifier | None = None, *, since: date | None = None,
-                 progress: bool = False) -> RunReport:
+                 progress: bool = False, settings: Settings | None = None) -> RunReport:
     """One nightly run. ``since``: replace flags and series only from that date on (a backfill);
-    ``progress``: tqdm bars on stderr for the long stages. Raises LockedError when another run
-    holds the database's run lock."""
-    engine = open_database(db_url)
+    ``progress``: tqdm bars on stderr for the long stages; ``settings``: the program's settings
+    (the database when ``db_url`` is not given; default: the environment's). Raises LockedError
+    when another run holds the database's run lock."""
+    engine = open_database(db_url or (settings.db_url if settings else None))
     try:
         version = classifier.version if classifier else (config.model_version
                                                          or DEFAULT_MODEL_VERSION)
@@ -312,11 +314,11 @@ def run_pipeline(config: Config, db_url: str | None = None,
 
 def reclassify(version: str, db_url: str | None = None, scoring: ScoringConfig | None = None,
                classifier: SentenceClassifier | None = None,
-               progress: bool = False) -> RunReport:
+               progress: bool = False, *, settings: Settings | None = None) -> RunReport:
     """Predict every stored sentence with model ``version`` (other versions' predictions stay)
     and rescore with it, so the flags and the series come from that version. Recorded as a run
-    with that model version."""
-    engine = open_database(db_url)
+    with that model version. ``settings`` as for ``run_pipeline``."""
+    engine = open_database(db_url or (settings.db_url if settings else None))
     try:
         classifier = classifier or load_classifier(version)
         config = Config(sources=[], scoring=scoring or ScoringConfig(), model_version=version)

@@ -25,7 +25,8 @@ from sqlalchemy.engine import Engine, make_url
 from ..errors import NotFoundError, StorageError, UsageError
 from ..export import jsonable, to_records
 from ..query import commitments_frame, flag_evidence_frames, make_filters, page
-from ..store.db import create_db_engine, default_url
+from ..settings import Settings
+from ..store.db import create_db_engine
 
 log = logging.getLogger("detector.web")
 
@@ -57,7 +58,7 @@ def _schema_head() -> str:
 
 def open_readonly(db_url: str | None = None) -> Engine:
     """An engine on an existing, migrated detector database that only runs SELECTs."""
-    url = db_url or default_url()
+    url = db_url or Settings.from_env().db_url
     engine = create_db_engine(url)
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
@@ -84,14 +85,17 @@ def open_readonly(db_url: str | None = None) -> Engine:
     return engine
 
 
-def create_app(db_url: str | None = None, engine: Engine | None = None):
-    """The FastAPI application over ``engine`` (or a read-only engine on ``db_url``)."""
+def create_app(db_url: str | None = None, engine: Engine | None = None, *,
+               settings: Settings | None = None):
+    """The FastAPI application over ``engine`` (or a read-only engine on ``db_url``, else on
+    ``settings.db_url``; ``settings`` default: ``Settings.from_env()``)."""
     from fastapi import FastAPI, Query, Request
     from fastapi.exceptions import RequestValidationError
     from fastapi.responses import FileResponse, JSONResponse
     from fastapi.staticfiles import StaticFiles
 
-    engine = engine or open_readonly(db_url)
+    if engine is None:
+        engine = open_readonly(db_url or (settings or Settings.from_env()).db_url)
     app = FastAPI(title="detector", description="Read-only API over a detector database",
                   version="1")
     app.state.engine = engine
@@ -220,11 +224,13 @@ class BackgroundServer:
 
 
 def serve(db_url: str | None = None, host: str = "127.0.0.1", port: int = 8000,
-          quiet: bool = False) -> None:
-    """Run the API with uvicorn until interrupted."""
+          quiet: bool = False, *, settings: Settings | None = None) -> None:
+    """Run the API with uvicorn until interrupted. ``db_url`` (a --db flag) overrides
+    ``settings.db_url``; ``settings`` default: ``Settings.from_env()``."""
     import uvicorn
 
-    app = create_app(db_url)
-    print(f"serving {db_url or default_url()} read-only on http://{host}:{port}/ "
+    settings = (settings or Settings.from_env()).with_(db_url=db_url)
+    app = create_app(settings=settings)
+    print(f"serving {settings.db_url} read-only on http://{host}:{port}/ "
           "(Ctrl+C to stop)", flush=True)
     uvicorn.run(app, host=host, port=port, log_level="warning" if quiet else "info")

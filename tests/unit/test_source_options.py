@@ -122,3 +122,16 @@ def test_ingest_and_config_do_not_import_the_nlp_stage():
             "print(sorted(m for m in sys.modules if m.startswith('detector.nlp')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_main_resolves_the_settings_once(monkeypatch, tmp_path):
+    from detector import cli
+    seen = []
+    monkeypatch.setenv("DETECTOR_DB_URL", "sqlite:///from-env.db")
+    monkeypatch.setenv("DETECTOR_THREADS", "3")
+    monkeypatch.setitem(cli.COMMANDS, "flags", lambda args: seen.append(args.settings) or 0)
+    assert cli.main(["flags", "--db", f"sqlite:///{tmp_path / 'x.db'}"]) == 0
+    assert cli.main(["flags"]) == 0
+    flag, env = seen
+    assert flag.db_url == f"sqlite:///{tmp_path / 'x.db'}" and flag.threads == 3
+    assert env.db_url == "sqlite:///from-env.db"
