@@ -127,7 +127,9 @@ def _describe(tp: Any) -> str:
     if origin is Literal:
         return "one of " + ", ".join(repr(a) for a in args)
     if origin is tuple:
-        return f"a list of {_describe(args[0]).replace('a ', '', 1)}s"
+        items = get_args(args[0]) if get_origin(args[0]) in (Union, types.UnionType) else args[:1]
+        plural = {str: "strings", int: "whole numbers", float: "numbers"}
+        return "a list of " + " or ".join(plural.get(a, _describe(a)) for a in items)
     if origin in (dict, Mapping):
         return "a table such as { EUR = \"EU\" }"
     return {str: "a string", int: "a whole number", float: "a number",
@@ -176,7 +178,7 @@ def _unknown_key(key: str, allowed: list[str], where: str, kind: str) -> ConfigE
     near = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
     if near:
         return ConfigError(f"{where}: unknown key {key!r} (did you mean {near[0]!r}?)")
-    return ConfigError(f"{where}: unknown key {key!r}; a {kind} source takes "
+    return ConfigError(f"{where}: unknown key {key!r}; a source of kind {kind} takes "
                        + ", ".join(allowed))
 
 
@@ -190,20 +192,20 @@ def source_options(kind: str, values: Mapping[str, Any], where: str) -> "SourceO
     hints = typing.get_type_hints(cls)
     fields = {f.name: f for f in dataclasses.fields(cls)}
     checked: dict[str, Any] = {}
-    for key, value in values.items():
+    for key, given in values.items():
         if key not in fields:
             raise _unknown_key(key, sorted(fields), where, kind)
         try:
-            value = _coerce(value, hints[key])
+            value = _coerce(given, hints[key])
         except _WrongType:
-            raise ConfigError(f"{where}: {key} = {value!r} must be {_describe(hints[key])}; "
+            raise ConfigError(f"{where}: {key} = {given!r} must be {_describe(hints[key])}; "
                               "fix it in the config") from None
         check = fields[key].metadata.get("check")
         if check is not None and value is not None:
             try:
                 value = check(value)
             except ValueError as exc:
-                raise ConfigError(f"{where}: {key} = {value!r} {exc}") from None
+                raise ConfigError(f"{where}: {key} = {given!r} {exc}") from None
         checked[key] = value
     return cls(**checked)
 
