@@ -182,7 +182,7 @@ def _unknown_key(key: str, allowed: list[str], where: str, kind: str) -> ConfigE
                        + ", ".join(allowed))
 
 
-def source_options(kind: str, values: Mapping[str, Any], where: str) -> "SourceOptions":
+def source_options(kind: str, values: Mapping[str, Any], where: str) -> SourceOptions:
     """The typed options of a source of ``kind`` from a mapping (a config entry without its
     common keys). ``where`` names the source in errors ("config.toml: source 'kremlin')."""
     kinds = _source_kinds()

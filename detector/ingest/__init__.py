@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 PARSERS: dict[str, Parser] = {name: kind.parse for name, kind in SOURCE_KINDS.items()}
 
 
-def parse_payload(content: bytes, src: "SourceConfig", raw_hash: str) -> ParsedBatch:
+def parse_payload(content: bytes, src: SourceConfig, raw_hash: str) -> ParsedBatch:
     """Turn one fetched payload into records with the parser of the source's kind."""
     return SOURCE_KINDS[src.kind].parse(content, src, raw_hash)
 

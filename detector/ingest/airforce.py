@@ -14,7 +14,6 @@ from .options import StrikeOptions, checked, time_zone
 from .timeparse import parse_datetime
 
 
-
 @dataclass(frozen=True)
 class AirforceOptions(StrikeOptions):
     timezone: str = checked("Europe/Kyiv", time_zone)  # the reports' local time

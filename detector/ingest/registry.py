@@ -52,7 +52,7 @@ def _events(parse) -> Parser:
     return lambda content, src, raw_hash: ParsedBatch(events=parse(content, src, raw_hash))
 
 
-def _gdelt(content: bytes, src: "SourceConfig", raw_hash: str) -> ParsedBatch:
+def _gdelt(content: bytes, src: SourceConfig, raw_hash: str) -> ParsedBatch:
     result = parse_gdelt_events(content, src, raw_hash)
     return ParsedBatch(events=result.events, structured=result.willingness)
 

@@ -13,8 +13,10 @@ from typing import TYPE_CHECKING, Callable
 import pandas as pd
 
 from ..records import Flag
-from .commitments import METHOD as COMMITMENT_METHOD, find_violations
-from .contradiction import METHOD as CONTRADICTION_METHOD, score_contradictions
+from .commitments import METHOD as COMMITMENT_METHOD
+from .commitments import find_violations
+from .contradiction import METHOD as CONTRADICTION_METHOD
+from .contradiction import score_contradictions
 
 if TYPE_CHECKING:
     from ..config import ScoringConfig
