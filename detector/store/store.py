@@ -50,7 +50,8 @@ class Store:
 
         Read-write: migrated to the newest schema (``migrate=False``: as it is). Read-only:
         UsageError (exit 2) naming the command to run when the database does not exist or its
-        schema is not current; nothing is created."""
+        schema is not current (``migrate=False``: not checked, e.g. to read its revision);
+        nothing is created or migrated."""
         url = url or default_url()
         if readonly:
             path = sqlite_path(url)
@@ -60,10 +61,8 @@ class Store:
                                  "create an empty one")
         store = cls(create_db_engine(url, readonly=readonly), url, readonly=readonly)
         try:
-            if readonly:
-                store.require_current()
-            elif migrate:
-                store.upgrade()
+            if migrate:
+                store.require_current() if readonly else store.upgrade()
         except BaseException:
             store.close()
             raise
