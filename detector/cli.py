@@ -131,6 +131,13 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--timezone", default="UTC", metavar="TZ",
                    help="of the start and end days (default UTC), e.g. Europe/Moscow")
     _add_db(c)
+    p = sub.add_parser("db", help="database schema: create or migrate it, show its revision")
+    dsub = p.add_subparsers(dest="action", required=True, metavar="ACTION")
+    d = dsub.add_parser("upgrade", help="create the schema or migrate it to this detector's "
+                                        "(the read commands never migrate)")
+    _add_db(d)
+    d = dsub.add_parser("status", help="the database's schema revision and this detector's")
+    _add_db(d)
     return ap
 
 
@@ -141,16 +148,17 @@ def cmd_run(args, config=None) -> int:
     from .pipeline import run_pipeline
 
     config = config or load_config(args.config)
-    report = run_pipeline(config, args.db, since=getattr(args, "since", None),
+    report = run_pipeline(config, args.db, settings=args.settings, since=getattr(args, "since", None),
                           progress=_progress_wanted(args))
+    from .records import IngestCounts, ScoreCounts
+
     c = report.counts
-    ing = c.get("ingest", {})
+    ing, score = c.ingest or IngestCounts(), c.score or ScoreCounts()
     print(f"run {report.run_id}: {report.status} in {report.seconds:.1f}s; "
-          f"documents +{ing.get('documents_new', 0)} (updated {ing.get('documents_updated', 0)}), "
-          f"strike events +{ing.get('events_new', 0)} (updated {ing.get('events_updated', 0)}), "
-          f"sentences +{c.get('sentences_new', 0)}, predictions +{c.get('predictions_new', 0)}, "
-          f"flags {c.get('score', {}).get('flags', 0)} "
-          f"(new {c.get('score', {}).get('new_flags', 0)})")
+          f"documents +{ing.documents_new} (updated {ing.documents_updated}), "
+          f"strike events +{ing.events_new} (updated {ing.events_updated}), "
+          f"sentences +{c.sentences_new or 0}, predictions +{c.predictions_new or 0}, "
+          f"flags {score.flags} (new {score.new_flags})")
     for err in report.errors:
         print(f"detector: error: {err}", file=sys.stderr)
     if report.errors:
@@ -167,16 +175,12 @@ def _progress_wanted(args) -> bool:
 
 
 def cmd_runs(args) -> int:
-    from .store import repository as repo
+    from .records import RunCounts
 
     if args.limit < 1:
         raise InputError(f"--limit {args.limit}: give a positive number of runs")
-    engine = _open(args.db)
-    try:
-        with engine.begin() as conn:
-            rows = repo.recent_runs(conn, args.limit)
-    finally:
-        engine.dispose()
+    with _open(args.db) as store:
+        rows = store.recent_runs(args.limit)
     if args.format == "json":
         for r in rows:
             for k in ("started_at", "finished_at"):
@@ -187,17 +191,21 @@ def cmd_runs(args) -> int:
         print("no runs")
         return 0
     table = []
+    def shown(v):
+        return "" if v is None else v
+
     for r in rows:
-        c = r["counts"]
-        ing = c.get("ingest")
+        c = RunCounts.from_json(r["counts"])
+        ing = c.ingest
         table.append({"id": r["id"], "started (UTC)": f"{r['started_at']:%Y-%m-%d %H:%M:%S}",
                       "status": r["status"],
-                      "seconds": c.get("seconds", ""),
-                      "docs": "" if ing is None else ing.get("documents_new", 0),
-                      "events": "" if ing is None else ing.get("events_new", 0),
-                      "sentences": c.get("sentences_new", ""),
-                      "predictions": c.get("predictions_new", ""),
-                      "flags": c.get("score", {}).get("flags", ""), "errors": len(r["errors"]),
+                      "seconds": shown(c.seconds),
+                      "docs": "" if ing is None else ing.documents_new,
+                      "events": "" if ing is None else ing.events_new,
+                      "sentences": shown(c.sentences_new),
+                      "predictions": shown(c.predictions_new),
+                      "flags": "" if c.score is None else c.score.flags,
+                      "errors": len(r["errors"]),
                       "model": r["model_version"] or "", "config": r["config_hash"] or ""})
     cols = list(table[0])
     widths = {k: max(len(k), *(len(str(t[k])) for t in table)) for k in cols}
@@ -214,22 +222,18 @@ def cmd_reclassify(args) -> int:
     scoring = load_config(args.config).scoring if args.config else None
     report = reclassify(args.model, args.db, scoring=scoring, progress=_progress_wanted(args))
     c = report.counts
+    flags, new_flags = (c.score.flags, c.score.new_flags) if c.score else (0, 0)
     print(f"run {report.run_id}: {report.status} in {report.seconds:.1f}s; model {args.model}: "
-          f"predictions +{c.get('predictions_new', 0)}, flags {c.get('score', {}).get('flags', 0)} "
-          f"(new {c.get('score', {}).get('new_flags', 0)})")
+          f"predictions +{c.predictions_new or 0}, flags {flags} (new {new_flags})")
     return 0
 
 
 def _write_report(args, run_id: int) -> None:
     from .report import default_reports_dir, write_run_report
-    from .store.db import default_url
 
-    folder = args.reports or default_reports_dir(args.db or default_url())
-    engine = _open(args.db)
-    try:
-        print(f"report: {write_run_report(engine, folder, run_id)}")
-    finally:
-        engine.dispose()
+    folder = args.reports or default_reports_dir(args.db)
+    with _open(args.db) as store:
+        print(f"report: {write_run_report(store, folder, run_id)}")
 
 
 def cmd_demo(args) -> int:
@@ -243,16 +247,20 @@ def cmd_demo(args) -> int:
     return code
 
 
-def _open(db):
-    from .store.db import open_database
-    return open_database(db)
+def _open(db, *, write: bool = False):
+    """The database of ``--db``: read-write and migrated for the commands that write, else
+    read-only and never migrated (a missing or outdated database is a one-line exit 2 that says
+    what to run)."""
+    from .store.store import Store
+    return Store.open(db) if write else Store.open_readonly(db)
 
 
 def cmd_flags(args) -> int:
     from .query import flags_frame
 
-    df = flags_frame(_open(args.db), actor=args.actor, since=args.since, until=args.until,
-                     min_score=args.min_score, kind=args.kind)
+    with _open(args.db) as store:
+        df = flags_frame(store, actor=args.actor, since=args.since, until=args.until,
+                         min_score=args.min_score, kind=args.kind)
     df = df.drop(columns=["details"])
     for col in ("start", "end"):
         df[col] = df[col].map(lambda d: d.isoformat())
@@ -275,7 +283,8 @@ def cmd_show(args) -> int:
 
     from .query import flag_evidence_frames
 
-    flag, st, sk = flag_evidence_frames(_open(args.db), args.flag_id)
+    with _open(args.db) as store:
+        flag, st, sk = flag_evidence_frames(store, args.flag_id)
     print(f"flag {flag['id']}: {flag['kind']} by {flag['actor']}, {flag['start']} .. {flag['end']}")
     pv = "n/a" if flag["p_value"] is None else f"{flag['p_value']:.4f}"
     print(f"score {flag['score']:.3f}, p-value {pv}, method {flag['method']}, "
@@ -302,7 +311,8 @@ def cmd_export(args) -> int:
 
     filters = make_filters(args.what, args.actor, args.since, args.until, args.min_score,
                            args.kind)
-    n = export(_open(args.db), args.what, args.out, args.format, filters)
+    with _open(args.db) as store:
+        n = export(store, args.what, args.out, args.format, filters)
     if args.out != "-":
         print(f"{n} {args.what} rows written to {args.out}")
     return 0
@@ -311,7 +321,8 @@ def cmd_export(args) -> int:
 def cmd_plot(args) -> int:
     from .plot import plot_timeline
 
-    print(plot_timeline(_open(args.db), args.actor, args.out, args.since, args.until))
+    with _open(args.db) as store:
+        print(plot_timeline(store, args.actor, args.out, args.since, args.until))
     return 0
 
 
@@ -388,22 +399,18 @@ def cmd_classify(args) -> int:
 
 def cmd_commitments(args) -> int:
     from .config import commitment_from_mapping
-    from .store import repository as repo
 
-    engine = _open(args.db)
-    try:
+    with _open(args.db, write=args.action == "add") as store:
         if args.action == "add":
             c = commitment_from_mapping(
                 {k: getattr(args, k) for k in ("actor", "scope", "start", "end", "source",
                                                "description", "places", "timezone")},
                 "detector commitments add")
-            with engine.begin() as conn:
-                new = repo.save_commitments(conn, [c])
+            new = store.save_commitments([c])
             print(f"{'added' if new else 'already stored'}: commitment {c.id} ({c.actor} "
                   f"{c.scope}, {c.start} .. {c.end})")
             return 0
-        with engine.begin() as conn:
-            items = repo.load_commitments(conn, actor=args.actor)
+        items = store.load_commitments(actor=args.actor)
         rows = [dict(id=c.id, actor=c.actor, scope=c.scope, places=list(c.places),
                      start=c.start.isoformat(), end=c.end.isoformat(), timezone=c.timezone,
                      source=c.source, description=c.description) for c in items]
@@ -417,13 +424,37 @@ def cmd_commitments(args) -> int:
                 print(f"{r['id']}  {r['actor']}  {r['scope']}{where}  {r['start']} .. {r['end']} "
                       f"({r['timezone']})  {r['description'] or '-'}  [{r['source'] or '-'}]")
         return 0
-    finally:
-        engine.dispose()
+
+
+def cmd_db(args) -> int:
+    from .store.db import display_url
+    from .store.store import Store
+
+    url = display_url(args.db)
+    if args.action == "upgrade":
+        with Store.open(args.db, migrate=False) as store:
+            before = store.revision()
+            store.upgrade()
+            after = store.revision()
+        print(f"database {url}: schema {after}" + (" (already current)" if before == after
+                                                   else f" (was {before or 'empty'})"))
+        return 0
+    from .store.db import sqlite_path
+    path = sqlite_path(args.db)
+    if path is not None and not path.is_file():
+        print(f"database {url}: does not exist; this detector needs schema {Store.head()}")
+        return 0
+    with Store.open(args.db, readonly=True, migrate=False) as store:
+        rev = store.revision()
+    state = "current" if rev == Store.head() else "run detector db upgrade"
+    print(f"database {url}: schema {rev or 'none'}, this detector needs {Store.head()} ({state})")
+    return 0
 
 
 COMMANDS = {"demo": cmd_demo, "run": cmd_run, "classify": cmd_classify, "flags": cmd_flags,
             "show": cmd_show, "export": cmd_export, "plot": cmd_plot, "serve": cmd_serve,
-            "commitments": cmd_commitments, "runs": cmd_runs, "reclassify": cmd_reclassify}
+            "commitments": cmd_commitments, "runs": cmd_runs, "reclassify": cmd_reclassify,
+            "db": cmd_db}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -435,6 +466,8 @@ def main(argv: list[str] | None = None) -> int:
         # Resolved once here; the commands take what they need from it (not from os.environ).
         args.settings = Settings.from_env(db_url=getattr(args, "db", None),
                                           encoder=getattr(args, "encoder", None))
+        if hasattr(args, "db"):
+            args.db = args.settings.db_url
         return COMMANDS[args.command](args)
     except DetectorError as exc:
         print(f"detector: error: {exc}", file=sys.stderr)

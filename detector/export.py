@@ -15,10 +15,9 @@ from datetime import date, datetime
 from pathlib import Path
 
 import pandas as pd
-from sqlalchemy.engine import Engine
 
 from .errors import UsageError
-from .query import WHAT, Filters, page
+from .query import WHAT, Filters, Source, page
 
 FORMATS = ("csv", "json", "parquet")
 
@@ -101,12 +100,12 @@ def _render_text(df: pd.DataFrame, fmt: str) -> str:
     return flat.to_csv(index=False)
 
 
-def export(engine: Engine, what: str, out: str | os.PathLike, fmt: str | None = None,
+def export(store: Source, what: str, out: str | os.PathLike, fmt: str | None = None,
            filters: Filters | None = None) -> int:
     """Write table ``what`` (filtered) to ``out``; returns the number of rows written."""
     if what not in WHAT:
         raise UsageError(f"--what {what!r}: use one of {', '.join(WHAT)}")
     fmt = format_for(out, fmt)
-    df, _total = page(engine, what, filters)
+    df, _total = page(store, what, filters)
     write_frame(df, fmt, out)
     return len(df)

@@ -1,8 +1,8 @@
 """The nightly pipeline as separate stages: ingest -> split -> classify -> score, recorded in runs.
 
-Each stage reads and writes the database through ``detector.store.repository`` and can be run on
+Each stage reads and writes the database through a ``detector.store.Store`` and can be run on
 its own; ``run_pipeline`` only sequences them, under the database's run lock
-(``detector.lock``). Every stage commits in small transactions and is idempotent, so a run that
+(``Store.run_lock``). Every stage commits in small transactions and is idempotent, so a run that
 is killed at any point leaves no half-written rows, and the next run repairs the database: it
 marks the dead run ``interrupted`` and does what is left. A second run on the same input adds
 nothing.
@@ -11,27 +11,23 @@ nothing.
 from __future__ import annotations
 
 import logging
-import os
 import sys
 import time
 from dataclasses import dataclass, field
 from datetime import date
-from pathlib import Path
 
 from sqlalchemy.engine import Engine
 
 from .config import Config, ScoringConfig, SourceConfig
 from .errors import DetectorError, SourceError
 from .ingest import fetch_source, parse_payload
-from .lock import RunLock
 from .nlp.annotate import annotate_sentences
 from .nlp.attribution import Attributor
 from .nlp.classifier import DEFAULT_MODEL_VERSION, SentenceClassifier, load_classifier
-from .records import stable_hash
+from .records import IngestCounts, RunCounts, ScoreCounts, Sentence
 from .score import COMMITMENT_METHOD, CONTRADICTION_METHOD, SCORERS, find_violations
 from .settings import Settings
-from .store import repository as repo
-from .store.db import open_database
+from .store.store import Store
 
 log = logging.getLogger("detector.pipeline")
 
@@ -45,82 +41,77 @@ CLASSIFY_BATCH = 512  # sentences per committed batch of predictions
 class RunReport:
     run_id: int | None = None
     status: str = "running"
-    counts: dict = field(default_factory=dict)
+    counts: RunCounts = field(default_factory=RunCounts)
     errors: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
 
-# --- test-only hooks ---------------------------------------------------------------------------
-# The crash-safety tests kill a run at named points inside its transactions. Two environment
-# variables, for tests only: DETECTOR_TEST_TRACE=FILE appends every point reached (NAME#N, the
-# N-th time in this run) to FILE; DETECTOR_TEST_PAUSE_AT=NAME#N stops there, prints
-# "PAUSED NAME#N" on stderr and waits to be killed (or, with DETECTOR_TEST_RESUME_FILE=FILE,
-# until FILE exists). Unset, a checkpoint costs one dictionary lookup.
+# --- hooks --------------------------------------------------------------------------------------
 
-_hits: dict[str, int] = {}
+class RunHooks:
+    """Named points inside a run's transactions (``run.started``, ``ingest.source``,
+    ``ingest.saved``, ``split.batch``, ``classify.batch``, ``score.flags``), each reached while
+    its transaction is still open. The default does nothing; the crash-safety and lock tests pass
+    a subclass that records the points or pauses at one to kill the process there."""
+
+    def checkpoint(self, name: str) -> None:
+        pass
 
 
-def _checkpoint(name: str) -> None:
-    trace, pause = os.environ.get("DETECTOR_TEST_TRACE"), os.environ.get("DETECTOR_TEST_PAUSE_AT")
-    if not (trace or pause):
-        return
-    _hits[name] = _hits.get(name, 0) + 1
-    point = f"{name}#{_hits[name]}"
-    if trace:
-        with open(trace, "a", encoding="utf-8") as f:
-            f.write(point + "\n")
-    if pause == point:
-        print(f"PAUSED {point}", file=sys.stderr, flush=True)
-        resume = os.environ.get("DETECTOR_TEST_RESUME_FILE")
-        while not (resume and Path(resume).exists()):
-            time.sleep(0.05)
+NO_HOOKS = RunHooks()
 
 
 # --- stages ------------------------------------------------------------------------------------
 
-def ingest_source(engine: Engine, src: SourceConfig) -> dict:
+def ingest_source(store: Store | Engine, src: SourceConfig,
+                  hooks: RunHooks = NO_HOOKS) -> IngestCounts:
     """Fetch, parse and save one source. Raises SourceError; saves nothing on error."""
-    with engine.begin() as conn:
-        repo.upsert_source(conn, src)
-        state = repo.get_fetch_state(conn, src.name)
+    store = Store.of(store)
+    with store.transaction() as tx:
+        tx.upsert_source(src)
+        state = tx.fetch_state(src.name)
     fetched = fetch_source(src, etag=state.get("etag"), last_modified=state.get("last_modified"))
     if fetched.not_modified or fetched.raw_hash == state.get("last_raw_hash"):
-        with engine.begin() as conn:
-            repo.set_fetch_state(conn, src.name, etag=fetched.etag or state.get("etag"),
-                                 last_modified=fetched.last_modified or state.get("last_modified"),
-                                 raw_hash=state.get("last_raw_hash"), fetched_at=fetched.fetched_at)
-        return {"unchanged_payload": 1}
+        with store.transaction() as tx:
+            tx.set_fetch_state(src.name, etag=fetched.etag or state.get("etag"),
+                               last_modified=fetched.last_modified or state.get("last_modified"),
+                               raw_hash=state.get("last_raw_hash"), fetched_at=fetched.fetched_at)
+        return IngestCounts(unchanged_payload=1)
     batch = parse_payload(fetched.content, src, fetched.raw_hash)
-    with engine.begin() as conn:  # records and fetch state commit together or not at all
-        d = repo.save_documents(conn, batch.documents, fetched.fetched_at)
-        e = repo.save_strike_events(conn, batch.events, fetched.fetched_at)
-        _checkpoint("ingest.saved")
-        w = repo.save_structured_statements(conn, batch.structured, fetched.fetched_at)
-        repo.set_fetch_state(conn, src.name, etag=fetched.etag, last_modified=fetched.last_modified,
-                             raw_hash=fetched.raw_hash, fetched_at=fetched.fetched_at)
-    return {"documents_new": d.inserted, "documents_updated": d.updated,
-            "events_new": e.inserted, "events_updated": e.updated,
-            "structured_new": w.inserted, "structured_updated": w.updated}
+    with store.transaction() as tx:  # records and fetch state commit together or not at all
+        d = tx.save_documents(batch.documents, fetched.fetched_at)
+        e = tx.save_strike_events(batch.events, fetched.fetched_at)
+        hooks.checkpoint("ingest.saved")
+        w = tx.save_structured_statements(batch.structured, fetched.fetched_at)
+        tx.set_fetch_state(src.name, etag=fetched.etag, last_modified=fetched.last_modified,
+                           raw_hash=fetched.raw_hash, fetched_at=fetched.fetched_at)
+    return IngestCounts(documents_new=d.inserted, documents_updated=d.updated,
+                        events_new=e.inserted, events_updated=e.updated,
+                        structured_new=w.inserted, structured_updated=w.updated)
 
 
-def ingest_all(engine: Engine, sources: list[SourceConfig]) -> tuple[dict, list[str]]:
+def ingest_all(store: Store | Engine, sources: list[SourceConfig],
+               hooks: RunHooks = NO_HOOKS) -> tuple[IngestCounts, list[str]]:
     """Every source; a broken one is reported and the others still ingest."""
-    totals: dict[str, int] = {}
+    totals = IngestCounts()
     errors: list[str] = []
     for src in sources:
         t0 = time.perf_counter()
-        _checkpoint("ingest.source")
+        hooks.checkpoint("ingest.source")
         try:
-            counts = ingest_source(engine, src)
+            counts = ingest_source(store, src, hooks)
         except SourceError as exc:
             errors.append(str(exc))
             log.error("%s", exc)
             continue
-        for k, v in counts.items():
-            totals[k] = totals.get(k, 0) + v
-        log.info("ingest source=%s %s seconds=%.2f", src.name,
-                 " ".join(f"{k}={v}" for k, v in counts.items()), time.perf_counter() - t0)
+        totals += counts
+        log.info("ingest source=%s %s seconds=%.2f", src.name, _fields(counts.to_json()),
+                 time.perf_counter() - t0)
     return totals, errors
+
+
+def _fields(counts: dict) -> str:
+    return " ".join(f"{k}={v}" for k, v in counts.items())
 
 
 def _progress(total: int, desc: str, unit: str, enabled: bool):
@@ -139,65 +130,64 @@ class _NoBar:
         pass
 
 
-def split_new_documents(engine: Engine, batch_size: int | None = None,
-                        progress: bool = False) -> int:
+def split_new_documents(store: Store | Engine, batch_size: int | None = None,
+                        progress: bool = False, hooks: RunHooks = NO_HOOKS) -> int:
     from .nlp.sentences import split_sentences
 
+    store = Store.of(store)
     batch_size = batch_size or SPLIT_BATCH
-    with engine.begin() as conn:
-        docs = repo.documents_without_sentences(conn)
+    docs = store.documents_without_sentences()
     total = 0
     bar = _progress(len(docs), "split", "doc", progress and bool(docs))
     try:
         for i in range(0, len(docs), batch_size):
             part = docs[i:i + batch_size]
-            split = split_sentences([d["text"] for d in part])
-            rows = [dict(id=stable_hash("sent", d["id"], k, s), document_id=d["id"], idx=k, text=s)
+            split = split_sentences([d.text for d in part])
+            rows = [Sentence(document_id=d.id, idx=k, text=s)
                     for d, sents in zip(part, split) for k, s in enumerate(sents)]
-            with engine.begin() as conn:  # a document's sentences commit together
-                total += repo.save_sentences(conn, rows)
-                _checkpoint("split.batch")
+            with store.transaction() as tx:  # a document's sentences commit together
+                total += tx.save_sentences(rows)
+                hooks.checkpoint("split.batch")
             bar.update(len(part))
     finally:
         bar.close()
     return total
 
 
-def classify_new(engine: Engine, classifier: SentenceClassifier,
+def classify_new(store: Store | Engine, classifier: SentenceClassifier,
                  attributor: Attributor | None = None, batch_size: int | None = None,
-                 progress: bool = False) -> int:
+                 progress: bool = False, hooks: RunHooks = NO_HOOKS) -> int:
     """Predict for sentences without a prediction of this model version; then write them."""
+    store = Store.of(store)
     attributor = attributor or Attributor()
     batch_size = batch_size or CLASSIFY_BATCH
-    with engine.begin() as conn:
-        todo = repo.sentences_without_prediction(conn, classifier.version)
+    todo = store.sentences_without_prediction(classifier.version)
     total = 0
     bar = _progress(len(todo), "classify", "sent", progress and bool(todo))
     try:
         for i in range(0, len(todo), batch_size):
             part = todo[i:i + batch_size]
-            labels = annotate_sentences([r["text"] for r in part],
-                                        [r["default_speaker"] for r in part], classifier,
-                                        attributor, homes=[r["home"] for r in part])
-            with engine.begin() as conn:
-                total += repo.save_predictions(conn, [(r["id"], lab)
-                                                      for r, lab in zip(part, labels)],
-                                               classifier.version)
-                _checkpoint("classify.batch")
+            labels = annotate_sentences([r.text for r in part],
+                                        [r.default_speaker for r in part], classifier,
+                                        attributor, homes=[r.home for r in part])
+            with store.transaction() as tx:
+                total += tx.save_predictions([(r.id, lab) for r, lab in zip(part, labels)],
+                                             classifier.version)
+                hooks.checkpoint("classify.batch")
             bar.update(len(part))
     finally:
         bar.close()
     return total
 
 
-def rescore(engine: Engine, config: Config, model_version: str, run_id: int | None,
-            since: date | None = None) -> dict:
+def rescore(store: Store | Engine, config: Config, model_version: str, run_id: int | None,
+            since: date | None = None, hooks: RunHooks = NO_HOOKS) -> ScoreCounts:
     """Score all stored data; replace the flags and series (only from ``since`` when given)."""
-    with engine.begin() as conn:
-        repo.save_commitments(conn, config.commitments)
-        statements = repo.load_statements(conn, model_version)
-        strikes = repo.load_strikes(conn)
-        commitments = repo.load_commitments(conn)
+    store = Store.of(store)
+    store.save_commitments(config.commitments)
+    statements = store.load_statements(model_version)
+    strikes = store.load_strikes()
+    commitments = store.load_commitments()
     # Always over the whole history: the trailing baselines of the first periods after
     # ``since`` need the periods before it.
     series, flags = SCORERS[config.scoring.method](statements, strikes, config.scoring)
@@ -205,13 +195,13 @@ def rescore(engine: Engine, config: Config, model_version: str, run_id: int | No
     method = config.scoring.method
     # Only this method's flags are replaced: flags of another scorer version stay as they were
     # made, so old results remain explainable (each row names its method).
-    with engine.begin() as conn:  # flags and series change together or not at all
-        counts = repo.replace_flags(conn, [method, COMMITMENT_METHOD], flags, run_id,
-                                    model_version, since=since)
-        _checkpoint("score.flags")
-        counts["series_rows"] = repo.replace_series(
-            conn, method, model_version, series,
-            7 if config.scoring.period == "week" else 1, run_id, since=since)
+    with store.transaction() as tx:  # flags and series change together or not at all
+        counts = ScoreCounts(**tx.replace_flags([method, COMMITMENT_METHOD], flags, run_id,
+                                                model_version, since=since))
+        hooks.checkpoint("score.flags")
+        counts.series_rows = tx.replace_series(method, model_version, series,
+                                               7 if config.scoring.period == "week" else 1,
+                                               run_id, since=since)
     return counts
 
 
@@ -220,46 +210,44 @@ def rescore(engine: Engine, config: Config, model_version: str, run_id: int | No
 class _Run:
     """One recorded run: the lock, the runs row, per-stage counts, timings and log lines."""
 
-    def __init__(self, engine: Engine, config_hash: str | None, model_version: str,
-                 scorer: str):
-        self.engine = engine
+    def __init__(self, store: Store, config_hash: str | None, model_version: str,
+                 scorer: str, hooks: RunHooks = NO_HOOKS):
+        self.store = store
         self.config_hash = config_hash
         self.model_version = model_version
         self.scorer = scorer
+        self.hooks = hooks
         self.report = RunReport()
-        self.lock = RunLock(engine)
+        self.lock = store.run_lock()
         self._t0 = time.perf_counter()
 
     def __enter__(self) -> "_Run":
         self.lock.acquire()
         try:
-            with self.engine.begin() as conn:
-                dead = repo.mark_interrupted_runs(conn)
-                self.report.run_id = repo.start_run(conn, self.config_hash, self.model_version,
-                                                    self.scorer)
+            with self.store.transaction() as tx:
+                dead = tx.mark_interrupted_runs()
+                self.report.run_id = tx.start_run(self.config_hash, self.model_version,
+                                                  self.scorer)
         except BaseException:
             self.lock.release()
             raise
         if dead:
             log.warning("run=%s marked %d interrupted earlier run(s); this run completes their "
                         "work", self.report.run_id, dead)
-        _hits.clear()
-        _checkpoint("run.started")
+        self.hooks.checkpoint("run.started")
         return self
 
-    def stage(self, name: str, key: str, fn, *args, **kwargs):
-        """Run one stage, keep its seconds, log one line with its counts (a dict result, the
-        first item of a tuple result, or a number logged as ``key``)."""
+    def stage(self, name: str, fn, *args, **kwargs):
+        """Run one stage and keep its seconds; the caller logs its counts (``logged``)."""
         self.lock.check()
         t = time.perf_counter()
         result = fn(*args, **kwargs)
-        seconds = round(time.perf_counter() - t, 2)
-        self.report.counts.setdefault("stage_seconds", {})[name] = seconds
-        counts = result[0] if isinstance(result, tuple) else result
-        counts = counts if isinstance(counts, dict) else {key: counts}
-        log.info("run=%s stage=%s %s seconds=%.2f", self.report.run_id, name,
-                 " ".join(f"{k}={v}" for k, v in counts.items()), seconds)
+        self.report.counts.stage_seconds[name] = round(time.perf_counter() - t, 2)
         return result
+
+    def logged(self, name: str, counts: dict) -> None:
+        log.info("run=%s stage=%s %s seconds=%.2f", self.report.run_id, name, _fields(counts),
+                 self.report.counts.stage_seconds.get(name, 0.0))
 
     def __exit__(self, exc_type, exc, tb) -> None:
         r = self.report
@@ -269,67 +257,87 @@ class _Run:
         else:
             r.status = "partial" if r.errors else "ok"
         r.seconds = round(time.perf_counter() - self._t0, 2)
-        r.counts["seconds"] = r.seconds
+        r.counts.seconds = r.seconds
         try:
-            with self.engine.begin() as conn:
-                repo.finish_run(conn, r.run_id, r.status, r.counts, r.errors)
+            with self.store.transaction() as tx:
+                tx.finish_run(r.run_id, r.status, r.counts, r.errors)
         finally:
             self.lock.release()
         log.info("run=%s status=%s seconds=%.2f errors=%d", r.run_id, r.status, r.seconds,
                  len(r.errors))
 
 
-def run_pipeline(config: Config, db_url: str | None = None,
+def _store_for(db: str | Store | None) -> tuple[Store, bool]:
+    """(store, whether this call opened it and closes it)."""
+    if isinstance(db, Store):
+        return db, False
+    return Store.open(db), True
+
+
+def run_pipeline(config: Config, db_url: str | Store | None = None,
                  classifier: SentenceClassifier | None = None, *, since: date | None = None,
-                 progress: bool = False, settings: Settings | None = None) -> RunReport:
-    """One nightly run. ``since``: replace flags and series only from that date on (a backfill);
-    ``progress``: tqdm bars on stderr for the long stages; ``settings``: the program's settings
-    (the database when ``db_url`` is not given; default: the environment's). Raises LockedError
-    when another run holds the database's run lock."""
-    engine = open_database(db_url or (settings.db_url if settings else None))
+                 progress: bool = False, hooks: RunHooks | None = None,
+                 settings: Settings | None = None) -> RunReport:
+    """One nightly run on ``db_url`` (a URL, or an open read-write Store; default: the
+    database of ``settings``, else of the environment). ``since``: replace flags and series
+    only from that date on (a backfill); ``progress``: tqdm bars on stderr for the long stages;
+    ``hooks``: test checkpoints. Raises LockedError when another run holds the database's run
+    lock."""
+    hooks = hooks or NO_HOOKS
+    store, owned = _store_for(db_url or (settings.db_url if settings else None))
     try:
         version = classifier.version if classifier else (config.model_version
                                                          or DEFAULT_MODEL_VERSION)
-        with _Run(engine, config.hash, version, scorer_version(config.scoring.method)) as run:
+        with _Run(store, config.hash, version, scorer_version(config.scoring.method),
+                  hooks) as run:
             report = run.report
+            c = report.counts
             if since:
-                report.counts["since"] = since.isoformat()
-            counts, errors = run.stage("ingest", "", ingest_all, engine, config.sources)
-            report.counts["ingest"] = counts
+                c.since = since.isoformat()
+            c.ingest, errors = run.stage("ingest", ingest_all, store, config.sources, hooks)
             report.errors.extend(errors)
-            report.counts["sentences_new"] = run.stage("split", "sentences_new",
-                                                       split_new_documents, engine,
-                                                       progress=progress)
+            run.logged("ingest", c.ingest.to_json())
+            c.sentences_new = run.stage("split", split_new_documents, store, progress=progress,
+                                        hooks=hooks)
+            run.logged("split", {"sentences_new": c.sentences_new})
             # Loaded only after the lock is ours: a refused run returns at once.
             classifier = classifier or load_classifier(config.model_version)
-            report.counts["predictions_new"] = run.stage("classify", "predictions_new",
-                                                         classify_new, engine, classifier,
-                                                         progress=progress)
-            report.counts["score"] = run.stage("score", "", rescore, engine, config,
-                                               classifier.version, report.run_id, since)
+            c.predictions_new = run.stage("classify", classify_new, store, classifier,
+                                          progress=progress, hooks=hooks)
+            run.logged("classify", {"predictions_new": c.predictions_new})
+            c.score = run.stage("score", rescore, store, config, classifier.version,
+                                report.run_id, since, hooks)
+            run.logged("score", c.score.to_json())
         return report
     finally:
-        engine.dispose()
+        if owned:
+            store.close()
 
 
-def reclassify(version: str, db_url: str | None = None, scoring: ScoringConfig | None = None,
+def reclassify(version: str, db_url: str | Store | None = None,
+               scoring: ScoringConfig | None = None,
                classifier: SentenceClassifier | None = None,
-               progress: bool = False, *, settings: Settings | None = None) -> RunReport:
+               progress: bool = False, hooks: RunHooks | None = None, *,
+               settings: Settings | None = None) -> RunReport:
     """Predict every stored sentence with model ``version`` (other versions' predictions stay)
     and rescore with it, so the flags and the series come from that version. Recorded as a run
     with that model version. ``settings`` as for ``run_pipeline``."""
-    engine = open_database(db_url or (settings.db_url if settings else None))
+    hooks = hooks or NO_HOOKS
+    store, owned = _store_for(db_url or (settings.db_url if settings else None))
     try:
         classifier = classifier or load_classifier(version)
         config = Config(sources=[], scoring=scoring or ScoringConfig(), model_version=version)
-        with _Run(engine, None, classifier.version,
-                  scorer_version(config.scoring.method)) as run:
-            run.report.counts["reclassify"] = classifier.version
-            run.report.counts["predictions_new"] = run.stage("classify", "predictions_new",
-                                                             classify_new, engine,
-                                                             classifier, progress=progress)
-            run.report.counts["score"] = run.stage("score", "", rescore, engine, config,
-                                                   classifier.version, run.report.run_id)
+        with _Run(store, None, classifier.version,
+                  scorer_version(config.scoring.method), hooks) as run:
+            c = run.report.counts
+            c.reclassify = classifier.version
+            c.predictions_new = run.stage("classify", classify_new, store, classifier,
+                                          progress=progress, hooks=hooks)
+            run.logged("classify", {"predictions_new": c.predictions_new})
+            c.score = run.stage("score", rescore, store, config, classifier.version,
+                                run.report.run_id, hooks=hooks)
+            run.logged("score", c.score.to_json())
         return run.report
     finally:
-        engine.dispose()
+        if owned:
+            store.close()

@@ -13,10 +13,9 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pandas as pd
-from sqlalchemy.engine import Engine
 
 from .errors import NotFoundError, UsageError
-from .query import commitments_frame, flags_frame, series_frame
+from .query import Source, commitments_frame, flags_frame, series_frame
 
 FLAG_COLOURS = {"contradiction": "#f28e2b", "violation": "#b07aa1"}
 R_COLOUR, A_COLOUR, COMMIT_COLOUR = "#4e79a7", "#e15759", "#59a14f"
@@ -84,39 +83,39 @@ def draw_timeline(series: pd.DataFrame, flags: pd.DataFrame, commitments: pd.Dat
     return fig
 
 
-def timeline_figure(engine: Engine, actor: str, since: date | None = None,
+def timeline_figure(store: Source, actor: str, since: date | None = None,
                     until: date | None = None):
     """The timeline of ``actor`` from the database; NotFoundError when it has no series."""
     if not actor:
         raise UsageError("give an actor code, e.g. --actor RUS")
-    s = series_frame(engine, actor=actor, since=since, until=until)
+    s = series_frame(store, actor=actor, since=since, until=until)
     if s.empty:
-        known = sorted(set(series_frame(engine)["actor"]))
+        known = sorted(set(series_frame(store)["actor"]))
         where = "" if not (since or until) else f" between {since or '...'} and {until or '...'}"
         raise NotFoundError(f"no R/A series for actor {actor.upper()!r}{where}; actors with a "
                             f"series: {', '.join(known) or 'none (run detector run first)'}")
     # One method per plot: the contradiction scorer's periods.
     s = s[s["method"] == s["method"].iloc[0]]
-    fl = flags_frame(engine, actor=actor, since=since, until=until)
-    cm = commitments_frame(engine, actor=actor, since=since, until=until)
+    fl = flags_frame(store, actor=actor, since=since, until=until)
+    cm = commitments_frame(store, actor=actor, since=since, until=until)
     return draw_timeline(s, fl, cm, actor.upper())
 
 
-def timeline_png(engine: Engine, actor: str, since: date | None = None,
+def timeline_png(store: Source, actor: str, since: date | None = None,
                  until: date | None = None, dpi: int = 100) -> bytes:
     """The timeline as PNG bytes (for reports and notebooks)."""
     buf = io.BytesIO()
-    timeline_figure(engine, actor, since, until).savefig(buf, format="png", dpi=dpi)
+    timeline_figure(store, actor, since, until).savefig(buf, format="png", dpi=dpi)
     return buf.getvalue()
 
 
-def plot_timeline(engine: Engine, actor: str, out: str | os.PathLike,
+def plot_timeline(store: Source, actor: str, out: str | os.PathLike,
                   since: date | None = None, until: date | None = None, dpi: int = 100) -> Path:
     """Write the timeline PNG of ``actor`` to ``out``; returns the path."""
     path = Path(out).expanduser()
     if not path.parent.is_dir():
         raise UsageError(f"--out {out}: folder {path.parent} does not exist; create it first")
-    data = timeline_png(engine, actor, since, until, dpi)
+    data = timeline_png(store, actor, since, until, dpi)
     try:
         path.write_bytes(data)
     except OSError as exc:

@@ -178,3 +178,127 @@ class Flag:
     def id(self) -> str:
         return stable_hash("flag", self.method, self.kind, self.actor, self.start.isoformat(),
                            self.end.isoformat(), self.details.get("commitment_id"), length=16)
+
+
+# --- what passes between the pipeline's stages ------------------------------------------------
+
+@dataclass(frozen=True)
+class Sentence:
+    """One sentence of a stored document, at position ``idx``."""
+
+    document_id: str
+    idx: int
+    text: str
+
+    @property
+    def id(self) -> str:
+        # Stored ids: this rule must not change (existing databases key predictions by it).
+        return stable_hash("sent", self.document_id, self.idx, self.text)
+
+
+@dataclass(frozen=True)
+class PendingDocument:
+    """A stored document not split into sentences yet."""
+
+    id: str
+    text: str
+    speaker: str | None
+
+
+@dataclass(frozen=True)
+class PendingSentence:
+    """A stored sentence without a prediction of the model version asked for."""
+
+    id: str
+    text: str
+    default_speaker: str | None  # the document's speaker
+    home: str | None  # its source's own country
+
+
+# --- run counts: what a run did, stored as JSON in runs.counts --------------------------------
+
+def _ints(cls, data: dict | None):
+    data = data or {}
+    return cls(**{f: int(data.get(f) or 0) for f in cls.__dataclass_fields__})
+
+
+@dataclass
+class IngestCounts:
+    """Rows an ingest added and changed, summed over the sources."""
+
+    documents_new: int = 0
+    documents_updated: int = 0
+    events_new: int = 0
+    events_updated: int = 0
+    structured_new: int = 0
+    structured_updated: int = 0
+    unchanged_payload: int = 0  # sources whose payload had not changed since the last fetch
+
+    def __add__(self, other: "IngestCounts") -> "IngestCounts":
+        return IngestCounts(**{f: getattr(self, f) + getattr(other, f)
+                               for f in self.__dataclass_fields__})
+
+    def to_json(self) -> dict:
+        # Only the counts that occurred, as the runs written before these records stored them.
+        return {f: v for f, v in vars(self).items() if v}
+
+    @classmethod
+    def from_json(cls, data: dict | None) -> "IngestCounts":
+        return _ints(cls, data)
+
+
+@dataclass
+class ScoreCounts:
+    """What a rescore left: flags in the database, added and removed ones, series rows."""
+
+    flags: int = 0
+    new_flags: int = 0
+    removed_flags: int = 0
+    series_rows: int = 0
+
+    def to_json(self) -> dict:
+        return dict(vars(self))
+
+    @classmethod
+    def from_json(cls, data: dict | None) -> "ScoreCounts":
+        return _ints(cls, data)
+
+
+@dataclass
+class RunCounts:
+    """One run's counts per stage (None: the stage did not run, or not to its end)."""
+
+    ingest: IngestCounts | None = None
+    sentences_new: int | None = None
+    predictions_new: int | None = None
+    score: ScoreCounts | None = None
+    since: str | None = None  # a backfill's first date (ISO)
+    reclassify: str | None = None  # the model version of a reclassify run
+    stage_seconds: dict[str, float] = field(default_factory=dict)
+    seconds: float | None = None
+
+    _ORDER = ("since", "reclassify", "stage_seconds", "ingest", "sentences_new",
+              "predictions_new", "score", "seconds")
+
+    def to_json(self) -> dict:
+        """The JSON object stored in runs.counts (keys of stages that did not run left out)."""
+        out = {}
+        for k in self._ORDER:
+            v = getattr(self, k)
+            if v is None or (k == "stage_seconds" and not v):
+                continue
+            out[k] = v.to_json() if hasattr(v, "to_json") else v
+        return out
+
+    @classmethod
+    def from_json(cls, data: dict | None) -> "RunCounts":
+        data = data or {}
+
+        def num(k):
+            return data.get(k) if isinstance(data.get(k), (int, float)) else None
+
+        return cls(ingest=IngestCounts.from_json(data["ingest"]) if "ingest" in data else None,
+                   sentences_new=num("sentences_new"), predictions_new=num("predictions_new"),
+                   score=ScoreCounts.from_json(data["score"]) if "score" in data else None,
+                   since=data.get("since"), reclassify=data.get("reclassify"),
+                   stage_seconds=dict(data.get("stage_seconds") or {}), seconds=num("seconds"))

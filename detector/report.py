@@ -13,13 +13,13 @@ from html import escape
 from pathlib import Path
 
 import pandas as pd
-from sqlalchemy import select
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import make_url
 
 from .errors import NotFoundError, UsageError
 from .plot import timeline_png
-from .query import flag_evidence_frames, flags_frame, run_info, series_frame
-from .store.schema import flags
+from .query import Source, flag_evidence_frames, flags_frame, run_info, series_frame
+from .records import RunCounts
+from .store.store import Store
 
 MAX_PLOTS = 4  # actors plotted per report
 
@@ -70,8 +70,8 @@ def _table(df: pd.DataFrame, columns: list[str], link: str | None = None) -> str
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 
 
-def _flag_section(engine: Engine, flag_id: str) -> str:
-    flag, st, sk = flag_evidence_frames(engine, flag_id)
+def _flag_section(store: Source, flag_id: str) -> str:
+    flag, st, sk = flag_evidence_frames(store, flag_id)
     pv = "n/a" if flag["p_value"] is None else f"{flag['p_value']:.4f}"
     return (f"<section class=flag><h3>{escape(flag['kind'])} by {escape(flag['actor'])}, "
             f"{flag['start']} .. {flag['end']} <code>{escape(flag['id'])}</code></h3>"
@@ -98,15 +98,15 @@ def _flat_counts(counts: dict, prefix: str = "") -> list[tuple[str, object]]:
     return out
 
 
-def render_run_report(engine: Engine, run_id: int | None = None) -> str:
+def render_run_report(store: Source, run_id: int | None = None) -> str:
     """The HTML of the report of run ``run_id`` (default: the newest run)."""
-    run = run_info(engine, run_id)
-    all_flags = flags_frame(engine)
-    new = all_flags[all_flags["id"].isin(_flags_of_run(engine, run["id"]))]
+    run = run_info(store, run_id)
+    all_flags = flags_frame(store)
+    new = all_flags[all_flags["id"].isin(Store.of(store).flags_of_run(run["id"]))]
     stats = [("run", run["id"]), ("status", run["status"]), ("started", run["started_at"]),
              ("finished", run["finished_at"]), ("model", run["model_version"]),
              ("scorer", run["scorer_version"]), ("config hash", run["config_hash"])]
-    stats += _flat_counts(run["counts"])
+    stats += _flat_counts(RunCounts.from_json(run["counts"]).to_json())
     stats.append(("flags in the database", len(all_flags)))
     stat_rows = "".join(f"<tr><th>{escape(str(k))}</th><td>{_cell(v)}</td></tr>"
                         for k, v in stats)
@@ -114,11 +114,11 @@ def render_run_report(engine: Engine, run_id: int | None = None) -> str:
 
     actors = list(dict.fromkeys(list(new["actor"]) + list(all_flags["actor"])))
     if not actors:
-        actors = list(dict.fromkeys(series_frame(engine)["actor"]))
+        actors = list(dict.fromkeys(series_frame(store)["actor"]))
     plots = []
     for actor in actors[:MAX_PLOTS]:
         try:
-            png = timeline_png(engine, actor)
+            png = timeline_png(store, actor)
         except NotFoundError:  # a violation-only actor has no R/A series
             continue
         b64 = base64.b64encode(png).decode("ascii")
@@ -129,7 +129,7 @@ def render_run_report(engine: Engine, run_id: int | None = None) -> str:
     flag_list = _table(all_flags.drop(columns=["details"]),
                        ["id", "kind", "actor", "start", "end", "score", "p_value", "n_statements",
                         "n_strikes", "method"])
-    new_sections = "".join(_flag_section(engine, fid) for fid in new["id"]) or \
+    new_sections = "".join(_flag_section(store, fid) for fid in new["id"]) or \
         "<p class=empty>No new flags in this run.</p>"
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
@@ -157,16 +157,11 @@ figure img {{ max-width: 100%; }} .errors {{ color: #a00; }}
 """
 
 
-def _flags_of_run(engine: Engine, run_id: int) -> list[str]:
-    with engine.connect() as conn:
-        return [r[0] for r in conn.execute(select(flags.c.id).where(flags.c.run_id == run_id))]
-
-
-def write_run_report(engine: Engine, reports_dir: str | os.PathLike,
+def write_run_report(store: Source, reports_dir: str | os.PathLike,
                      run_id: int | None = None) -> Path:
     """Write ``run-<id>.html`` into ``reports_dir`` (created if missing); returns its path."""
-    html = render_run_report(engine, run_id)
-    run = run_id if run_id is not None else run_info(engine)["id"]
+    html = render_run_report(store, run_id)
+    run = run_id if run_id is not None else run_info(store)["id"]
     folder = Path(reports_dir).expanduser()
     try:
         folder.mkdir(parents=True, exist_ok=True)

@@ -67,7 +67,7 @@ def build(db_url: str, real_dir: Path = REAL, classifier=None) -> dict:
     report = run_pipeline(real_config(real_dir), db_url, classifier=classifier)
     if report.errors:
         raise SystemExit(f"real_data_check: {'; '.join(report.errors)}")
-    return report.counts
+    return report.counts.to_json()
 
 
 def print_flags(db_url: str, actor: str = "RUS", top: int = 3, out=sys.stdout) -> pd.DataFrame:

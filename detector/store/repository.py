@@ -1,4 +1,6 @@
-"""Database-only save and load functions. No fetching, no model calls.
+"""The write side of the store: save, replace and run-bookkeeping functions on a Connection in
+the caller's transaction (``Store.transaction()``). No fetching, no model calls. The reads live in
+``reads``; the names imported from there below keep this module's older import path working.
 
 Every save is idempotent: rows are keyed by content-derived ids, an unchanged row is skipped and
 a changed one (same identity, new content hash) is updated in place.
@@ -17,8 +19,11 @@ from sqlalchemy.engine import Connection
 
 from .. import ATTRIBUTION_VERSION, LABEL_SCHEMA_VERSION
 from ..config import SourceConfig
-from ..records import (Commitment, Document, Flag, SentenceLabel, StrikeEvent,
-                       StructuredStatement)
+from ..records import (Commitment, Document, Flag, RunCounts, Sentence, SentenceLabel,
+                       StrikeEvent, StructuredStatement)
+from .reads import (RUN_COLUMNS, documents_without_sentences, get_fetch_state,  # noqa: F401
+                    load_commitments, load_statements, load_strikes, load_structured_statements,
+                    recent_runs, sentences_without_prediction, table_counts, utc)
 from .schema import (commitments, documents, flag_evidence, flags, predictions, runs, sentences,
                      series, sources, strike_events, structured_events)
 
@@ -29,12 +34,6 @@ def _chunks(items: Sequence, n: int = CHUNK) -> Iterator[Sequence]:
     for i in range(0, len(items), n):
         yield items[i:i + n]
 
-
-def utc(dt: datetime | None) -> datetime | None:
-    """Datetimes come back naive from SQLite; they are stored in UTC."""
-    if dt is None:
-        return None
-    return dt.replace(tzinfo=timezone.utc) if dt.tzinfo is None else dt.astimezone(timezone.utc)
 
 
 @dataclass
@@ -56,10 +55,6 @@ def upsert_source(conn: Connection, src: SourceConfig) -> None:
         conn.execute(insert(sources).values(name=src.name, **values))
 
 
-def get_fetch_state(conn: Connection, name: str) -> dict:
-    row = conn.execute(select(sources.c.etag, sources.c.last_modified, sources.c.last_raw_hash)
-                       .where(sources.c.name == name)).mappings().first()
-    return dict(row) if row else {}
 
 
 def set_fetch_state(conn: Connection, name: str, *, etag: str | None, last_modified: str | None,
@@ -138,24 +133,16 @@ def save_structured_statements(conn: Connection, items: Iterable[StructuredState
     return _upsert(conn, structured_events, rows)
 
 
-def load_structured_statements(conn: Connection) -> pd.DataFrame:
-    cols = ["id", "source", "date", "actor", "counterpart", "stance", "event_code", "goldstein",
-            "url"]
-    q = select(*[structured_events.c[c] for c in cols]).order_by(structured_events.c.date)
-    return pd.DataFrame(conn.execute(q).mappings().all(), columns=cols)
 
 
 # --- sentences and predictions -----------------------------------------------------------------
 
-def documents_without_sentences(conn: Connection) -> list[dict]:
-    has = select(sentences.c.document_id).distinct()
-    q = (select(documents.c.id, documents.c.text, documents.c.speaker)
-         .where(documents.c.id.not_in(has)).order_by(documents.c.id))
-    return [dict(r) for r in conn.execute(q).mappings()]
 
 
-def save_sentences(conn: Connection, rows: list[dict]) -> int:
-    """rows: dicts with id, document_id, idx, text. Existing ids are skipped."""
+def save_sentences(conn: Connection, rows: Sequence[Sentence | dict]) -> int:
+    """Sentence records (or dicts with id, document_id, idx, text). Existing ids are skipped."""
+    rows = [dict(id=r.id, document_id=r.document_id, idx=r.idx, text=r.text)
+            if isinstance(r, Sentence) else r for r in rows]
     ids = [r["id"] for r in rows]
     existing: set[str] = set()
     for part in _chunks(ids):
@@ -167,14 +154,6 @@ def save_sentences(conn: Connection, rows: list[dict]) -> int:
     return len(new)
 
 
-def sentences_without_prediction(conn: Connection, model_version: str) -> list[dict]:
-    done = select(predictions.c.sentence_id).where(predictions.c.model_version == model_version)
-    q = (select(sentences.c.id, sentences.c.text, documents.c.speaker.label("default_speaker"),
-                sources.c.home)
-         .join(documents, documents.c.id == sentences.c.document_id)
-         .join(sources, sources.c.name == documents.c.source)
-         .where(sentences.c.id.not_in(done)).order_by(sentences.c.id))
-    return [dict(r) for r in conn.execute(q).mappings()]
 
 
 def save_predictions(conn: Connection, items: list[tuple[str, SentenceLabel]],
@@ -202,33 +181,8 @@ def save_predictions(conn: Connection, items: list[tuple[str, SentenceLabel]],
 
 # --- frames for the scorer ---------------------------------------------------------------------
 
-def load_statements(conn: Connection, model_version: str) -> pd.DataFrame:
-    q = (select(sentences.c.id.label("sentence_id"), sentences.c.document_id,
-                documents.c.published_at, predictions.c.speaker, predictions.c.stance,
-                predictions.c.stance_score, predictions.c.action, predictions.c.target,
-                predictions.c.actor)
-         .join(documents, documents.c.id == sentences.c.document_id)
-         .join(predictions, predictions.c.sentence_id == sentences.c.id)
-         .where(predictions.c.model_version == model_version)
-         .order_by(sentences.c.id))  # one order on every backend: same evidence ranks
-    df = pd.DataFrame(conn.execute(q).mappings().all(),
-                      columns=["sentence_id", "document_id", "published_at", "speaker", "stance",
-                               "stance_score", "action", "target", "actor"])
-    df["date"] = pd.to_datetime(df["published_at"].map(utc), utc=True).dt.tz_localize(None).dt.normalize()
-    return df
 
 
-def load_strikes(conn: Connection) -> pd.DataFrame:
-    q = select(strike_events.c.id.label("event_id"), strike_events.c.start, strike_events.c.actor,
-               strike_events.c.target_actor, strike_events.c.target_type,
-               strike_events.c.launched, strike_events.c.weapon, strike_events.c.source,
-               strike_events.c.place).order_by(strike_events.c.id)
-    df = pd.DataFrame(conn.execute(q).mappings().all(),
-                      columns=["event_id", "start", "actor", "target_actor", "target_type",
-                               "launched", "weapon", "source", "place"])
-    df["date"] = pd.to_datetime(df["start"].map(utc), utc=True).dt.tz_localize(None).dt.normalize()
-    df["launched"] = pd.to_numeric(df["launched"], errors="coerce")
-    return df
 
 
 # --- commitments, flags, runs ------------------------------------------------------------------
@@ -250,14 +204,6 @@ def save_commitments(conn: Connection, items: Iterable[Commitment]) -> int:
     return n
 
 
-def load_commitments(conn: Connection, actor: str | None = None) -> list[Commitment]:
-    q = select(commitments).order_by(commitments.c.start, commitments.c.actor)
-    if actor:
-        q = q.where(commitments.c.actor == actor.upper())
-    return [Commitment(actor=r.actor, scope=r.scope, start=r.start, end=r.end,
-                       source=r.source or "", description=r.description or "",
-                       places=tuple(r.places or ()), timezone=r.timezone or "UTC")
-            for r in conn.execute(q)]
 
 
 def replace_flags(conn: Connection, methods: Sequence[str], items: list[Flag], run_id: int | None,
@@ -340,7 +286,10 @@ def start_run(conn: Connection, config_hash: str | None, model_version: str | No
     return int(res.inserted_primary_key[0])
 
 
-def finish_run(conn: Connection, run_id: int, status: str, counts: dict, errors: list[str]) -> None:
+def finish_run(conn: Connection, run_id: int, status: str, counts: RunCounts | dict,
+               errors: list[str]) -> None:
+    if isinstance(counts, RunCounts):
+        counts = counts.to_json()
     conn.execute(update(runs).where(runs.c.id == run_id).values(
         finished_at=datetime.now(timezone.utc), status=status, counts=counts, errors=errors))
 
@@ -354,25 +303,6 @@ def mark_interrupted_runs(conn: Connection) -> int:
     return res.rowcount
 
 
-RUN_COLUMNS = ["id", "started_at", "finished_at", "status", "config_hash", "model_version",
-               "scorer_version", "counts", "errors"]
 
 
-def recent_runs(conn: Connection, limit: int = 20) -> list[dict]:
-    """The newest ``limit`` runs, newest first, with UTC datetimes."""
-    q = select(*[runs.c[c] for c in RUN_COLUMNS]).order_by(runs.c.id.desc()).limit(limit)
-    out = []
-    for r in conn.execute(q).mappings():
-        row = dict(r)
-        row["started_at"], row["finished_at"] = utc(row["started_at"]), utc(row["finished_at"])
-        row["counts"], row["errors"] = row["counts"] or {}, row["errors"] or []
-        out.append(row)
-    return out
 
-
-def table_counts(conn: Connection) -> dict[str, int]:
-    out = {}
-    for t in (sources, documents, sentences, predictions, strike_events, structured_events,
-              commitments, flags, flag_evidence, series, runs):
-        out[t.name] = conn.execute(select(func.count()).select_from(t)).scalar_one()
-    return out

@@ -7,8 +7,9 @@ checked by ``detector.query.make_filters``: a bad value is a 422 with a one-line
 ``/`` is a static page whose script (``static/app.js``) fetches the JSON and builds the DOM with
 ``textContent`` only, so feed text is never parsed as HTML.
 
-Read-only: the schema is checked, never migrated, and a guard on the engine refuses any
-statement other than a SELECT.
+Read-only: the database is opened with ``Store.open_readonly``, so the schema is checked, never
+migrated, and the connections themselves refuse every write (SQLite ``mode=ro``, PostgreSQL
+read-only transactions), whatever the SQL looks like.
 """
 
 from __future__ import annotations
@@ -19,20 +20,17 @@ import time
 from importlib import resources
 from pathlib import Path
 
-from sqlalchemy import event, inspect, text
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Engine
 
 from ..errors import NotFoundError, StorageError, UsageError
 from ..export import jsonable, to_records
 from ..query import commitments_frame, flag_evidence_frames, make_filters, page
 from ..settings import Settings
-from ..store.db import create_db_engine
+from ..store.store import Store
 
 log = logging.getLogger("detector.web")
 
 MAX_LIMIT = 1000
-REQUIRED_TABLES = {"flags", "flag_evidence", "series", "documents", "sentences", "predictions",
-                   "strike_events", "commitments", "runs"}
 # No inline scripts or styles, nothing from another origin: injected markup could not run.
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
        "img-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
@@ -42,63 +40,27 @@ def static_dir() -> Path:
     return Path(str(resources.files("detector.web") / "static"))
 
 
-def _refuse_writes(conn, cursor, statement, parameters, context, executemany) -> None:
-    if not statement.lstrip().upper().startswith(("SELECT", "WITH")):
-        raise StorageError(f"the web API is read-only; refused: {statement.split()[0]}")
+def open_readonly(db_url: str | None = None) -> Store:
+    """A read-only Store on an existing, migrated detector database (UsageError otherwise)."""
+    return Store.open_readonly(db_url)
 
 
-def _schema_head() -> str:
-    from alembic.config import Config
-    from alembic.script import ScriptDirectory
-
-    cfg = Config()
-    cfg.set_main_option("script_location", str(resources.files("detector") / "migrations"))
-    return ScriptDirectory.from_config(cfg).get_current_head()
-
-
-def open_readonly(db_url: str | None = None) -> Engine:
-    """An engine on an existing, migrated detector database that only runs SELECTs."""
-    url = db_url or Settings.from_env().db_url
-    engine = create_db_engine(url)
-    parsed = make_url(url)
-    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
-        if not Path(parsed.database).expanduser().is_file():
-            raise UsageError(f"--db {url!r}: no such database file; build one with "
-                             "detector demo or detector run")
-    try:
-        missing = REQUIRED_TABLES - set(inspect(engine).get_table_names())
-        with engine.connect() as conn:
-            current = None if missing else conn.execute(
-                text("SELECT version_num FROM alembic_version")).scalar()
-    except Exception as exc:  # driver errors: unreachable server, bad credentials
-        raise StorageError(f"cannot open database {url!r} ({exc}); check --db") from exc
-    if missing:
-        raise UsageError(f"--db {url!r} has no detector schema (missing "
-                         f"{', '.join(sorted(missing))}); build it with detector demo or "
-                         "detector run")
-    head = _schema_head()
-    if current != head:
-        # Serving never migrates (read-only); any other command does it once.
-        raise UsageError(f"--db {url!r} is at schema {current}, this detector reads {head}; "
-                         f"migrate it once with: detector flags --db '{url}'")
-    event.listen(engine, "before_cursor_execute", _refuse_writes)
-    return engine
-
-
-def create_app(db_url: str | None = None, engine: Engine | None = None, *,
+def create_app(db_url: str | None = None, engine: Store | Engine | None = None, *,
                settings: Settings | None = None):
-    """The FastAPI application over ``engine`` (or a read-only engine on ``db_url``, else on
-    ``settings.db_url``; ``settings`` default: ``Settings.from_env()``)."""
+    """The FastAPI application over ``engine`` (a Store or an Engine), else over a read-only
+    Store on ``db_url``, else on ``settings.db_url`` (``settings`` default:
+    ``Settings.from_env()``)."""
     from fastapi import FastAPI, Query, Request
     from fastapi.exceptions import RequestValidationError
     from fastapi.responses import FileResponse, JSONResponse
     from fastapi.staticfiles import StaticFiles
 
-    if engine is None:
-        engine = open_readonly(db_url or (settings or Settings.from_env()).db_url)
+    store = Store.of(engine) if engine is not None else open_readonly(
+        db_url or (settings or Settings.from_env()).db_url)
     app = FastAPI(title="detector", description="Read-only API over a detector database",
                   version="1")
-    app.state.engine = engine
+    app.state.store = store
+    app.state.engine = store.engine
 
     @app.middleware("http")
     async def security_headers(request: Request, call_next):
@@ -124,7 +86,7 @@ def create_app(db_url: str | None = None, engine: Engine | None = None, *,
     def listing(what: str, actor, since, until, min_score, kind, limit: int, offset: int,
                 **options) -> dict:
         filters = make_filters(what, actor, since, until, min_score, kind)
-        df, total = page(engine, what, filters, limit=limit, offset=offset, **options)
+        df, total = page(store, what, filters, limit=limit, offset=offset, **options)
         return {"total": total, "limit": limit, "offset": offset, "items": to_records(df)}
 
     limit_q = Query(50, ge=1, le=MAX_LIMIT, description=f"rows per page, 1..{MAX_LIMIT}")
@@ -144,7 +106,7 @@ def create_app(db_url: str | None = None, engine: Engine | None = None, *,
     @app.get("/flags/{flag_id}")
     def get_flag(flag_id: str):
         """One flag with its evidence: statements and strike events."""
-        flag, st, sk = flag_evidence_frames(engine, flag_id)
+        flag, st, sk = flag_evidence_frames(store, flag_id)
         return {"flag": {k: jsonable(v) for k, v in flag.items()},
                 "statements": to_records(st), "strikes": to_records(sk)}
 
@@ -178,7 +140,7 @@ def create_app(db_url: str | None = None, engine: Engine | None = None, *,
                         until: str | None = until_q):
         """Declared ceasefires and moratoria (few: not paginated)."""
         f = make_filters("flags", actor, since, until)
-        items = to_records(commitments_frame(engine, f.actor, f.since, f.until))
+        items = to_records(commitments_frame(store, f.actor, f.since, f.until))
         return {"total": len(items), "items": items}
 
     @app.get("/", include_in_schema=False)

@@ -58,7 +58,7 @@ def main() -> int:
         report = run_pipeline(cfg, f"sqlite:///{tmp}/full.db")
         wall = time.perf_counter() - t0
         print(f"full pipeline on {rel}: {wall:.1f}s wall (includes model loading); counts "
-              f"{report.counts}")
+              f"{report.counts.to_json()}")
     return 0
 
 

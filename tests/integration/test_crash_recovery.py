@@ -8,7 +8,8 @@ documents, no duplicates, no half-written flags. On SQLite and on PostgreSQL, wi
 classifier so that it takes seconds.
 
 Run as a script (``python test_crash_recovery.py CONFIG URL``) this file is the subprocess: one
-pipeline run with the fake classifier and small batches (so that kills fall between batches too).
+pipeline run with the fake classifier and small batches (so that kills fall between batches too),
+with the checkpoint hooks of tests/run_hooks.py (DETECTOR_TEST_* environment variables).
 """
 
 from __future__ import annotations
@@ -34,14 +35,15 @@ TABLES = ["sources", "documents", "sentences", "predictions", "strike_events",
           "structured_events", "commitments", "flags", "flag_evidence", "series"]
 
 
-def run_once(config_path: str, url: str) -> None:
+def run_once(config_path: str, url: str, hooks=None) -> None:
     from conftest import KeywordClassifier
 
     from detector import pipeline
     from detector.config import load_config
 
     pipeline.SPLIT_BATCH, pipeline.CLASSIFY_BATCH = SPLIT_BATCH, CLASSIFY_BATCH
-    pipeline.run_pipeline(load_config(config_path), url, classifier=KeywordClassifier())
+    pipeline.run_pipeline(load_config(config_path), url, classifier=KeywordClassifier(),
+                          hooks=hooks)
 
 
 def snapshot(url: str) -> dict[str, list[tuple]]:
@@ -192,4 +194,6 @@ def test_pick_points_covers_every_stage():
 
 if __name__ == "__main__":
     sys.path.insert(0, str(ROOT / "tests"))
-    run_once(sys.argv[1], sys.argv[2])
+    from run_hooks import EnvHooks
+
+    run_once(sys.argv[1], sys.argv[2], EnvHooks.from_env())

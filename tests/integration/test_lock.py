@@ -148,8 +148,10 @@ def test_two_concurrent_detector_runs_one_waits_out(db_url, tmp_path):
     resume = tmp_path / "resume"
     cmd = [sys.executable, "-m", "detector", "-q", "run", "--config", str(cfg), "--db", db_url,
            "--no-report"]
+    # The first one with the test hooks (tests/run_hooks.py), to hold it at a checkpoint.
+    hooked = [sys.executable, str(ROOT / "tests" / "run_hooks.py"), *cmd[3:]]
     env = {k: v for k, v in os.environ.items() if not k.startswith("DETECTOR_TEST_")}
-    first = subprocess.Popen(cmd, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    first = subprocess.Popen(hooked, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                              text=True, env={**env, "DETECTOR_TEST_PAUSE_AT": "run.started#1",
                                              "DETECTOR_TEST_RESUME_FILE": str(resume)})
     try:

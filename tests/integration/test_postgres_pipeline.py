@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from detector.config import parse_config
+from detector.records import IngestCounts
 from detector.pipeline import reclassify, run_pipeline
 from detector.store import repository as repo
 from detector.store.db import open_database
@@ -46,10 +47,10 @@ def test_postgresql_run_equals_sqlite_run_and_rerun_adds_nothing(db_url, config_
     r1 = run_pipeline(cfg, db_url, classifier=KeywordClassifier())
     r2 = run_pipeline(cfg, db_url, classifier=KeywordClassifier())
     assert r1.status == r2.status == "ok"
-    assert r1.counts["ingest"]["documents_new"] == 127 and r1.counts["sentences_new"] > 127
-    assert r2.counts["ingest"] == {"unchanged_payload": 6}
-    assert r2.counts["sentences_new"] == r2.counts["predictions_new"] == 0
-    assert r2.counts["score"]["new_flags"] == r2.counts["score"]["removed_flags"] == 0
+    assert r1.counts.ingest.documents_new == 127 and r1.counts.sentences_new > 127
+    assert r2.counts.ingest == IngestCounts(unchanged_payload=6)
+    assert r2.counts.sentences_new == r2.counts.predictions_new == 0
+    assert r2.counts.score.new_flags == r2.counts.score.removed_flags == 0
     got = snapshot(db_url)
     for table in TABLES:
         assert got[table] == sqlite_reference[table], table
@@ -76,9 +77,9 @@ def test_backfill_since_keeps_earlier_flags_and_series(db_url, config_path):
     flags2, series2 = state()
     # flags ending before DATE are kept as they were; from DATE on, the new scoring decides
     assert flags2 == {k: v for k, v in flags1.items() if k != ("contradiction", since)}
-    assert second.counts["since"] == "2025-12-01"
-    assert second.counts["score"]["removed_flags"] == 1
-    assert second.counts["score"]["flags"] == len(flags1) - 1
+    assert second.counts.since == "2025-12-01"
+    assert second.counts.score.removed_flags == 1
+    assert second.counts.score.flags == len(flags1) - 1
     kept = {p: run for p, run in series2.items() if p < date(2025, 11, 25)}
     assert kept and set(kept.values()) == {first.run_id}
     assert {run for p, run in series2.items() if p >= since} == {second.run_id}
@@ -106,7 +107,7 @@ def test_reclassify_adds_a_version_and_rescoring_uses_it(db_url, config_path):
     with engine.begin() as conn:
         n_sentences = repo.table_counts(conn)["sentences"]
     report = reclassify("fake-keywords-v1", db_url, classifier=OtherKeywordClassifier())
-    assert report.status == "ok" and report.counts["predictions_new"] == n_sentences
+    assert report.status == "ok" and report.counts.predictions_new == n_sentences
     with engine.begin() as conn:
         per_version = dict(conn.execute(select(predictions.c.model_version,
                                                func.count()).group_by(
@@ -122,5 +123,5 @@ def test_reclassify_adds_a_version_and_rescoring_uses_it(db_url, config_path):
     assert series_versions == {"fake-keywords-v0", "fake-keywords-v1"}
     assert newest["model_version"] == "fake-keywords-v1" and newest["config_hash"] is None
     again = reclassify("fake-keywords-v1", db_url, classifier=OtherKeywordClassifier())
-    assert again.counts["predictions_new"] == 0
+    assert again.counts.predictions_new == 0
     engine.dispose()

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 
+from detector.records import IngestCounts
 from detector.pipeline import run_pipeline
 from detector.store import repository as repo
 from detector.store.db import open_database
@@ -47,8 +48,8 @@ def test_real_files_exact_counts_and_idempotent_rerun(real_dir, db_url, fake_cla
                           "ucdp": 3077, "gdelt": 3135, "gdelt:willing": 3666}
     r2 = run_pipeline(cfg, db_url, classifier=fake_classifier)
     assert r2.status == "ok"
-    assert r2.counts["ingest"] == {"unchanged_payload": 6}
-    assert r2.counts["sentences_new"] == 0 and r2.counts["predictions_new"] == 0
+    assert r2.counts.ingest == IngestCounts(unchanged_payload=6)
+    assert r2.counts.sentences_new == 0 and r2.counts.predictions_new == 0
     per_source2, counts2 = by_source(db_url)
     assert per_source2 == per_source
     counts.pop("runs"), counts2.pop("runs")

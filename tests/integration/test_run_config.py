@@ -47,11 +47,11 @@ target_actor = "UKR"
 def test_run_with_fake_classifier_is_idempotent(tmp_path, db_url, fake_classifier):
     cfg = load_config(write_config(tmp_path))
     r1 = run_pipeline(cfg, db_url, classifier=fake_classifier)
-    assert r1.status == "ok" and r1.counts["ingest"]["documents_new"] == 31
-    assert r1.counts["ingest"]["events_new"] == 234
+    assert r1.status == "ok" and r1.counts.ingest.documents_new == 31
+    assert r1.counts.ingest.events_new == 234
     r2 = run_pipeline(cfg, db_url, classifier=fake_classifier)
-    assert r2.counts["ingest"].get("documents_new", 0) == 0
-    assert r2.counts["sentences_new"] == 0 and r2.counts["predictions_new"] == 0
+    assert r2.counts.ingest.documents_new == 0
+    assert r2.counts.sentences_new == 0 and r2.counts.predictions_new == 0
     with open_database(db_url).begin() as conn:
         counts = repo.table_counts(conn)
     assert counts["documents"] == 31 and counts["runs"] == 2
@@ -64,7 +64,7 @@ def test_changed_entry_is_updated_not_duplicated(tmp_path, db_url, fake_classifi
     (tmp_path / "statements.csv").write_text(
         "id,text,date,url\n1,We are not ready for talks.,2025-11-25,https://x/1\n")
     r = run_pipeline(cfg, db_url, classifier=fake_classifier)
-    assert r.counts["ingest"]["documents_updated"] == 1
+    assert r.counts.ingest.documents_updated == 1
     from detector.records import stable_hash
     doc_id = stable_hash("doc", "statements", "1")
     with open_database(db_url).begin() as conn:
@@ -137,4 +137,4 @@ def test_switching_scorer_version_keeps_the_old_flags(tmp_path, db_url, fake_cla
     assert {m for m, _ in series_all} == {"contradiction.v1", "contradiction.v2"}
     assert scorers == ["contradiction.v1+commitments.v1", "contradiction.v2+commitments.v1"]
     r = run_pipeline(v2, db_url, classifier=fake_classifier)
-    assert r.counts["score"]["new_flags"] == 0 and snapshot()[0] == after_v2
+    assert r.counts.score.new_flags == 0 and snapshot()[0] == after_v2

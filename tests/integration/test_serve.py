@@ -10,8 +10,8 @@ import time
 import httpx
 import pytest
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 
-from detector.errors import StorageError
 from detector.export import to_records
 from detector.query import commitments_frame, flags_frame, series_frame
 from detector.web.app import BackgroundServer, create_app, static_dir
@@ -144,7 +144,7 @@ def test_page_and_static_files_are_safe(server):
 
 def test_read_only(server):
     client, app, _ = server
-    with pytest.raises(StorageError, match="read-only"):
+    with pytest.raises(DBAPIError, match="readonly"):  # refused by the connection itself
         with app.state.engine.begin() as conn:
             conn.execute(text("DELETE FROM flags"))
     assert client.get("/flags").json()["total"] == len(expected(app)) > 0
@@ -185,7 +185,8 @@ def test_serve_refuses_a_missing_database(tmp_path):
                            f"sqlite:///{tmp_path / 'none.db'}"], capture_output=True, text=True,
                           timeout=60, env={**os.environ})
     assert proc.returncode == 2
-    assert "no such database file" in proc.stderr and proc.stderr.count("\n") == 1
+    assert "does not exist" in proc.stderr and proc.stderr.count("\n") == 1
+    assert "detector db upgrade --db" in proc.stderr
     assert not (tmp_path / "none.db").exists()
 
 
@@ -202,8 +203,8 @@ def test_serve_refuses_an_old_schema_without_migrating(shared_demo_db, tmp_path)
         src.backup(dst)
         dst.execute("UPDATE alembic_version SET version_num = '0001'")
         dst.commit()
-    with pytest.raises(UsageError, match="is at schema 0001, this detector reads") as exc:
+    with pytest.raises(UsageError, match="is at revision 0001, this detector needs") as exc:
         open_readonly(f"sqlite:///{old}")
-    assert "detector flags --db" in str(exc.value)
+    assert "run detector db upgrade --db" in str(exc.value)
     with contextlib.closing(sqlite3.connect(old)) as conn:
         assert conn.execute("SELECT version_num FROM alembic_version").fetchone() == ("0001",)

@@ -66,7 +66,7 @@ def test_changed_document_is_updated_and_its_sentences_redone(db_url):
     assert c.updated == 1 and counts["documents"] == 1
     assert counts["sentences"] == 0 and counts["predictions"] == 0
     with engine.begin() as conn:
-        assert [r["id"] for r in repo.documents_without_sentences(conn)] == [d.id]
+        assert [r.id for r in repo.documents_without_sentences(conn)] == [d.id]
 
 
 def test_strike_events_upsert(db_url):
