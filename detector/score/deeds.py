@@ -34,8 +34,11 @@ day of its publication.
    largest place component). No merging across days: the rule errs on splitting a follow-up of
    the next day rather than on chaining daily strikes into one event.
    A text-only event (``origin`` ``text``) takes the largest stated ``launched`` and
-   ``destroyed`` of its reports (NaN when none states one: the scorers count it as 1), its
-   weapons and places in order of first mention, its start at its earliest report, and the id
+   ``destroyed`` of its reports (NaN when none states one: the scorers count it as 1), counts
+   above ``max_text_count`` (default 1,000) left out: they are tallies over weeks or years
+   ("130,000 munitions fired last year"), not one strike (the largest night in the Air Force
+   reports is 832 launched, 7 Sep 2025). It takes its weapons and places in order of first mention,
+   its start at its earliest report, and the id
    ``stable_hash("text-strike", actor, day, target_type, smallest sentence id)``.
 
 Ten headlines about one strike thus count once: as the structured row they attach to, or as one
@@ -182,7 +185,17 @@ def _ordered_union(lists) -> list[str]:
     return out
 
 
-def _text_only_events(reports: pd.DataFrame) -> tuple[list[dict], list[dict]]:
+def _by_relevance(reps: list[dict], target) -> list[str]:
+    """Sentence ids of an event's reports: those stating its target first (the ones that typed
+    it), then by classifier confidence."""
+    def key(x):
+        score = x.get("action_score")
+        score = 0.0 if _missing(score) else float(score)
+        return (x["target_type"] != target, -score, x["sentence_id"])
+    return [x["sentence_id"] for x in sorted(reps, key=key)]
+
+
+def _text_only_events(reports: pd.DataFrame, max_count: float) -> tuple[list[dict], list[dict]]:
     """Rule 4: the reports that attached to no structured row, merged among themselves."""
     events, links = [], []
     for (actor, day), day_reports in reports.groupby(["actor", "_day"], sort=True):
@@ -212,11 +225,12 @@ def _text_only_events(reports: pd.DataFrame) -> tuple[list[dict], list[dict]]:
                 comps.append((set(), bare))
             for _, members in comps:
                 members.sort(key=lambda r: (r["start"], r["sentence_id"]))
-                ids = [r["sentence_id"] for r in members]
+                ids = _by_relevance(members, target)
                 event_id = stable_hash("text-strike", actor, day.date().isoformat(), target,
                                        min(ids))
-                launched = pd.Series([r["launched"] for r in members], dtype=float).max()
-                destroyed = pd.Series([r["destroyed"] for r in members], dtype=float).max()
+                counts = pd.DataFrame([(r["launched"], r["destroyed"]) for r in members],
+                                      dtype=float).where(lambda c: c <= max_count)
+                launched, destroyed = counts[0].max(), counts[1].max()
                 sources = sorted({str(r["source"]) for r in members if not _missing(r["source"])})
                 tactors = [r["target_actor"] for r in members if not _missing(r["target_actor"])]
                 events.append(dict(
@@ -234,7 +248,8 @@ def _text_only_events(reports: pd.DataFrame) -> tuple[list[dict], list[dict]]:
 
 
 def merge_strike_events(reports: pd.DataFrame, structured: pd.DataFrame | None = None,
-                        tz: str = "UTC") -> tuple[pd.DataFrame, pd.DataFrame]:
+                        tz: str = "UTC", max_text_count: float = 1000.0
+                        ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Strike events from text reports and structured strike rows, by the module's merge rule.
 
     ``reports``: the frame of ``strike_reports``.
@@ -263,7 +278,8 @@ def merge_strike_events(reports: pd.DataFrame, structured: pd.DataFrame | None =
         st["end"] = st["end"].fillna(st["start"])
         st["_first"] = _local_day(st["start"], tz)
         st["_last"] = _local_day(st["end"], tz)
-        st["_places"] = [place_keys(p) for p in (st["place"] if "place" in st else [None] * len(st))]
+        places = st["place"] if "place" in st else [None] * len(st)
+        st["_places"] = [place_keys(p) for p in places]
         for c in ("destroyed", "weapon", "place", "target_actor", "source"):
             if c not in st:
                 st[c] = None
@@ -309,8 +325,9 @@ def merge_strike_events(reports: pd.DataFrame, structured: pd.DataFrame | None =
             target_type="unspecified" if _missing(target) else target,
             launched=r.get("launched"), destroyed=r.get("destroyed"), weapon=r.get("weapon"),
             place=r.get("place"), source=r.get("source"), origin="both" if reps else "structured",
-            n_reports=len(reps), sentence_ids=[x["sentence_id"] for x in reps]))
-    text_events, text_links = _text_only_events(pd.DataFrame(leftover, columns=list(rep.columns)))
+            n_reports=len(reps), sentence_ids=_by_relevance(reps, target)))
+    text_events, text_links = _text_only_events(pd.DataFrame(leftover, columns=list(rep.columns)),
+                                               max_text_count)
     events += text_events
     links += text_links
 

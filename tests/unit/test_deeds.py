@@ -35,7 +35,8 @@ def test_one_report_per_strike_sentence_with_provenance():
 def test_details_column_as_the_store_keeps_it():
     df = pd.DataFrame([sentence("a", "2025-11-25 07:00")]).drop(
         columns=["launched", "destroyed", "weapons", "places"])
-    df["details"] = ['{"launched": 40, "destroyed": 30, "weapons": ["drones"], "places": ["Odesa"]}']
+    df["details"] = ['{"launched": 40, "destroyed": 30, "weapons": ["drones"], '
+                     '"places": ["Odesa"]}']
     r = strike_reports(df)
     assert r.loc[0, "launched"] == 40 and r.loc[0, "destroyed"] == 30
     assert r.loc[0, "weapons"] == ["drones"] and r.loc[0, "places"] == ["Odesa"]
@@ -115,3 +116,12 @@ def test_place_keys():
     assert place_keys(["Kharkiv region", "Ukraine"]) == {"kharkiv"}
     assert place_keys("Kyiv oblast and Odesa oblast") == {"kyiv", "odesa"}
     assert place_keys(None) == frozenset()
+
+
+def test_a_tally_over_a_year_is_not_one_strikes_count():
+    df = pd.DataFrame([sentence("t1", "2026-01-30 10:00", actor="UKR", target_actor="RUS",
+                                target="civilian", launched=130000),
+                       sentence("t2", "2026-01-30 11:00", actor="UKR", target_actor="RUS",
+                                target="civilian", launched=40)])
+    events, _ = merge_strike_events(strike_reports(df), None)
+    assert len(events) == 1 and events.loc[0, "launched"] == 40
