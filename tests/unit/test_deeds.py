@@ -125,3 +125,11 @@ def test_a_tally_over_a_year_is_not_one_strikes_count():
                                 target="civilian", launched=40)])
     events, _ = merge_strike_events(strike_reports(df), None)
     assert len(events) == 1 and events.loc[0, "launched"] == 40
+
+
+def test_an_unsure_target_is_unspecified():
+    df = pd.DataFrame([sentence("a", "2025-11-25 07:00"), sentence("b", "2025-11-25 08:00")])
+    df["target_score"] = [0.95, 0.5]
+    r = strike_reports(df)
+    assert list(r["target_type"]) == ["energy", "unspecified"]
+    assert list(r["target"]) == ["energy", "energy"]
