@@ -64,7 +64,7 @@ class ScoringConfig:
     # v3_min_claims confident willing claims whose source-volume share is >= v3_min_share, and
     # in the week itself struck v3_targets with >= v3_min_launched launched or in
     # >= v3_min_events events.
-    v3_min_claims: int = 3
+    v3_min_claims: int = 8
     v3_min_share: float = 0.06
     v3_source_cap: float = 50.0  # a source's weight in the combined share: min(statements, cap)
     v3_lag_days: int = 3

@@ -213,11 +213,18 @@ def _by_relevance(reps: list[dict], target) -> list[str]:
     return [x["sentence_id"] for x in sorted(reps, key=key)]
 
 
-def _text_only_events(reports: pd.DataFrame, max_count: float) -> tuple[list[dict], list[dict]]:
+def _largest(values, max_count: float) -> float:
+    ok = [float(v) for v in values if not _missing(v) and float(v) <= max_count]
+    return max(ok) if ok else np.nan
+
+
+def _text_only_events(reports: list[dict], max_count: float) -> tuple[list[dict], list[dict]]:
     """Rule 4: the reports that attached to no structured row, merged among themselves."""
     events, links = [], []
-    for (actor, day), day_reports in reports.groupby(["actor", "_day"], sort=True):
-        recs = day_reports.to_dict("records")
+    by_day: dict[tuple, list[dict]] = defaultdict(list)
+    for r in reports:  # plain records: per-group frames were most of the time on the real case
+        by_day[(r["actor"], r["_day"])].append(r)
+    for (actor, day), recs in sorted(by_day.items(), key=lambda kv: (str(kv[0][0]), kv[0][1])):
         typed = sorted({r["target_type"] for r in recs if r["target_type"] != "unspecified"},
                        key=lambda t: -_TYPING_ORDER.get(t, 0))
         by_target: dict[str, list[dict]] = defaultdict(list)
@@ -246,9 +253,8 @@ def _text_only_events(reports: pd.DataFrame, max_count: float) -> tuple[list[dic
                 ids = _by_relevance(members, target)
                 event_id = stable_hash("text-strike", actor, day.date().isoformat(), target,
                                        min(ids))
-                counts = pd.DataFrame([(r["launched"], r["destroyed"]) for r in members],
-                                      dtype=float).where(lambda c: c <= max_count)
-                launched, destroyed = counts[0].max(), counts[1].max()
+                launched = _largest((r["launched"] for r in members), max_count)
+                destroyed = _largest((r["destroyed"] for r in members), max_count)
                 sources = sorted({str(r["source"]) for r in members if not _missing(r["source"])})
                 tactors = [r["target_actor"] for r in members if not _missing(r["target_actor"])]
                 events.append(dict(
@@ -310,8 +316,10 @@ def merge_strike_events(reports: pd.DataFrame, structured: pd.DataFrame | None =
             continue
         ends_on[(r["actor"], r["_last"])].append(i)
         ended_before[(r["actor"], r["_last"] + pd.Timedelta(days=1))].append(i)
-        for d in pd.date_range(r["_first"], r["_last"] - pd.Timedelta(days=1), freq="D"):
+        d = r["_first"]
+        while d < r["_last"]:
             spans[(r["actor"], d)].append(i)
+            d += pd.Timedelta(days=1)
     attached: dict[int, list[dict]] = defaultdict(list)
     links: list[dict] = []
     leftover = []
@@ -344,8 +352,7 @@ def merge_strike_events(reports: pd.DataFrame, structured: pd.DataFrame | None =
             launched=r.get("launched"), destroyed=r.get("destroyed"), weapon=r.get("weapon"),
             place=r.get("place"), source=r.get("source"), origin="both" if reps else "structured",
             n_reports=len(reps), sentence_ids=_by_relevance(reps, target)))
-    text_events, text_links = _text_only_events(pd.DataFrame(leftover, columns=list(rep.columns)),
-                                               max_text_count)
+    text_events, text_links = _text_only_events(leftover, max_text_count)
     events += text_events
     links += text_links
 
