@@ -71,13 +71,17 @@ def run(db_url: str, top: int = 3, cfg=None, out=sys.stdout) -> dict:
     reports = strike_reports(sentences)
     events, links = merge_strike_events(reports, strikes, tz="Europe/Kyiv")
     t1 = time.perf_counter()
-    series, flags, coupling = score_contradictions_v3(statements, events, cfg, structured)
-    t2 = time.perf_counter()
+    # Best of three, as a benchmark: the machine is shared.
+    scoring = []
+    for _ in range(3):
+        t = time.perf_counter()
+        series, flags, coupling = score_contradictions_v3(statements, events, cfg, structured)
+        scoring.append(time.perf_counter() - t)
     print(f"model {model}: {len(statements)} statements, {len(reports)} strike reports, "
           f"{len(strikes)} structured rows -> {len(events)} events "
           f"({(events['origin'] == 'both').sum()} structured with text, "
           f"{(events['origin'] == 'text').sum()} text only), {len(links)} links", file=out)
-    print(f"time: deeds {t1 - t0:.2f}s, scoring all actors {t2 - t1:.2f}s "
+    print(f"time: deeds {t1 - t0:.2f}s, scoring all actors {min(scoring):.2f}s (best of 3) "
           f"({series['actor'].nunique()} actors)", file=out)
     rus_ev = events[(events["actor"] == "RUS") & (events["date"] >= SPAN[0])
                     & (events["date"] <= SPAN[1] + pd.Timedelta(days=6))]
@@ -122,7 +126,7 @@ def run(db_url: str, top: int = 3, cfg=None, out=sys.stdout) -> dict:
         must_flag={str(w.date()): w in flagged_weeks for w in MUST_FLAG},
         share_flagged=len(in_span) / max(len(span), 1),
         energy_events=int((rus_ev["target_type"] == "energy").sum()),
-        seconds_scoring=round(t2 - t1, 3), coupling=c.iloc[0].to_dict() if len(c) else None)
+        seconds_scoring=round(min(scoring), 3), coupling=c.iloc[0].to_dict() if len(c) else None)
     print("\ncheck:", result, file=out)
     return result
 

@@ -170,3 +170,11 @@ def test_every_row_carries_its_method_and_scoring_is_fast():
     assert time.perf_counter() - t0 < 1.0
     assert set(series["method"]) == set(coupling["method"]) == {f.method for f in flags} == \
         {"contradiction.v3"}
+
+
+def test_statements_without_a_source_column_are_one_source():
+    talk = range(10, 20)
+    st, sk = timeline(talk_weeks=talk, strike_weeks=talk)
+    flags = score_contradictions_v3(st.drop(columns=["source"]), sk, ScoringConfig())[1]
+    assert weeks(flags) == list(talk)
+    assert set(flags[0].details["per_source"]) == {"all"}
