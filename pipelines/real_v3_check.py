@@ -45,7 +45,8 @@ def load_frames(db_url: str):
                 "JOIN documents d ON d.id = s.document_id", conn)
             sentences = pd.read_sql_query(
                 "SELECT p.sentence_id, s.document_id, d.source, d.url, d.published_at, s.text, "
-                "p.action, p.action_score, p.target, p.target_score, p.actor, p.target_actor, p.details "
+                "p.action, p.action_score, p.target, p.target_score, p.actor, p.target_actor, "
+                "p.details "
                 "FROM predictions p JOIN sentences s ON s.id = p.sentence_id "
                 "JOIN documents d ON d.id = s.document_id "
                 "WHERE p.action = 'strike' AND p.model_version = ?", conn, params=(model,))
