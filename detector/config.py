@@ -97,6 +97,20 @@ class ScoringConfig:
     alpha: float = 0.05  # flags keep only p <= alpha
     n_shifts: int = 199
     seed: int = 0
+    # contradiction.v3 (detector/score/contradiction_v3.py; its docstring has the rule). A week
+    # is contradictory when, within v3_lag_days either side, the actor made at least
+    # v3_min_claims confident willing claims whose source-volume share is >= v3_min_share, and
+    # in the week itself struck v3_targets with >= v3_min_launched launched or in
+    # >= v3_min_events events.
+    v3_min_claims: int = 8
+    v3_min_share: float = 0.06
+    v3_source_cap: float = 50.0  # a source's weight in the combined share: min(statements, cap)
+    v3_lag_days: int = 3
+    v3_min_launched: float = 400.0
+    v3_min_events: int = 10
+    v3_targets: tuple[str, ...] = ("energy", "civilian")
+    coupling_block: int = 4  # periods per block of the coupling test's bootstrap
+    coupling_n_boot: int = 999
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,9 @@ from .commitments import METHOD as COMMITMENT_METHOD
 from .commitments import find_violations
 from .contradiction import METHOD as CONTRADICTION_METHOD
 from .contradiction import score_contradictions
+from .contradiction_v3 import METHOD as CONTRADICTION_V3_METHOD
+from .contradiction_v3 import coupling_test, score_contradictions_v3
+from .deeds import merge_strike_events, strike_reports
 
 if TYPE_CHECKING:
     from ..config import ScoringConfig
@@ -30,5 +33,7 @@ SCORERS: dict[str, Scorer] = {
 }
 CONTRADICTION_METHODS = tuple(SCORERS)
 
-__all__ = ["COMMITMENT_METHOD", "CONTRADICTION_METHOD", "CONTRADICTION_METHODS", "SCORERS",
-           "Scorer", "find_violations", "score_contradictions"]
+__all__ = ["COMMITMENT_METHOD", "CONTRADICTION_METHOD", "CONTRADICTION_METHODS",
+           "CONTRADICTION_V3_METHOD", "SCORERS", "Scorer", "coupling_test", "find_violations",
+           "merge_strike_events", "score_contradictions", "score_contradictions_v3",
+           "strike_reports"]
