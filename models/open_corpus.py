@@ -51,8 +51,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from detector.errors import InputError, NotFoundError  # noqa: E402
-from models.real_dev import _loose, normalise, text_hash  # noqa: E402
+from detector.errors import InputError, NotFoundError
+from models.real_dev import _loose, normalise, text_hash
 
 SHARED = ROOT.parent / "shared" / "data"
 OPEN_DIR = SHARED / "open"
@@ -102,7 +102,7 @@ def _wh_blocks(path: Path) -> list[tuple[str, str | None]]:
     if raw.startswith("---"):
         end = raw.find("\n---", 3)
         front, raw = raw[3:end], raw[end + 4:]
-        m = re.search(r"^title:\s*(.*)$", front, re.M)
+        m = re.search(r"^title:\s*(.*)$", front, re.MULTILINE)
         if m:
             title = m.group(1).strip().strip("'\"")
     blocks: list[tuple[str, str | None]] = [(_clean_md(title), None)]
@@ -203,10 +203,10 @@ def split_blocks(blocks: list[tuple[str, str | None]], source: str) -> list[list
 _TALK = (r"talks|negotiat\w*|ceasefire|cease-fire|truce|peace\w*|settlement|settle|diplomac\w*|"
          r"diplomatic|dialogue|end (the|this) war|end to (the|this) war|de-?escalat\w*|"
          r"armistice|memorandum|Istanbul|delegation\w*|agreement|compromise\w*|prisoner")
-_TALK_RE = re.compile(rf"\b({_TALK})\b", re.I)
+_TALK_RE = re.compile(rf"\b({_TALK})\b", re.IGNORECASE)
 _PARTY_RE = re.compile(
     r"\b(Russia\w*|Moscow|Kremlin|Putin|Lavrov|Peskov|Medinsky|Ukrain\w*|Kyiv|Kiev|Zelensk\w*|"
-    r"Donbas+|NATO|we|our|us)\b", re.I)
+    r"Donbas+|NATO|we|our|us)\b", re.IGNORECASE)
 _OTHER_RE = re.compile(
     r"\b(Gaza|Israel\w*|Hamas|Hezbollah|Lebanon|Iran\w*|China|Chinese|Taiwan|Korea\w*|Armenia\w*|"
     r"Azerbaijan\w*|Karabakh|Sudan\w*|Syria\w*|Afghan\w*|Venezuela\w*|START|strategic stability|"
@@ -218,15 +218,15 @@ _THREAT_RE = re.compile(
     r"\b(military means|by force|military force|prepared (for|to)|ready (for|to) (war|fight|"
     r"respond|defend)|retaliat\w*|respond\w*|consequences|red lines?|nuclear|will defend|"
     r"every inch|fight (on|until)|goals of the (special )?(military )?operation|objectives|"
-    r"will be achieved|on the battlefield|military-technical|escalat\w*|deter\w*)\b", re.I)
+    r"will be achieved|on the battlefield|military-technical|escalat\w*|deter\w*)\b", re.IGNORECASE)
 _CONDITION_RE = re.compile(
     r"\b(only if|only when|only after|provided (that)?|on condition|unless|until|as long as|"
-    r"precondition\w*|conditions?|if)\b", re.I)
+    r"precondition\w*|conditions?|if)\b", re.IGNORECASE)
 _ACCUSE_RE = re.compile(
     r"\b(not (really )?(want|interested|serious|ready)|doesn'?t want|does not want|refus\w*|"
     r"reject\w*|sabotag\w*|stall\w*|drag\w*|no sign|unwilling\w*|bad faith|derail\w*|"
     r"obstruct\w*|provocation\w*|disrupt\w*|pretext|lies|lying|disinformation|false flag|"
-    r"blame\w*|accus\w*)\b", re.I)
+    r"blame\w*|accus\w*)\b", re.IGNORECASE)
 _THIRD_RE = re.compile(
     r"\b(mediat\w*|facilitat\w*|host\w*|Turkey|Türkiye|Erdogan|Erdoğan|Bennett|Israel|Vatican|"
     r"Pope|Macron|Scholz|France|Germany|China|Xi|India|Modi|Saudi|Qatar|UAE|Emirates|Hungary|"
@@ -276,7 +276,7 @@ _WAR_RE = re.compile(
 _CUE_RE = re.compile(
     r"\b(ready|readiness|prepared|willing\w*|want\w*|hope\w*|propos\w*|agree\w*|continu\w*|"
     r"resum\w*|reject\w*|refus\w*|unacceptable|goals?|objectives|until|only|will not|won'?t|"
-    r"no alternative|commit\w*|end\w*|stop\w*|demand\w*|guarantee\w*)\b", re.I)
+    r"no alternative|commit\w*|end\w*|stop\w*|demand\w*|guarantee\w*)\b", re.IGNORECASE)
 STAGE2 = {"kremlin": 330, "whitehouse": 400}
 
 
@@ -431,8 +431,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.candidates:
         items = candidates(paths)
         with open(args.candidates, "w", encoding="utf-8") as f:
-            for i, it in enumerate(items):
-                f.write(json.dumps({"i": i, **it}, ensure_ascii=False) + "\n")
+            f.writelines(json.dumps({"i": i, **it}, ensure_ascii=False) + "\n" for i, it in enumerate(items))
         print(f"wrote {len(items)} candidates to {args.candidates} "
               f"(by source: {_counts(items, 'source')}; by pool: {_counts(items, 'pool')})")
         return 0
@@ -445,8 +444,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  not found: {lab['source']} {lab['doc']} {lab['block']}:{lab['sent']}")
     if args.build:
         with open(args.build, "w", encoding="utf-8") as f:
-            for r in found:
-                f.write(json.dumps(r, ensure_ascii=False) + "\n")
+            f.writelines(json.dumps(r, ensure_ascii=False) + "\n" for r in found)
         print(f"wrote {args.build}")
     return 1 if missing else 0
 
