@@ -24,10 +24,10 @@ from .config import Config, ScoringConfig, SourceConfig
 from .errors import DetectorError, SourceError
 from .ingest import fetch_source, parse_payload
 from .lock import RunLock
-from .nlp.annotate import annotate_sentences
-from .nlp.attribution import Attributor
-from .nlp.classifier import DEFAULT_MODEL_VERSION, SentenceClassifier, load_classifier
+from .nlp.annotate import Annotator, SentenceInput
+from .nlp.classifier import DEFAULT_MODEL_VERSION, SentenceClassifier
 from .records import stable_hash
+from .settings import Settings
 from .score import (COMMITMENT_METHOD, CONTRADICTION_METHOD, find_violations,
                     score_contradictions)
 from .store import repository as repo
@@ -140,9 +140,16 @@ class _NoBar:
 
 
 def split_new_documents(engine: Engine, batch_size: int | None = None,
-                        progress: bool = False) -> int:
-    from .nlp.sentences import split_sentences
+                        progress: bool = False, annotator: Annotator | None = None) -> int:
+    """Split documents without sentences (with ``annotator``'s spaCy load when given)."""
+    if annotator is None:
+        from .nlp.sentences import split_sentences
+        from .nlp.spacy_models import SpacyPipelines
 
+        spacy = SpacyPipelines()
+        split_texts = lambda texts: split_sentences(texts, spacy)  # noqa: E731
+    else:
+        split_texts = annotator.split
     batch_size = batch_size or SPLIT_BATCH
     with engine.begin() as conn:
         docs = repo.documents_without_sentences(conn)
@@ -151,7 +158,7 @@ def split_new_documents(engine: Engine, batch_size: int | None = None,
     try:
         for i in range(0, len(docs), batch_size):
             part = docs[i:i + batch_size]
-            split = split_sentences([d["text"] for d in part])
+            split = split_texts([d["text"] for d in part])
             rows = [dict(id=stable_hash("sent", d["id"], k, s), document_id=d["id"], idx=k, text=s)
                     for d, sents in zip(part, split) for k, s in enumerate(sents)]
             with engine.begin() as conn:  # a document's sentences commit together
@@ -163,26 +170,24 @@ def split_new_documents(engine: Engine, batch_size: int | None = None,
     return total
 
 
-def classify_new(engine: Engine, classifier: SentenceClassifier,
-                 attributor: Attributor | None = None, batch_size: int | None = None,
+def classify_new(engine: Engine, annotator: Annotator, batch_size: int | None = None,
                  progress: bool = False) -> int:
     """Predict for sentences without a prediction of this model version; then write them."""
-    attributor = attributor or Attributor()
     batch_size = batch_size or CLASSIFY_BATCH
+    version = annotator.version
     with engine.begin() as conn:
-        todo = repo.sentences_without_prediction(conn, classifier.version)
+        todo = repo.sentences_without_prediction(conn, version)
     total = 0
     bar = _progress(len(todo), "classify", "sent", progress and bool(todo))
     try:
         for i in range(0, len(todo), batch_size):
             part = todo[i:i + batch_size]
-            labels = annotate_sentences([r["text"] for r in part],
-                                        [r["default_speaker"] for r in part], classifier,
-                                        attributor, homes=[r["home"] for r in part])
+            labels = annotator.annotate([SentenceInput(r["text"], r["default_speaker"], r["home"])
+                                         for r in part])
             with engine.begin() as conn:
                 total += repo.save_predictions(conn, [(r["id"], lab)
                                                       for r, lab in zip(part, labels)],
-                                               classifier.version)
+                                               version)
                 _checkpoint("classify.batch")
             bar.update(len(part))
     finally:
@@ -279,16 +284,28 @@ class _Run:
                  len(r.errors))
 
 
+def _annotator(version: str | None, classifier: SentenceClassifier | None,
+               annotator: Annotator | None, settings: Settings | None) -> Annotator:
+    if annotator is not None:
+        return annotator
+    if classifier is not None:
+        return Annotator(classifier)
+    return Annotator.load(version, settings or Settings.from_env())
+
+
 def run_pipeline(config: Config, db_url: str | None = None,
                  classifier: SentenceClassifier | None = None, *, since: date | None = None,
-                 progress: bool = False) -> RunReport:
+                 progress: bool = False, annotator: Annotator | None = None,
+                 settings: Settings | None = None) -> RunReport:
     """One nightly run. ``since``: replace flags and series only from that date on (a backfill);
-    ``progress``: tqdm bars on stderr for the long stages. Raises LockedError when another run
-    holds the database's run lock."""
+    ``progress``: tqdm bars on stderr for the long stages. The sentences are labelled by
+    ``annotator``, else one built around ``classifier``, else one loaded for the config's
+    model version with ``settings`` (default: from the environment). Raises LockedError when
+    another run holds the database's run lock."""
     engine = open_database(db_url)
     try:
-        version = classifier.version if classifier else (config.model_version
-                                                         or DEFAULT_MODEL_VERSION)
+        known = annotator.classifier if annotator else classifier
+        version = known.version if known else (config.model_version or DEFAULT_MODEL_VERSION)
         with _Run(engine, config.hash, version, scorer_version(config.scoring.method)) as run:
             report = run.report
             if since:
@@ -296,16 +313,17 @@ def run_pipeline(config: Config, db_url: str | None = None,
             counts, errors = run.stage("ingest", "", ingest_all, engine, config.sources)
             report.counts["ingest"] = counts
             report.errors.extend(errors)
+            # Loaded only after the lock is ours: a refused run returns at once. The split
+            # and the classify stages share its spaCy load.
+            annotator = _annotator(config.model_version, classifier, annotator, settings)
             report.counts["sentences_new"] = run.stage("split", "sentences_new",
                                                        split_new_documents, engine,
-                                                       progress=progress)
-            # Loaded only after the lock is ours: a refused run returns at once.
-            classifier = classifier or load_classifier(config.model_version)
+                                                       progress=progress, annotator=annotator)
             report.counts["predictions_new"] = run.stage("classify", "predictions_new",
-                                                         classify_new, engine, classifier,
+                                                         classify_new, engine, annotator,
                                                          progress=progress)
             report.counts["score"] = run.stage("score", "", rescore, engine, config,
-                                               classifier.version, report.run_id, since)
+                                               annotator.version, report.run_id, since)
         return report
     finally:
         engine.dispose()
@@ -313,20 +331,22 @@ def run_pipeline(config: Config, db_url: str | None = None,
 
 def reclassify(version: str, db_url: str | None = None, scoring: ScoringConfig | None = None,
                classifier: SentenceClassifier | None = None,
-               progress: bool = False) -> RunReport:
+               progress: bool = False, annotator: Annotator | None = None,
+               settings: Settings | None = None) -> RunReport:
     """Predict every stored sentence with model ``version`` (other versions' predictions stay)
     and rescore with it, so the flags and the series come from that version. Recorded as a run
     with that model version."""
     engine = open_database(db_url)
     try:
-        classifier = classifier or load_classifier(version)
+        annotator = _annotator(version, classifier, annotator, settings)
+        classifier = annotator.classifier
         config = Config(sources=[], scoring=scoring or ScoringConfig(), model_version=version)
         with _Run(engine, None, classifier.version,
                   scorer_version(config.scoring.method)) as run:
             run.report.counts["reclassify"] = classifier.version
             run.report.counts["predictions_new"] = run.stage("classify", "predictions_new",
                                                              classify_new, engine,
-                                                             classifier, progress=progress)
+                                                             annotator, progress=progress)
             run.report.counts["score"] = run.stage("score", "", rescore, engine, config,
                                                    classifier.version, run.report.run_id)
         return run.report

@@ -1,10 +1,10 @@
 """Train the linear heads (stance, action, target) on frozen all-MiniLM-L6-v2 embeddings.
 
-    python models/train_head.py [--version minilm-head-v1] [--data models/data/sentences.jsonl]
+    python -m models.train_head [--version minilm-head-v1] [--data models/data/sentences.jsonl]
 
 Training data: the project's own labeled sentences only (never ../shared/data/real). The split is
 by writing family (dev = families whose hash falls in the dev bucket), so dev sentences share no
-template with training ones. Writes models/artifacts/<version>/{heads.npz,model.json}; the model card beside them is kept by hand.
+template with training ones. Writes detector/artifacts/<version>/{heads.npz,model.json}; the model card beside them is kept by hand.
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import sys
 import time
 from datetime import datetime, timezone
 from pathlib import Path
@@ -20,12 +19,12 @@ from pathlib import Path
 import numpy as np
 import torch
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
-from detector.nlp.classifier import ACTIONS, STANCES, TARGETS  # noqa: E402
-from detector.nlp.encoder import ENCODER_NAME, load_encoder  # noqa: E402
-from models.metrics import classification_report, expected_calibration_error  # noqa: E402
+from detector.nlp.classifier import ACTIONS, STANCES, TARGETS
+from detector.nlp.encoder import ENCODER_NAME, load_encoder
+from models.metrics import classification_report, expected_calibration_error
+
+ROOT = Path(__file__).resolve().parents[1]
 
 SEED = 13
 DEV_BUCKETS = 5  # 1 in 5 families goes to dev

@@ -1,13 +1,13 @@
 """Fine-tune the sentence encoder with low-rank adapters (LoRA) and train the heads with it.
 
-    python models/train_lora.py [--version minilm-lora-v5] [--epochs 6] [--rank 8]
+    python -m models.train_lora [--version minilm-lora-v5] [--epochs 6] [--rank 8]
 
 Training data: the project's own labelled sentences only (models/data/sentences*.jsonl), never
 ../shared/data/real. Train/dev split by writing family exactly as models/train_head.py. The
 encoder stays frozen except for rank-r adapters on every attention and feed-forward linear layer;
 the three heads (stance, action, target) read the same mean-pooled, L2-normalised embedding as at
 inference, so the saved heads run in ``HeadClassifier`` unchanged once the adapters are merged.
-Temperatures are fitted on the dev split. Writes models/artifacts/<version>/{heads.npz, lora.npz,
+Temperatures are fitted on the dev split. Writes detector/artifacts/<version>/{heads.npz, lora.npz,
 model.json}; seeded and single-threaded where it matters, so a rerun on the same data and library
 versions gives the same artifact up to floating-point noise.
 """
@@ -18,7 +18,6 @@ import argparse
 import hashlib
 import json
 import math
-import sys
 import time
 from datetime import datetime, timezone
 from pathlib import Path
@@ -26,14 +25,14 @@ from pathlib import Path
 import numpy as np
 import torch
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
-from detector.nlp.classifier import ACTIONS, STANCES, TARGETS  # noqa: E402
-from detector.nlp.encoder import ENCODER_NAME, Encoder  # noqa: E402
-from detector.nlp.lora import adapted_linears  # noqa: E402
-from models.metrics import classification_report, expected_calibration_error  # noqa: E402
-from models.train_head import DEV_BUCKETS, fit_temperature, is_dev, softmax  # noqa: E402
+from detector.nlp.classifier import ACTIONS, STANCES, TARGETS
+from detector.nlp.encoder import ENCODER_NAME, Encoder
+from detector.nlp.lora import adapted_linears
+from models.metrics import classification_report, expected_calibration_error
+from models.train_head import DEV_BUCKETS, fit_temperature, is_dev, softmax
+
+ROOT = Path(__file__).resolve().parents[1]
 
 SEED = 13
 DATA_GLOB = "sentences*.jsonl"
