@@ -21,7 +21,9 @@ import torch
 
 
 from detector.nlp.classifier import ACTIONS, STANCES, TARGETS
+from detector.nlp.classifier import HeadClassifier, Preprocessing
 from detector.nlp.encoder import ENCODER_NAME, load_encoder
+from detector.settings import Settings
 from models.metrics import classification_report, expected_calibration_error
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -88,7 +90,8 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--version", default="minilm-head-v1")
     ap.add_argument("--data", default=str(ROOT / "models" / "data" / "sentences.jsonl"))
-    ap.add_argument("--out", default=str(ROOT / "models" / "artifacts"))
+    ap.add_argument("--out", default=str(ROOT / "detector" / "artifacts"))
+    ap.add_argument("--max-length", type=int, default=128, help="tokenizer truncation")
     args = ap.parse_args(argv)
 
     t0 = time.time()
@@ -97,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
     dev = [r for r in rows if is_dev(r["family"])]
     print(f"{len(rows)} sentences: {len(train)} train, {len(dev)} dev "
           f"({len({r['family'] for r in dev})} dev families)", flush=True)
-    enc = load_encoder()
+    enc = load_encoder("torch", threads=Settings.from_env().threads, max_length=args.max_length)
     Xtr = enc.encode([r["text"] for r in train])
     Xdv = enc.encode([r["text"] for r in dev])
     print(f"embedded in {time.time() - t0:.1f}s", flush=True)
@@ -127,8 +130,6 @@ def main(argv: list[str] | None = None) -> int:
               f"ECE={rep['ece']:.3f} (T={t:.2f}) | {f1s}", flush=True)
 
     folder = Path(args.out) / args.version
-    folder.mkdir(parents=True, exist_ok=True)
-    np.savez_compressed(folder / "heads.npz", **heads)
     meta = {
         "version": args.version,
         "label_schema": "labels.v1",
@@ -143,7 +144,8 @@ def main(argv: list[str] | None = None) -> int:
         "dev_metrics": metrics,
         "trained_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
-    (folder / "model.json").write_text(json.dumps(meta, indent=1) + "\n")
+    HeadClassifier.save(folder, meta, heads, Preprocessing(encoder=ENCODER_NAME,
+                                                           max_length=args.max_length))
     print(f"saved {folder} in {time.time() - t0:.1f}s")
     return 0
 
