@@ -19,6 +19,7 @@ from pathlib import Path
 
 from ..records import SentenceLabel
 from ..settings import Settings
+from ..vocab import TARGET_SEVERITY
 from .attribution import Attributor
 from .classifier import SentenceClassifier, load_classifier
 from .gazetteer import Gazetteer, actor_gazetteer, strike_gazetteer
@@ -196,9 +197,6 @@ class Annotator:
         return out
 
 
-_SEVERITY = {"energy": 3, "civilian": 2, "unspecified": 1, "military": 0}
-
-
 def document_label(labels: list[SentenceLabel], willing_threshold: float = 0.5) -> dict:
     """Document-level fields of the classify contract from its sentences' labels."""
     if not labels:
@@ -214,7 +212,7 @@ def document_label(labels: list[SentenceLabel], willing_threshold: float = 0.5) 
         best = max(labels, key=lambda x: x.stance_score if x.stance == "none" else 0.0)
     stance = best.stance if (willing or unwilling) else "none"
     strikes = [x for x in labels if x.action == "strike"]
-    top_strike = max(strikes, key=lambda x: (_SEVERITY.get(x.target or "", 0), x.action_score),
+    top_strike = max(strikes, key=lambda x: (TARGET_SEVERITY.get(x.target or "", 0), x.action_score),
                      default=None)
     return dict(stance=stance, stance_score=round(best.stance_score, 4), speaker=best.speaker,
                 action="strike" if strikes else "none",

@@ -16,12 +16,10 @@ from typing import Protocol
 import numpy as np
 
 from ..errors import ModelError
+from ..vocab import ACTIONS, STANCES, TARGETS  # noqa: F401 (the scripts import them from here)
 from .encoder import ENCODER_NAME
 
 DEFAULT_MODEL_VERSION = "minilm-lora-v5"
-STANCES = ("willing", "unwilling", "none")
-ACTIONS = ("strike", "none")
-TARGETS = ("energy", "civilian", "military", "unspecified")
 
 
 @dataclass(frozen=True)

@@ -33,9 +33,9 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import ConfigError, ModelError
+from ..settings import ENCODER_BACKENDS
 
 ENCODER_NAME = "all-MiniLM-L6-v2"
-ENCODER_BACKENDS = ("auto", "torch", "onnx", "onnx-int8")
 _EXPORT_RECIPE = "v4:opset17:meanpool-l2:int8-dynamic-perchannel-constB-layers-2-3"  # cache key
 # Layers whose weights stay fp32 in the int8 export. The outer layers move the labels most when
 # quantized: label agreement with torch on the corpus (3,708 sentences, batch size 32) is
