@@ -89,7 +89,7 @@ class Annotator:
     dependency parse)."""
 
     def __init__(self, classifier: SentenceClassifier, *, spacy: SpacyPipelines | None = None,
-                 gazetteer: Gazetteer | None = None, strike_gazetteer_: Gazetteer | None = None,
+                 gazetteer: Gazetteer | None = None, strike_names: Gazetteer | None = None,
                  adversaries: dict[str, frozenset[str]] | None = None,
                  use_parser: bool = True, use_ner: bool = True,
                  speakers: Attributor | None = None, strikes: StrikeAttributor | None = None,
@@ -99,7 +99,7 @@ class Annotator:
         gaz = gazetteer or actor_gazetteer()
         self.speakers = speakers or Attributor(gaz, use_parser=use_parser, spacy=self.spacy)
         self.strikes = strikes or StrikeAttributor(
-            strike_gazetteer_ or strike_gazetteer(),
+            strike_names or strike_gazetteer(),
             adversaries if adversaries is not None else load_adversaries(),
             use_parser=use_parser, spacy=self.spacy)
         self.details = details or DetailsExtractor(use_ner=use_ner, actors=gaz, spacy=self.spacy)
