@@ -72,16 +72,28 @@ class Gazetteer:
         return found[0].code
 
 
+def data_file(name: str) -> Path:
+    """A file of the package's data folder (gazetteers, adversaries)."""
+    return Path(str(resources.files("detector") / "data" / name))
+
+
+def actor_gazetteer() -> Gazetteer:
+    """The world's states, demonyms and capitals first; the project's actors (people,
+    institutions, and the spellings it prefers) override them."""
+    return Gazetteer.from_file(data_file("countries.tsv"), data_file("actors.tsv"))
+
+
+def strike_gazetteer() -> Gazetteer:
+    """The actor gazetteer with the strike-only names after it (forces, units, weapons)."""
+    return Gazetteer.from_file(data_file("countries.tsv"), data_file("actors.tsv"),
+                               data_file("strike_actors.tsv"))
+
+
 @lru_cache(maxsize=4)
 def load_gazetteer(path: str | None = None) -> Gazetteer:
-    if path:
-        return Gazetteer.from_file(path)
-    # The world's states, demonyms and capitals first; the project's actors (people,
-    # institutions, and the spellings it prefers) override them.
-    data = resources.files("detector") / "data"
-    with resources.as_file(data / "countries.tsv") as countries, \
-            resources.as_file(data / "actors.tsv") as actors:
-        return Gazetteer.from_file(countries, actors)
+    """The actor gazetteer (or the one in ``path``), built once for ``actor_code``, which the
+    ingest parsers call once per row. The NLP parts take theirs from the Annotator."""
+    return Gazetteer.from_file(path) if path else actor_gazetteer()
 
 
 def actor_code(name: str | None, default: str | None = None) -> str | None:

@@ -220,7 +220,8 @@ def cmd_reclassify(args) -> int:
     from .pipeline import reclassify
 
     scoring = load_config(args.config).scoring if args.config else None
-    report = reclassify(args.model, args.db, scoring=scoring, progress=_progress_wanted(args))
+    report = reclassify(args.model, args.db, scoring=scoring, progress=_progress_wanted(args),
+                        settings=args.settings)
     c = report.counts
     flags, new_flags = (c.score.flags, c.score.new_flags) if c.score else (0, 0)
     print(f"run {report.run_id}: {report.status} in {report.seconds:.1f}s; model {args.model}: "
@@ -348,10 +349,7 @@ def _read_jsonl(stream: TextIO, name: str):
 
 
 def cmd_classify(args) -> int:
-    from .nlp.annotate import annotate_sentences, document_label
-    from .nlp.attribution import Attributor
-    from .nlp.classifier import load_classifier
-    from .nlp.sentences import split_sentences
+    from .nlp.annotate import Annotator, DocumentInput
 
     name = "stdin" if args.input == "-" else args.input
     try:
@@ -363,36 +361,16 @@ def cmd_classify(args) -> int:
             items = list(_read_jsonl(src, name))
         except UnicodeDecodeError as exc:
             raise InputError(f"{name} is not UTF-8 text; convert it first") from exc
-    classifier = load_classifier(args.model, encoder_backend=args.encoder)
-    attributor = Attributor()
-    split = split_sentences([it["text"] for it in items])
-    flat, owners, defaults = [], [], []
-    for i, (it, sents) in enumerate(zip(items, split)):
-        for s in sents:
-            flat.append(s)
-            owners.append(i)
-            defaults.append(it.get("speaker") or args.speaker)
-    labels = annotate_sentences(flat, defaults, classifier, attributor)
-    per_item: list[list] = [[] for _ in items]
-    for i, s, lab in zip(owners, flat, labels):
-        per_item[i].append((s, lab))
+    annotator = Annotator.load(args.model, args.settings, encoder=args.encoder)
+    docs = annotator.classify_documents([
+        DocumentInput(it["text"], it.get("speaker") or args.speaker) for it in items])
     try:
         out = sys.stdout if args.output == "-" else open(args.output, "w", encoding="utf-8")
     except OSError as exc:
         raise InputError(f"--output {args.output}: cannot write ({exc.strerror})") from exc
     with out if args.output != "-" else contextlib.nullcontext(out):
-        for n, (it, pairs) in enumerate(zip(items, per_item), start=1):
-            doc = document_label([lab for _, lab in pairs])
-            if doc["speaker"] is None:
-                doc["speaker"] = it.get("speaker") or args.speaker
-            record = {"id": it.get("id", n), **doc, "model_version": classifier.version,
-                      "sentences": [dict(text=s, stance=lab.stance,
-                                         stance_score=round(lab.stance_score, 4),
-                                         speaker=lab.speaker, action=lab.action,
-                                         target=lab.target, actor=lab.actor,
-                                         target_actor=lab.target_actor, launched=lab.launched,
-                                         destroyed=lab.destroyed, weapons=list(lab.weapons),
-                                         places=list(lab.places)) for s, lab in pairs]}
+        for n, (it, doc) in enumerate(zip(items, docs), start=1):
+            record = {"id": it.get("id", n), **doc.record()}
             out.write(json.dumps(record, ensure_ascii=False) + "\n")
     return 0
 

@@ -21,9 +21,8 @@ from sqlalchemy.engine import Engine
 from .config import Config, ScoringConfig, SourceConfig
 from .errors import DetectorError, SourceError
 from .ingest import fetch_source, parse_payload
-from .nlp.annotate import annotate_sentences
-from .nlp.attribution import Attributor
-from .nlp.classifier import DEFAULT_MODEL_VERSION, SentenceClassifier, load_classifier
+from .nlp.annotate import Annotator, SentenceInput
+from .nlp.classifier import DEFAULT_MODEL_VERSION, SentenceClassifier
 from .records import IngestCounts, RunCounts, ScoreCounts, Sentence
 from .score import COMMITMENT_METHOD, CONTRADICTION_METHOD, SCORERS, find_violations
 from .settings import Settings
@@ -131,9 +130,17 @@ class _NoBar:
 
 
 def split_new_documents(store: Store | Engine, batch_size: int | None = None,
-                        progress: bool = False, hooks: RunHooks = NO_HOOKS) -> int:
-    from .nlp.sentences import split_sentences
+                        progress: bool = False, hooks: RunHooks = NO_HOOKS,
+                        annotator: Annotator | None = None) -> int:
+    """Split documents without sentences (with ``annotator``'s spaCy load when given)."""
+    if annotator is None:
+        from .nlp.sentences import split_sentences
+        from .nlp.spacy_models import SpacyPipelines
 
+        spacy = SpacyPipelines()
+        split_texts = lambda texts: split_sentences(texts, spacy)  # noqa: E731
+    else:
+        split_texts = annotator.split
     store = Store.of(store)
     batch_size = batch_size or SPLIT_BATCH
     docs = store.documents_without_sentences()
@@ -142,7 +149,7 @@ def split_new_documents(store: Store | Engine, batch_size: int | None = None,
     try:
         for i in range(0, len(docs), batch_size):
             part = docs[i:i + batch_size]
-            split = split_sentences([d.text for d in part])
+            split = split_texts([d.text for d in part])
             rows = [Sentence(document_id=d.id, idx=k, text=s)
                     for d, sents in zip(part, split) for k, s in enumerate(sents)]
             with store.transaction() as tx:  # a document's sentences commit together
@@ -154,25 +161,23 @@ def split_new_documents(store: Store | Engine, batch_size: int | None = None,
     return total
 
 
-def classify_new(store: Store | Engine, classifier: SentenceClassifier,
-                 attributor: Attributor | None = None, batch_size: int | None = None,
+def classify_new(store: Store | Engine, annotator: Annotator, batch_size: int | None = None,
                  progress: bool = False, hooks: RunHooks = NO_HOOKS) -> int:
     """Predict for sentences without a prediction of this model version; then write them."""
     store = Store.of(store)
-    attributor = attributor or Attributor()
     batch_size = batch_size or CLASSIFY_BATCH
-    todo = store.sentences_without_prediction(classifier.version)
+    version = annotator.version
+    todo = store.sentences_without_prediction(version)
     total = 0
     bar = _progress(len(todo), "classify", "sent", progress and bool(todo))
     try:
         for i in range(0, len(todo), batch_size):
             part = todo[i:i + batch_size]
-            labels = annotate_sentences([r.text for r in part],
-                                        [r.default_speaker for r in part], classifier,
-                                        attributor, homes=[r.home for r in part])
+            labels = annotator.annotate([SentenceInput(r.text, r.default_speaker, r.home)
+                                         for r in part])
             with store.transaction() as tx:
                 total += tx.save_predictions([(r.id, lab) for r, lab in zip(part, labels)],
-                                             classifier.version)
+                                             version)
                 hooks.checkpoint("classify.batch")
             bar.update(len(part))
     finally:
@@ -274,20 +279,32 @@ def _store_for(db: str | Store | None) -> tuple[Store, bool]:
     return Store.open(db), True
 
 
+def _annotator(version: str | None, classifier: SentenceClassifier | None,
+               annotator: Annotator | None, settings: Settings | None) -> Annotator:
+    if annotator is not None:
+        return annotator
+    if classifier is not None:
+        return Annotator(classifier)
+    return Annotator.load(version, settings or Settings.from_env())
+
+
 def run_pipeline(config: Config, db_url: str | Store | None = None,
                  classifier: SentenceClassifier | None = None, *, since: date | None = None,
                  progress: bool = False, hooks: RunHooks | None = None,
+                 annotator: Annotator | None = None,
                  settings: Settings | None = None) -> RunReport:
     """One nightly run on ``db_url`` (a URL, or an open read-write Store; default: the
     database of ``settings``, else of the environment). ``since``: replace flags and series
     only from that date on (a backfill); ``progress``: tqdm bars on stderr for the long stages;
-    ``hooks``: test checkpoints. Raises LockedError when another run holds the database's run
-    lock."""
+    ``hooks``: test checkpoints. The sentences are labelled by ``annotator``, else one built
+    around ``classifier``, else one loaded for the config's model version with ``settings``
+    (default: from the environment). Raises LockedError when another run holds the database's
+    run lock."""
     hooks = hooks or NO_HOOKS
     store, owned = _store_for(db_url or (settings.db_url if settings else None))
     try:
-        version = classifier.version if classifier else (config.model_version
-                                                         or DEFAULT_MODEL_VERSION)
+        known = annotator.classifier if annotator else classifier
+        version = known.version if known else (config.model_version or DEFAULT_MODEL_VERSION)
         with _Run(store, config.hash, version, scorer_version(config.scoring.method),
                   hooks) as run:
             report = run.report
@@ -297,15 +314,16 @@ def run_pipeline(config: Config, db_url: str | Store | None = None,
             c.ingest, errors = run.stage("ingest", ingest_all, store, config.sources, hooks)
             report.errors.extend(errors)
             run.logged("ingest", c.ingest.to_json())
+            # Loaded only after the lock is ours: a refused run returns at once. The split
+            # and the classify stages share its spaCy load.
+            annotator = _annotator(config.model_version, classifier, annotator, settings)
             c.sentences_new = run.stage("split", split_new_documents, store, progress=progress,
-                                        hooks=hooks)
+                                        hooks=hooks, annotator=annotator)
             run.logged("split", {"sentences_new": c.sentences_new})
-            # Loaded only after the lock is ours: a refused run returns at once.
-            classifier = classifier or load_classifier(config.model_version)
-            c.predictions_new = run.stage("classify", classify_new, store, classifier,
+            c.predictions_new = run.stage("classify", classify_new, store, annotator,
                                           progress=progress, hooks=hooks)
             run.logged("classify", {"predictions_new": c.predictions_new})
-            c.score = run.stage("score", rescore, store, config, classifier.version,
+            c.score = run.stage("score", rescore, store, config, annotator.version,
                                 report.run_id, since, hooks)
             run.logged("score", c.score.to_json())
         return report
@@ -318,6 +336,7 @@ def reclassify(version: str, db_url: str | Store | None = None,
                scoring: ScoringConfig | None = None,
                classifier: SentenceClassifier | None = None,
                progress: bool = False, hooks: RunHooks | None = None, *,
+               annotator: Annotator | None = None,
                settings: Settings | None = None) -> RunReport:
     """Predict every stored sentence with model ``version`` (other versions' predictions stay)
     and rescore with it, so the flags and the series come from that version. Recorded as a run
@@ -325,16 +344,17 @@ def reclassify(version: str, db_url: str | Store | None = None,
     hooks = hooks or NO_HOOKS
     store, owned = _store_for(db_url or (settings.db_url if settings else None))
     try:
-        classifier = classifier or load_classifier(version)
+        annotator = _annotator(version, classifier, annotator, settings)
+        classifier = annotator.classifier
         config = Config(sources=[], scoring=scoring or ScoringConfig(), model_version=version)
         with _Run(store, None, classifier.version,
                   scorer_version(config.scoring.method), hooks) as run:
             c = run.report.counts
             c.reclassify = classifier.version
-            c.predictions_new = run.stage("classify", classify_new, store, classifier,
+            c.predictions_new = run.stage("classify", classify_new, store, annotator,
                                           progress=progress, hooks=hooks)
             run.logged("classify", {"predictions_new": c.predictions_new})
-            c.score = run.stage("score", rescore, store, config, classifier.version,
+            c.score = run.stage("score", rescore, store, config, annotator.version,
                                 run.report.run_id, hooks=hooks)
             run.logged("score", c.score.to_json())
         return run.report

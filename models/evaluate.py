@@ -1,6 +1,6 @@
 """Evaluate a sentence classifier (with attribution) and two baselines on two dev sets.
 
-    python models/evaluate.py [--model VERSION] [--json OUT] [--real DIR]
+    python -m models.evaluate [--model VERSION] [--json OUT] [--real DIR]
 
 (a) the project dev split: rows of models/data/sentences*.jsonl whose family is in the dev
     bucket (``is_dev`` of models/train_head.py);
@@ -11,7 +11,7 @@
 
 For each: per-class P/R/F1 and confusion matrices for stance, action and target (target on gold
 strikes), ECE of the stance and action confidences, speaker accuracy on sentences with an
-explicit speaker (through annotate_sentences, i.e. the real Attributor path, with the source's
+explicit speaker (through the Annotator, i.e. the real attribution path, with the source's
 default speaker), actor and target-actor accuracy on gold strikes (a missed strike counts
 as wrong), strike-detail scores when the labels carry
 them; and the same metrics for the keyword and label-description baselines (models/baselines.py).
@@ -27,22 +27,21 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import time
 from pathlib import Path
 
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
-from detector.nlp.annotate import annotate_sentences  # noqa: E402
-from detector.nlp.attribution import Attributor  # noqa: E402
-from detector.nlp.classifier import ACTIONS, STANCES, TARGETS, load_classifier  # noqa: E402
-from models.baselines import keyword_predict, similarity_predict  # noqa: E402
-from models.metrics import classification_report, cohen_kappa, expected_calibration_error  # noqa: E402
-from models.real_dev import HOMES, LABELS_PATH, REAL_DIR, candidates, load_real_dev  # noqa: E402
-from models.real_test import load_real_test  # noqa: E402
-from models.train_head import is_dev  # noqa: E402
+from detector.nlp.annotate import Annotator, SentenceInput
+from detector.nlp.classifier import ACTIONS, STANCES, TARGETS
+from detector.settings import Settings
+from models.baselines import keyword_predict, similarity_predict
+from models.metrics import classification_report, cohen_kappa, expected_calibration_error
+from models.real_dev import HOMES, LABELS_PATH, REAL_DIR, candidates, load_real_dev
+from models.real_test import load_real_test
+from models.train_head import is_dev
+
+ROOT = Path(__file__).resolve().parents[1]
 
 DATA_DIR = ROOT / "models" / "data"
 DETAIL_FIELDS = ("launched", "destroyed", "weapons", "places")
@@ -68,12 +67,11 @@ def real_dev_items(real_dir: Path = REAL_DIR, labels_path: Path = LABELS_PATH
 
 
 # --- predictions ----------------------------------------------------------------------------
-def predict_model(items: list[dict], classifier, attributor: Attributor | None = None) -> list[dict]:
-    """All sentences in one batch through annotate_sentences (classifier + attribution)."""
-    labels = annotate_sentences([it["text"] for it in items],
-                                [it.get("default_speaker") for it in items], classifier,
-                                attributor or Attributor(),
-                                homes=[it.get("home", HOMES.get(it.get("source"))) for it in items])
+def predict_model(items: list[dict], annotator: Annotator) -> list[dict]:
+    """All sentences in one batch through the Annotator (classifier + attribution)."""
+    labels = annotator.annotate([
+        SentenceInput(it["text"], it.get("default_speaker"),
+                      it.get("home", HOMES.get(it.get("source")))) for it in items])
     out = []
     for lab in labels:
         row = {"stance": lab.stance, "stance_score": lab.stance_score, "action": lab.action,
@@ -93,7 +91,7 @@ def predict_keywords(items: list[dict]) -> list[dict]:
 def predict_similarity(items: list[dict], encoder=None) -> list[dict]:
     if encoder is None:
         from detector.nlp.encoder import load_encoder
-        encoder = load_encoder()
+        encoder = load_encoder(threads=Settings.from_env().threads)
     return similarity_predict([it["text"] for it in items],
                               [it.get("default_speaker") for it in items], encoder)
 
@@ -198,12 +196,12 @@ def stance_agreement(items: list[dict], pred: list[dict]) -> dict | None:
     return out
 
 
-def evaluate_all(items: list[dict], classifier, encoder=None) -> dict:
-    """Model (through annotate_sentences) and both baselines on the same items."""
-    pred = predict_model(items, classifier)
+def evaluate_all(items: list[dict], annotator: Annotator, encoder=None) -> dict:
+    """Model (through the Annotator) and both baselines on the same items."""
+    pred = predict_model(items, annotator)
     model_res = evaluate(items, pred)
     model_res["agreement"] = stance_agreement(items, pred)
-    return {classifier.version: model_res,
+    return {annotator.version: model_res,
             "keywords": evaluate(items, predict_keywords(items)),
             "similarity": evaluate(items, predict_similarity(items, encoder))}
 
@@ -277,9 +275,10 @@ def main(argv: list[str] | None = None) -> int:
         ap.error(f"--sets: unknown set(s) {sorted(unknown)}; use project_dev, real_dev, real_test")
 
     t0 = time.time()
-    clf = load_classifier(args.model)
+    settings = Settings.from_env()
+    clf = Annotator.load(args.model, settings)
     from detector.nlp.encoder import load_encoder
-    enc = load_encoder()
+    enc = load_encoder(threads=settings.threads, cache_dir=settings.cache_dir)
     out: dict = {"model": clf.version}
     sets = {"project_dev": project_dev_items()} if "project_dev" in wanted else {}
     if not wanted & {"real_dev", "real_test"}:
@@ -293,7 +292,7 @@ def main(argv: list[str] | None = None) -> int:
             found, missing = loader(Path(args.real), cands=cands)
             if missing:
                 print(f"warning: {len(missing)} {name} labels have no text in {args.real} "
-                      f"(run python models/{script} for the list)")
+                      f"(run python -m models.{script[:-3]} for the list)")
             sets[name] = found
     else:
         print(f"real dev and test sets skipped: {args.real} is absent")

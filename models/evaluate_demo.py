@@ -1,6 +1,6 @@
 """Entry-level stance on the demo feeds against their author's labels (tests/data/...).
 
-    python models/evaluate_demo.py [--model VERSION]
+    python -m models.evaluate_demo [--model VERSION]
 
 The demo feeds were written apart from the training corpus (another author, not used in
 training), so this is an out-of-sample check, though on project-written text, not real text.
@@ -10,20 +10,18 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 
 import feedparser
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
-from detector.nlp.annotate import annotate_sentences, document_label  # noqa: E402
-from detector.nlp.attribution import Attributor  # noqa: E402
-from detector.nlp.classifier import STANCES, load_classifier  # noqa: E402
-from detector.nlp.sentences import split_sentences  # noqa: E402
-from detector.ingest.feed import strip_html  # noqa: E402
-from models.metrics import classification_report  # noqa: E402
+from detector.ingest.feed import strip_html
+from detector.nlp.annotate import Annotator, DocumentInput
+from detector.nlp.classifier import STANCES
+from detector.settings import Settings
+from models.metrics import classification_report
+
+ROOT = Path(__file__).resolve().parents[1]
 
 SPEAKERS = {"kremlin.atom.xml": "RUS", "mfa_russia.rss.xml": "RUS", "ukraine_president.atom.xml": "UKR",
             "us_state.rss.xml": "USA", "europe.atom.xml": "FRA"}
@@ -42,16 +40,11 @@ def main() -> int:
             gold.append(labels[e.id]["stance_for_speaker"])
             gold_speaker.append(labels[e.id]["speaker"])
             defaults.append(speaker)
-    clf = load_classifier(args.model)
-    att = Attributor()
-    pred, pred_speaker = [], []
-    for text, default in zip(texts, defaults):
-        sents = split_sentences([text])[0]
-        labs = annotate_sentences(sents, [default] * len(sents), clf, att)
-        # The entry is willing/unwilling for its speaker when a sentence says so in its voice.
-        d = document_label(labs)
-        pred.append(d["stance"])
-        pred_speaker.append(d["speaker"])
+    clf = Annotator.load(args.model, Settings.from_env())
+    # The entry is willing/unwilling for its speaker when a sentence says so in its voice.
+    docs = clf.classify_documents([DocumentInput(t, d) for t, d in zip(texts, defaults)])
+    pred = [d.stance for d in docs]
+    pred_speaker = [d.speaker for d in docs]
     rep = classification_report(gold, pred, STANCES)
     print(f"model {clf.version}: {len(gold)} demo entries, stance accuracy {rep['accuracy']:.3f}, "
           f"macro-F1 {rep['macro_f1']:.3f}")

@@ -1,6 +1,6 @@
 """The real-text dev set: a seeded, stratified sample of sentences from ../shared/data/real.
 
-    python models/real_dev.py [--real DIR] [--labels FILE] [--dump FILE]
+    python -m models.real_dev [--real DIR] [--labels FILE] [--dump FILE]
 
 The licences of the real files forbid copying their text into the project, so
 models/data/real_dev_labels.jsonl holds only the hand labels, keyed by ``source`` and ``hash``
@@ -31,13 +31,12 @@ import hashlib
 import json
 import random
 import re
-import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
-from detector.errors import InputError, NotFoundError  # noqa: E402
+from detector.errors import InputError, NotFoundError
+
+ROOT = Path(__file__).resolve().parents[1]
 
 REAL_DIR = ROOT.parent / "shared" / "data" / "real"
 LABELS_PATH = ROOT / "models" / "data" / "real_dev_labels.jsonl"
@@ -204,13 +203,15 @@ def raw_texts(real_dir: Path) -> dict[str, tuple[list[str], bool]]:
 def candidates(real_dir: Path = REAL_DIR) -> dict[str, list[str]]:
     """Candidate sentences per source: normalised, at least five words, each text once."""
     from detector.nlp.sentences import split_sentences
+    from detector.nlp.spacy_models import SpacyPipelines
 
+    spacy = SpacyPipelines()  # one load for every source
     real_dir = Path(real_dir)
     if not real_dir.is_dir():
         raise NotFoundError(f"real data folder {real_dir} is absent; pass --real DIR")
     out: dict[str, list[str]] = {}
     for source, (texts, split) in raw_texts(real_dir).items():
-        sents = [s for doc in split_sentences(texts) for s in doc] if split else texts
+        sents = [s for doc in split_sentences(texts, spacy) for s in doc] if split else texts
         seen: set[str] = set()
         keep = []
         for s in sents:

@@ -1,7 +1,7 @@
 """The real-text TEST set: a held-out, seeded, stratified sample of sentences from
 ../shared/data/real, disjoint from the real dev set (models/real_dev.py).
 
-    python models/real_test.py [--real DIR] [--labels FILE] [--dump FILE]
+    python -m models.real_test [--real DIR] [--labels FILE] [--dump FILE]
 
 The dev set has been used to tune models, so its figures are not held out. This set is drawn
 with another seed from the candidates the dev selection did not take (compared on source plus
@@ -21,11 +21,9 @@ import random
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
-from detector.errors import NotFoundError  # noqa: E402
-from models.real_dev import (  # noqa: E402
+from detector.errors import NotFoundError
+from models.real_dev import (
     REAL_DIR,
     STRATA,
     _loose,
@@ -39,6 +37,8 @@ from models.real_dev import (  # noqa: E402
     stratum,
     text_hash,
 )
+
+ROOT = Path(__file__).resolve().parents[1]
 
 TEST_LABELS_PATH = ROOT / "models" / "data" / "real_test_labels.jsonl"
 TEST_SEED = "test-2026"

@@ -1,6 +1,6 @@
 """Score strike-detail extraction (launched, destroyed, weapons, places) against the corpus gold.
 
-    python models/strike_details_eval.py [PATH ...]     # default: models/data/sentences*.jsonl
+    python -m models.strike_details_eval [PATH ...]     # default: models/data/sentences*.jsonl
 
 The command runs ``detector.nlp.strike_details`` on the gold strike sentences (gold ``action``
 is "strike", so the classifier's errors are left out) and prints the scores. ``score_details``
@@ -24,7 +24,6 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
 
 def _get(label, field):
@@ -49,8 +48,8 @@ def score_details(gold_rows: list[dict], labels: list, extractor=None) -> dict:
     if len(gold_rows) != len(labels):
         raise ValueError(f"{len(gold_rows)} gold rows but {len(labels)} labels")
     if extractor is None:
-        from detector.nlp.strike_details import load_extractor
-        extractor = load_extractor(use_ner=False)
+        from detector.nlp.strike_details import DetailsExtractor
+        extractor = DetailsExtractor(use_ner=False)
     counts = {"launched": [0, 0, 0, 0], "destroyed": [0, 0, 0, 0]}  # ok, n, ok_stated, n_stated
     sets = {k: [0, 0, 0] for k in ("weapons", "places", "weapon_types", "place_names")}
     n = 0

@@ -1,10 +1,10 @@
 """Train the linear heads (stance, action, target) on frozen all-MiniLM-L6-v2 embeddings.
 
-    python models/train_head.py [--version minilm-head-v1] [--data models/data/sentences.jsonl]
+    python -m models.train_head [--version minilm-head-v1] [--data models/data/sentences.jsonl]
 
 Training data: the project's own labeled sentences only (never ../shared/data/real). The split is
 by writing family (dev = families whose hash falls in the dev bucket), so dev sentences share no
-template with training ones. Writes models/artifacts/<version>/{heads.npz,model.json}; the model card beside them is kept by hand.
+template with training ones. Writes detector/artifacts/<version>/{heads.npz,model.json}; the model card beside them is kept by hand.
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import sys
 import time
 from datetime import datetime, timezone
 from pathlib import Path
@@ -20,12 +19,14 @@ from pathlib import Path
 import numpy as np
 import torch
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
-from detector.nlp.classifier import ACTIONS, STANCES, TARGETS  # noqa: E402
-from detector.nlp.encoder import ENCODER_NAME, load_encoder  # noqa: E402
-from models.metrics import classification_report, expected_calibration_error  # noqa: E402
+from detector.nlp.classifier import ACTIONS, STANCES, TARGETS
+from detector.nlp.classifier import HeadClassifier, Preprocessing
+from detector.nlp.encoder import ENCODER_NAME, load_encoder
+from detector.settings import Settings
+from models.metrics import classification_report, expected_calibration_error
+
+ROOT = Path(__file__).resolve().parents[1]
 
 SEED = 13
 DEV_BUCKETS = 5  # 1 in 5 families goes to dev
@@ -89,7 +90,8 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--version", default="minilm-head-v1")
     ap.add_argument("--data", default=str(ROOT / "models" / "data" / "sentences.jsonl"))
-    ap.add_argument("--out", default=str(ROOT / "models" / "artifacts"))
+    ap.add_argument("--out", default=str(ROOT / "detector" / "artifacts"))
+    ap.add_argument("--max-length", type=int, default=128, help="tokenizer truncation")
     args = ap.parse_args(argv)
 
     t0 = time.time()
@@ -98,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
     dev = [r for r in rows if is_dev(r["family"])]
     print(f"{len(rows)} sentences: {len(train)} train, {len(dev)} dev "
           f"({len({r['family'] for r in dev})} dev families)", flush=True)
-    enc = load_encoder()
+    enc = load_encoder("torch", threads=Settings.from_env().threads, max_length=args.max_length)
     Xtr = enc.encode([r["text"] for r in train])
     Xdv = enc.encode([r["text"] for r in dev])
     print(f"embedded in {time.time() - t0:.1f}s", flush=True)
@@ -128,8 +130,6 @@ def main(argv: list[str] | None = None) -> int:
               f"ECE={rep['ece']:.3f} (T={t:.2f}) | {f1s}", flush=True)
 
     folder = Path(args.out) / args.version
-    folder.mkdir(parents=True, exist_ok=True)
-    np.savez_compressed(folder / "heads.npz", **heads)
     meta = {
         "version": args.version,
         "label_schema": "labels.v1",
@@ -144,7 +144,8 @@ def main(argv: list[str] | None = None) -> int:
         "dev_metrics": metrics,
         "trained_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
-    (folder / "model.json").write_text(json.dumps(meta, indent=1) + "\n")
+    HeadClassifier.save(folder, meta, heads, Preprocessing(encoder=ENCODER_NAME,
+                                                           max_length=args.max_length))
     print(f"saved {folder} in {time.time() - t0:.1f}s")
     return 0
 

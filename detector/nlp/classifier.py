@@ -8,15 +8,16 @@ combines the two into ``SentenceLabel`` records.
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 from typing import Protocol
 
 import numpy as np
 
 from ..errors import ModelError
-from ..vocab import ACTIONS, STANCES, TARGETS  # noqa: F401  (the heads' label orders; re-exported)
+from ..vocab import ACTIONS, STANCES, TARGETS  # noqa: F401 (the scripts import them from here)
+from .encoder import ENCODER_NAME
 
 DEFAULT_MODEL_VERSION = "minilm-lora-v5"
 
@@ -38,21 +39,59 @@ class SentenceClassifier(Protocol):
     def predict(self, texts: list[str]) -> list[HeadOutput]: ...
 
 
-def models_dirs() -> list[Path]:
-    """Where model artifacts are looked for: $DETECTOR_MODELS_DIR, then the repo's models/artifacts."""
-    dirs = []
-    if os.environ.get("DETECTOR_MODELS_DIR"):
-        dirs.append(Path(os.environ["DETECTOR_MODELS_DIR"]))
-    dirs.append(Path(__file__).resolve().parents[2] / "models" / "artifacts")
-    return dirs
+def shipped_artifacts() -> Path:
+    """The model artifacts shipped in the package (detector/artifacts, package data)."""
+    return Path(str(resources.files("detector") / "artifacts"))
 
 
-def available_versions() -> list[str]:
+def models_dirs(models_dir: Path | str | None = None) -> list[Path]:
+    """Where model artifacts are looked for: ``models_dir`` (``Settings.models_dir``), then
+    the package's own."""
+    return ([Path(models_dir)] if models_dir else []) + [shipped_artifacts()]
+
+
+def available_versions(models_dir: Path | str | None = None) -> list[str]:
     found = set()
-    for d in models_dirs():
+    for d in models_dirs(models_dir):
         if d.is_dir():
             found.update(p.parent.name for p in d.glob("*/model.json"))
     return sorted(found)
+
+
+@dataclass(frozen=True)
+class Preprocessing:
+    """How a model turns text into the embedding its heads read, recorded in model.json
+    ("preprocessing"): the same at training and at inference unless ``inference_max_length``
+    says otherwise (kept where running at the training length would change labels)."""
+
+    encoder: str = ENCODER_NAME
+    max_length: int = 128  # the tokenizer's truncation at training
+    pooling: str = "mean"
+    normalise: str = "l2"
+    inference_max_length: int | None = None
+
+    @property
+    def run_max_length(self) -> int:
+        return self.inference_max_length or self.max_length
+
+    @classmethod
+    def from_meta(cls, meta: dict) -> "Preprocessing":
+        rec = meta.get("preprocessing") or {}
+        if not rec:  # artifacts older than the record: the training section's length
+            rec = {"max_length": meta.get("training", {}).get("max_length", 128)}
+        known = {k: v for k, v in rec.items() if k in cls.__dataclass_fields__}
+        pre = cls(**known)
+        if pre.pooling != "mean" or pre.normalise != "l2" or pre.encoder != ENCODER_NAME:
+            raise ModelError(f"model preprocessing {rec} is not supported (only mean pooling, "
+                             f"l2 normalisation and {ENCODER_NAME}); update detector")
+        return pre
+
+    def as_meta(self) -> dict:
+        out = dict(encoder=self.encoder, max_length=self.max_length, pooling=self.pooling,
+                   normalise=self.normalise)
+        if self.inference_max_length:
+            out["inference_max_length"] = self.inference_max_length
+        return out
 
 
 def _softmax(z: np.ndarray) -> np.ndarray:
@@ -62,22 +101,28 @@ def _softmax(z: np.ndarray) -> np.ndarray:
 
 
 class HeadClassifier:
-    """Linear softmax heads (stance, action, target) on frozen MiniLM sentence embeddings.
+    """Linear softmax heads (stance, action, target) on MiniLM sentence embeddings (frozen, or
+    with merged LoRA adapters): the one model class of training (``save``) and inference.
 
-    Artifact folder: ``model.json`` (version, labels, temperatures, data hash, metrics) and
-    ``heads.npz`` (weights). Temperatures come from the dev split (calibration).
+    Artifact folder: ``model.json`` (version, labels, temperatures, preprocessing, adapter, data
+    hash, metrics), ``heads.npz`` (weights) and, for an adapted encoder, the adapter file.
+    Temperatures come from the dev split (calibration).
     """
 
-    def __init__(self, folder: Path, encoder=None, encoder_backend: str | None = None):
+    def __init__(self, folder: Path, encoder=None, encoder_backend: str | None = None, *,
+                 threads: int = 1, cache_dir: Path | None = None):
         self.folder = Path(folder)
         try:
             self.meta = json.loads((self.folder / "model.json").read_text())
             weights = np.load(self.folder / "heads.npz")
         except (OSError, ValueError) as exc:
             raise ModelError(f"model folder {self.folder} is incomplete ({exc}); retrain with "
-                             "python models/train_head.py") from exc
+                             "python -m models.train_lora") from exc
         from .encoder import encoder_backend as resolve_backend
 
+        self.preprocessing = Preprocessing.from_meta(self.meta)
+        self.threads = threads
+        self.cache_dir = cache_dir
         self.base_version = self.meta["version"]
         self.encoder_backend = resolve_backend(encoder_backend)
         # The int8 encoder gives slightly different embeddings, so different labels on ~2% of
@@ -99,7 +144,9 @@ class HeadClassifier:
                 self._encoder = self._adapted_encoder(adapter)
             else:
                 from .encoder import load_encoder
-                self._encoder = load_encoder(self.encoder_backend)
+                self._encoder = load_encoder(self.encoder_backend, threads=self.threads,
+                                             cache_dir=self.cache_dir,
+                                             max_length=self.preprocessing.run_max_length)
         return self._encoder
 
     def _adapted_encoder(self, adapter: dict):
@@ -118,13 +165,15 @@ class HeadClassifier:
             key = hashlib.sha256(file.read_bytes()).hexdigest() + f":{scale}"
             try:
                 return OnnxEncoder(int8=backend == "onnx-int8", adapt_key=key,
-                                   adapt=lambda model: merge_lora(model, file, scale))
+                                   adapt=lambda model: merge_lora(model, file, scale),
+                                   threads=self.threads, cache_dir=self.cache_dir,
+                                   max_length=self.preprocessing.run_max_length)
             except ModelError as exc:
                 if self.encoder_backend != "auto":
                     raise
                 import logging
                 logging.getLogger(__name__).warning("ONNX encoder unavailable (%s); using torch", exc)
-        enc = Encoder()
+        enc = Encoder(threads=self.threads, max_length=self.preprocessing.run_max_length)
         merge_lora(enc.model, file, scale)
         return enc
 
@@ -151,11 +200,31 @@ class HeadClassifier:
     def predict(self, texts: list[str]) -> list[HeadOutput]:
         return self.predict_embeddings(self.encoder.encode(texts))
 
+    @staticmethod
+    def save(folder: Path, meta: dict, heads: dict[str, np.ndarray],
+             preprocessing: Preprocessing, adapter: dict[str, np.ndarray] | None = None,
+             adapter_meta: dict | None = None) -> Path:
+        """Write an artifact folder that ``HeadClassifier(folder)`` loads: ``heads``
+        ({"stance_W": ..., "stance_b": ..., ...}), ``meta`` (version, labels, temperature, ...)
+        with the preprocessing and, for LoRA, the adapter arrays and their description."""
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        np.savez_compressed(folder / "heads.npz", **heads)
+        meta = dict(meta, preprocessing=preprocessing.as_meta())
+        if adapter is not None:
+            adapter_meta = dict(adapter_meta or {}, file=(adapter_meta or {}).get("file", "lora.npz"))
+            np.savez_compressed(folder / adapter_meta["file"], **adapter)
+            meta["adapter"] = adapter_meta
+        (folder / "model.json").write_text(json.dumps(meta, indent=1) + "\n")
+        return folder
 
-def load_classifier(version: str | None = None, encoder_backend: str | None = None
-                    ) -> SentenceClassifier:
-    """Model ``version`` on an encoder backend (default: $DETECTOR_ENCODER, else torch). A
-    version with a backend suffix ("minilm-head-v1+onnx-int8") names both."""
+
+def load_classifier(version: str | None = None, encoder_backend: str | None = None, *,
+                    models_dir: Path | str | None = None, threads: int = 1,
+                    cache_dir: Path | None = None) -> SentenceClassifier:
+    """Model ``version`` (default: the default model) on an encoder backend (default auto). A
+    version with a backend suffix ("minilm-head-v1+onnx-int8") names both. ``models_dir`` is
+    searched before the package's artifacts; ``threads`` and ``cache_dir`` go to the encoder."""
     version = version or DEFAULT_MODEL_VERSION
     if "+" in version:
         version, suffix = version.split("+", 1)
@@ -163,10 +232,11 @@ def load_classifier(version: str | None = None, encoder_backend: str | None = No
             raise ModelError(f"model version {version}+{suffix} names encoder {suffix}, "
                              f"but {encoder_backend} was asked for; drop one of them")
         encoder_backend = suffix
-    for d in models_dirs():
+    for d in models_dirs(models_dir):
         folder = d / version
         if (folder / "model.json").is_file():
-            return HeadClassifier(folder, encoder_backend=encoder_backend)
-    have = ", ".join(available_versions()) or "none"
+            return HeadClassifier(folder, encoder_backend=encoder_backend, threads=threads,
+                                  cache_dir=cache_dir)
+    have = ", ".join(available_versions(models_dir)) or "none"
     raise ModelError(f"model version {version!r} not found (available: {have}); "
-                     "train it with python models/train_head.py or pick another --model")
+                     "train it with python -m models.train_lora or pick another --model")

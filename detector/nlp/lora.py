@@ -2,7 +2,7 @@
 
 A fine-tuned encoder would be a 90 MB artifact; its low-rank updates are about 1 MB. At load the
 update ``scale * B @ A`` is added to each adapted ``nn.Linear`` weight, so inference costs exactly
-what the frozen encoder costs. Training lives in ``models/train_lora.py``.
+what the frozen encoder costs. Training lives in ``models/train_lora.py`` (``python -m models.train_lora``).
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ def merge_lora(model, path: Path, scale: float) -> int:
         arrays = np.load(path)
     except (OSError, ValueError) as exc:
         raise ModelError(f"adapter file {path} is unreadable ({exc}); retrain with "
-                         "python models/train_lora.py") from exc
+                         "python -m models.train_lora") from exc
     linears = adapted_linears(model)
     names = {k.rsplit(".", 1)[0] for k in arrays.files}
     missing = names - set(linears)

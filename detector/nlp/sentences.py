@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from .spacy_models import load_spacy
+from .spacy_models import SpacyPipelines
 
 # Emoji, bullets and dashes that open Telegram posts ("📌 Zakharova: ...", "• Russia ready ...",
 # "⚡️ at night, ..."): not part of the sentence's own words.
@@ -13,9 +13,10 @@ LEAD_RE = re.compile(r"^[^\w\"“‘'(]+")
 _MAX_CHARS = 1000  # very long "sentences" (lists, tables) are cut so the encoder sees them whole
 
 
-def split_sentences(texts: list[str]) -> list[list[str]]:
-    """Sentences of each text; paragraph breaks are always sentence breaks."""
-    nlp = load_spacy("split")
+def split_sentences(texts: list[str], spacy: SpacyPipelines | None = None) -> list[list[str]]:
+    """Sentences of each text; paragraph breaks are always sentence breaks. ``spacy``: the
+    loaded pipelines to use (an Annotator passes its own; alone, a new load)."""
+    spacy = spacy or SpacyPipelines()
     paragraphs: list[str] = []
     owners: list[int] = []
     for i, text in enumerate(texts):
@@ -24,7 +25,7 @@ def split_sentences(texts: list[str]) -> list[list[str]]:
                 paragraphs.append(para.strip())
                 owners.append(i)
     out: list[list[str]] = [[] for _ in texts]
-    for owner, doc in zip(owners, nlp.pipe(paragraphs, batch_size=256)):
+    for owner, doc in zip(owners, spacy.split(paragraphs, batch_size=256)):
         for sent in doc.sents:
             s = sent.text.strip()
             while len(s) > _MAX_CHARS:

@@ -24,13 +24,11 @@ written all in lower case is matched without case. Part of ``detector.ATTRIBUTIO
 from __future__ import annotations
 
 import re
-from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 
-from .gazetteer import Gazetteer
+from .gazetteer import Gazetteer, data_file, strike_gazetteer
 from .sentences import LEAD_RE
-from .spacy_models import load_spacy
+from .spacy_models import SpacyPipelines
 
 STRIKE_VERBS = {"attack", "strike", "hit", "shell", "bomb", "bombard", "launch", "fire", "target",
                 "destroy", "eliminate", "wipe", "pound", "raid", "smash", "obliterate", "engage",
@@ -56,21 +54,10 @@ _PLACE_KINDS = ("state", "capital", "place", "demonym")
 ENEMY = "<enemy>"
 
 
-def _data(name: str) -> Path:
-    return Path(str(resources.files("detector") / "data" / name))
-
-
-@lru_cache(maxsize=2)
-def load_strike_gazetteer() -> Gazetteer:
-    """The actor gazetteer with the strike-only names after it (forces, units, weapons)."""
-    return Gazetteer.from_file(_data("countries.tsv"), _data("actors.tsv"),
-                               _data("strike_actors.tsv"))
-
-
-@lru_cache(maxsize=2)
-def load_adversaries(path: str | None = None) -> dict[str, frozenset[str]]:
+def load_adversaries(path: str | Path | None = None) -> dict[str, frozenset[str]]:
+    """actor -> its adversaries (data/adversaries.tsv, or ``path``)."""
     out: dict[str, set[str]] = {}
-    for line in Path(path or _data("adversaries.tsv")).read_text(encoding="utf-8").splitlines():
+    for line in Path(path or data_file("adversaries.tsv")).read_text(encoding="utf-8").splitlines():
         if line.strip() and not line.startswith("#"):
             actor, adversary = line.split("\t")[:2]
             out.setdefault(actor.strip(), set()).add(adversary.strip())
@@ -105,11 +92,16 @@ def _clause_subject(noun) -> list:
 
 
 class StrikeAttributor:
+    """(actor, target_actor) of strike sentences. ``gazetteer`` (the strike gazetteer),
+    ``adversaries`` and ``spacy`` come from the Annotator; alone, it loads its own."""
+
     def __init__(self, gazetteer: Gazetteer | None = None,
-                 adversaries: dict[str, frozenset[str]] | None = None, use_parser: bool = True):
-        self.gaz = gazetteer or load_strike_gazetteer()
+                 adversaries: dict[str, frozenset[str]] | None = None, use_parser: bool = True,
+                 spacy: SpacyPipelines | None = None):
+        self.gaz = gazetteer or strike_gazetteer()
         self.adversaries = adversaries if adversaries is not None else load_adversaries()
         self.use_parser = use_parser
+        self.spacy = spacy or SpacyPipelines()  # loads only when a sentence needs the parse
 
     def sole_adversary(self, code: str | None) -> str | None:
         found = self.adversaries.get(code or "", frozenset())
@@ -227,8 +219,7 @@ class StrikeAttributor:
         docs: list = [_TextOnly(s) for s in bare]
         todo = [i for i, s in enumerate(bare) if self.use_parser and self.needs_parse(s)]
         if todo:
-            nlp = load_spacy("parse")
-            for i, doc in zip(todo, nlp.pipe([bare[i] for i in todo], batch_size=64)):
+            for i, doc in zip(todo, self.spacy.parse([bare[i] for i in todo], batch_size=64)):
                 docs[i] = doc
         return docs
 

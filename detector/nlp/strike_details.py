@@ -25,9 +25,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
 from importlib import resources
 from pathlib import Path
+
+from .gazetteer import Gazetteer, actor_gazetteer
+from .spacy_models import SpacyPipelines
 
 _TOKEN_RE = re.compile(
     r"\d{1,3}(?:,\d{3})+|\d+(?:[-–]\d+)?|[A-Za-z][A-Za-z0-9]*(?:[-/][A-Za-z0-9]+)*|[;:.!?()]")
@@ -75,12 +77,6 @@ class StrikeDetails:
     weapons: tuple[str, ...] = ()
     places: tuple[str, ...] = ()
 
-    def as_dict(self, gazetteers: "DetailsExtractor | None" = None) -> dict:
-        ex = gazetteers or load_extractor(use_ner=False)
-        return dict(launched=self.launched, destroyed=self.destroyed, weapons=list(self.weapons),
-                    weapon_types=ex.weapon_types(self.weapons), places=list(self.places),
-                    place_names=ex.place_names(self.places))
-
 
 def _data_path(name: str) -> Path:
     with resources.as_file(resources.files("detector") / "data" / name) as p:
@@ -104,9 +100,15 @@ def _number(tok: str) -> int | None:
 
 
 class DetailsExtractor:
+    """Strike details of strike sentences. ``actors`` (the actor gazetteer, which vetoes
+    spaCy's false places) and ``spacy`` come from the Annotator; alone, it loads its own."""
+
     def __init__(self, weapons_path: str | Path | None = None, places_path: str | Path | None = None,
-                 use_ner: bool = True):
+                 use_ner: bool = True, actors: Gazetteer | None = None,
+                 spacy: SpacyPipelines | None = None):
         self.use_ner = use_ner
+        self.actors = actors or actor_gazetteer()
+        self.spacy = spacy or SpacyPipelines()  # loads only when a sentence needs the NER
         # weapons: token tuple (lower-case) -> {kind: type}
         self.weapon_patterns: dict[tuple[str, ...], dict[str, str]] = {}
         self.named_case: dict[tuple[str, ...], str] = {}  # named systems keep their spelling
@@ -443,9 +445,7 @@ class DetailsExtractor:
         return out, skipped
 
     def _ner_places(self, doc, taken: list[tuple[int, int]]) -> list[tuple[int, int, str]]:
-        from .gazetteer import load_gazetteer
-
-        actors = load_gazetteer()
+        actors = self.actors
         out = []
         for ent in doc.ents:
             if ent.label_ not in ("GPE", "LOC"):
@@ -502,8 +502,7 @@ class DetailsExtractor:
                 if self.use_ner and self._unexplained_names(text, p[4])]
         docs: dict[int, object] = {}
         if need:
-            from .spacy_models import load_spacy
-            docs = dict(zip(need, load_spacy("ner").pipe([texts[i] for i in need], batch_size=256)))
+            docs = dict(zip(need, self.spacy.ner([texts[i] for i in need], batch_size=256)))
         out = []
         for i, (launched, destroyed, weapons, places, covered) in enumerate(partial):
             if i in docs:
@@ -517,9 +516,7 @@ class DetailsExtractor:
 
     def _unexplained_names(self, text: str, covered: list[tuple[int, int]]) -> bool:
         """A capitalised word, not opening a sentence, that no gazetteer accounts for."""
-        from .gazetteer import load_gazetteer
-
-        covered = covered + [(m.start, m.end) for m in load_gazetteer().mentions(text)]
+        covered = covered + [(m.start, m.end) for m in self.actors.mentions(text)]
         for m in _CAPITALISED_RE.finditer(text):
             start = m.start()
             if _SENTENCE_START_RE.search(text[:start]):
@@ -527,13 +524,3 @@ class DetailsExtractor:
             if not any(x <= start < y for x, y in covered):
                 return True
         return False
-
-
-@lru_cache(maxsize=4)
-def load_extractor(use_ner: bool = True) -> DetailsExtractor:
-    return DetailsExtractor(use_ner=use_ner)
-
-
-def extract_details(texts: list[str], use_ner: bool = True) -> list[StrikeDetails]:
-    """Strike details of each text (call it on strike sentences only)."""
-    return load_extractor(use_ner).extract_many(texts)

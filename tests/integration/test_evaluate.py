@@ -7,7 +7,8 @@ from collections import Counter
 
 import pytest
 
-from detector.nlp.classifier import load_classifier
+from detector.nlp.annotate import Annotator
+from detector.settings import Settings
 from models import evaluate as ev
 from models import real_dev
 
@@ -16,7 +17,7 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture(scope="module")
 def classifier():
-    return load_classifier()
+    return Annotator.load(None, Settings.from_env())
 
 
 @pytest.fixture(scope="module")

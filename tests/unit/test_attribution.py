@@ -26,9 +26,13 @@ def test_default_speaker_is_the_fallback(attributor):
     assert attributor.speakers(["We remain ready."], ["UKR"]) == ["UKR"]
 
 
-def test_strike_actors(attributor):
-    assert attributor.strike_actors("Russian drones hit a substation in Kharkiv.") == ("RUS", "UKR")
-    assert attributor.strike_actors("Ukrainian drones struck a refinery in Saratov.") == ("UKR", "RUS")
+def test_strike_actors():
+    from detector.nlp.strike_attribution import StrikeAttributor
+
+    strikes = StrikeAttributor()
+    assert strikes.attribute(["Russian drones hit a substation in Kharkiv.",
+                              "Ukrainian drones struck a refinery in Saratov."]) == [
+        ("RUS", "UKR"), ("UKR", "RUS")]
 
 
 def test_gazetteer_ignores_lowercase_common_words():
@@ -83,18 +87,12 @@ def test_generic_title_falls_back_to_reported_subject_only_without_default(attri
 def test_parses_only_what_needs_it_and_caches_per_text(monkeypatch):
     att = Attributor()
     calls = []
-    import detector.nlp.attribution as mod
-    real = mod.load_spacy
+    real = att.spacy.parse
 
-    def counting(mode):
-        nlp = real(mode)
-
-        class Wrapped:
-            def pipe(self, texts, **kw):
-                calls.append(list(texts))
-                return nlp.pipe(calls[-1], **kw)
-        return Wrapped()
-    monkeypatch.setattr(mod, "load_spacy", counting)
+    def counting(texts, **kw):
+        calls.append(list(texts))
+        return real(calls[-1], **kw)
+    monkeypatch.setattr(att.spacy, "parse", counting)
     parsed = "Lavrov, speaking in Ankara on Monday, said peace is possible."
     sents = ["Russian drones hit a substation in Kharkiv.",       # no speech verb: no parse
              "Peace is possible, Lavrov said.",                    # quote shape: no parse

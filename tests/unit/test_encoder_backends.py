@@ -9,28 +9,29 @@ import pytest
 from detector.errors import ConfigError, ModelError
 from detector.nlp import encoder as enc_mod
 from detector.nlp.classifier import load_classifier
+from detector.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_backend_from_argument_env_and_default(monkeypatch):
-    monkeypatch.delenv("DETECTOR_ENCODER", raising=False)
+def test_backend_from_argument_and_default():
     assert enc_mod.encoder_backend() == "auto"
     assert enc_mod.encoder_backend(default="torch") == "torch"
-    monkeypatch.setenv("DETECTOR_ENCODER", "onnx-int8")
-    assert enc_mod.encoder_backend() == "onnx-int8"
     assert enc_mod.encoder_backend("torch") == "torch"  # the argument wins
-    monkeypatch.setenv("DETECTOR_ENCODER", "tensorflow")
+    with pytest.raises(ConfigError, match="encoder 'tensorflow'"):
+        enc_mod.encoder_backend("tensorflow")
+
+
+def test_encoder_settings_from_env(tmp_path):
+    # The environment is read once, by Settings at the entry points; nlp takes arguments.
+    s = Settings.from_env({"DETECTOR_ENCODER": "onnx-int8", "DETECTOR_THREADS": "3",
+                           "DETECTOR_CACHE_DIR": str(tmp_path)})
+    assert (s.encoder, s.threads, s.cache_dir) == ("onnx-int8", 3, tmp_path)
+    assert Settings.from_env({"DETECTOR_ENCODER": "onnx-int8"}, encoder="torch").encoder == "torch"
     with pytest.raises(ConfigError, match="DETECTOR_ENCODER 'tensorflow'"):
-        enc_mod.encoder_backend()
-
-
-def test_threads_from_env(monkeypatch):
-    monkeypatch.setenv("DETECTOR_THREADS", "3")
-    assert enc_mod.cpu_threads() == 3
-    monkeypatch.setenv("DETECTOR_THREADS", "many")
+        Settings.from_env({"DETECTOR_ENCODER": "tensorflow"})
     with pytest.raises(ConfigError, match="DETECTOR_THREADS"):
-        enc_mod.cpu_threads()
+        Settings.from_env({"DETECTOR_THREADS": "many"})
 
 
 def test_model_version_names_the_backend(monkeypatch):
@@ -44,11 +45,6 @@ def test_model_version_names_the_backend(monkeypatch):
     assert load_classifier("minilm-head-v1", encoder_backend="onnx").version == "minilm-head-v1"
     with pytest.raises(ModelError, match="names encoder onnx-int8"):
         load_classifier("minilm-head-v1+onnx-int8", encoder_backend="torch")
-
-
-def test_cache_dir_env(monkeypatch, tmp_path):
-    monkeypatch.setenv("DETECTOR_CACHE_DIR", str(tmp_path))
-    assert enc_mod.cache_dir() == tmp_path
 
 
 def _corpus_texts() -> list[str]:
@@ -103,3 +99,31 @@ def test_adapted_model_on_onnx_equals_torch():
     assert np.abs(a - b).max() < 1e-5
     base = enc_mod.load_encoder("onnx").encode(texts)
     assert np.abs(base - b).max() > 1e-3  # really the adapted weights, not the frozen ones
+
+
+def test_model_saves_and_loads_its_preprocessing(tmp_path):
+    from detector.nlp.classifier import ACTIONS, STANCES, TARGETS, HeadClassifier, Preprocessing
+
+    rng = np.random.default_rng(0)
+    heads = {}
+    for name, labels in (("stance", STANCES), ("action", ACTIONS), ("target", TARGETS)):
+        heads[f"{name}_W"] = rng.normal(size=(len(labels), 384)).astype(np.float32)
+        heads[f"{name}_b"] = np.zeros(len(labels), dtype=np.float32)
+    meta = {"version": "tiny-v0", "labels": {"stance": list(STANCES), "action": list(ACTIONS),
+                                             "target": list(TARGETS)}}
+    folder = HeadClassifier.save(tmp_path / "tiny-v0", meta, heads, Preprocessing(max_length=64))
+    clf = load_classifier("tiny-v0", "torch", models_dir=tmp_path)
+    assert clf.version == "tiny-v0"
+    assert clf.preprocessing == Preprocessing(max_length=64)
+    assert clf.preprocessing.run_max_length == 64  # inference as trained
+    assert json.loads((folder / "model.json").read_text())["preprocessing"]["pooling"] == "mean"
+    out = clf.predict_embeddings(rng.normal(size=(2, 384)).astype(np.float32))
+    assert len(out) == 2 and out[0].stance in STANCES
+
+
+def test_shipped_models_record_their_training_length():
+    # v2-v5 were trained at 64 tokens and run at 128: labels differ at 64 on 11 of the 167
+    # real-data sentences over 64 tokens, so 128 stays, stated in model.json.
+    clf = load_classifier("minilm-lora-v5")
+    assert (clf.preprocessing.max_length, clf.preprocessing.run_max_length) == (64, 128)
+    assert load_classifier("minilm-head-v1").preprocessing.run_max_length == 128

@@ -77,6 +77,7 @@ def test_classify_stage_draws_a_bar_only_when_asked(db_url, fake_classifier, cap
     from datetime import datetime, timezone
 
     from detector.config import SourceConfig
+    from detector.nlp.annotate import Annotator
     from detector.pipeline import classify_new
     from detector.records import Document
 
@@ -89,11 +90,12 @@ def test_classify_stage_draws_a_bar_only_when_asked(db_url, fake_classifier, cap
         repo.save_documents(conn, docs, now)
         repo.save_sentences(conn, [dict(id=f"s{i}", document_id=d.id, idx=0, text=d.text)
                                    for i, d in enumerate(docs)])
-    assert classify_new(engine, fake_classifier, batch_size=4) == 4 + 2
+    annotator = Annotator(fake_classifier)
+    assert classify_new(engine, annotator, batch_size=4) == 4 + 2
     assert capsys.readouterr().err == ""
     with engine.begin() as conn:  # all six again, now with a bar
         conn.exec_driver_sql("DELETE FROM predictions")
-    assert classify_new(engine, fake_classifier, batch_size=4, progress=True) == 6
+    assert classify_new(engine, annotator, batch_size=4, progress=True) == 6
     err = capsys.readouterr().err
     assert err.startswith("\rclassify:") and "/6 " in err
     engine.dispose()

@@ -4,8 +4,7 @@ import json
 
 import pytest
 
-from detector.nlp.annotate import annotate_sentences, document_details, document_label
-from detector.nlp.attribution import Attributor
+from detector.nlp.annotate import Annotator, SentenceInput, document_details, document_label
 from detector.nlp.strike_details import DetailsExtractor
 from detector.records import SentenceLabel
 from models.strike_details_eval import score_details
@@ -101,7 +100,8 @@ def test_no_numbers_no_weapons_no_places(ex):
 def test_annotate_fills_details_for_strikes_only(fake_classifier):
     sents = ["Russian drones hit a substation in Kharkiv region; 12 drones were launched.",
              "We remain ready for talks on 20 points in Kyiv."]
-    labs = annotate_sentences(sents, ["UKR", "RUS"], fake_classifier, Attributor(use_parser=False))
+    labs = Annotator(fake_classifier, use_parser=False).annotate(
+        [SentenceInput(s, d) for s, d in zip(sents, ["UKR", "RUS"])])
     assert labs[0].action == "strike"
     assert (labs[0].launched, labs[0].weapons, labs[0].places) == (12, ("drones",), ("Kharkiv region",))
     assert labs[0].details() == dict(launched=12, destroyed=None, weapons=["drones"],

@@ -1,0 +1,69 @@
+"""The built wheel carries the shipped model, and an installed wheel classifies from any folder."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from detector.nlp.classifier import DEFAULT_MODEL_VERSION
+
+ROOT = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory) -> Path:
+    # Built from a copy of what the wheel needs, so that the build's own folders (build/,
+    # *.egg-info) never land in the source tree.
+    src = tmp_path_factory.mktemp("src")
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(ROOT / name, src / name)
+    shutil.copytree(ROOT / "detector", src / "detector",
+                    ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    out = tmp_path_factory.mktemp("wheel")
+    proc = subprocess.run([sys.executable, "-m", "pip", "wheel", str(src), "--no-deps",
+                           "--no-build-isolation", "--no-index", "-q", "-w", str(out)],
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    (found,) = out.glob("detector-*.whl")
+    return found
+
+
+def test_wheel_carries_the_default_model(wheel):
+    names = set(zipfile.ZipFile(wheel).namelist())
+    folder = f"detector/artifacts/{DEFAULT_MODEL_VERSION}"
+    meta = json.loads(zipfile.ZipFile(wheel).read(f"{folder}/model.json"))
+    needed = {"model.json", "heads.npz"} | ({meta["adapter"]["file"]} if meta.get("adapter") else set())
+    assert {f"{folder}/{n}" for n in needed} <= names
+    assert "detector/data/actors.tsv" in names
+
+
+def test_installed_wheel_classifies_from_another_folder(wheel, tmp_path):
+    target = tmp_path / "site"
+    proc = subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "--no-index",
+                           "-q", "--target", str(target), str(wheel)],
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    work = tmp_path / "elsewhere"
+    work.mkdir()
+    (work / "in.jsonl").write_text(json.dumps(
+        {"id": 1, "text": "Russian drones hit a power plant in Kharkiv overnight.",
+         "speaker": "UKR"}) + "\n", encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if k != "DETECTOR_MODELS_DIR"}
+    env["PYTHONPATH"] = str(target)  # the wheel's detector, not the source tree's
+    env.setdefault("DETECTOR_CACHE_DIR", str(tmp_path / "cache"))
+    proc = subprocess.run([sys.executable, "-c", "import detector, sys; print(detector.__file__)"],
+                          cwd=work, env=env, capture_output=True, text=True)
+    assert Path(proc.stdout.strip()).is_relative_to(target), proc.stdout + proc.stderr
+    proc = subprocess.run([sys.executable, "-m", "detector", "-q", "classify", "--input",
+                           "in.jsonl"], cwd=work, env=env, capture_output=True, text=True,
+                          timeout=600)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    record = json.loads(proc.stdout)
+    assert record["model_version"] == DEFAULT_MODEL_VERSION
+    assert record["action"] == "strike" and record["sentences"]
