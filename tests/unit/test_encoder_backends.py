@@ -71,10 +71,11 @@ def corpus_sample(n: int = SAMPLE_SIZE) -> list[str]:
 @pytest.mark.integration
 @pytest.mark.slow  # exports the encoder to ONNX (at first use) and runs two encoders
 def test_int8_embeddings_and_labels_agree_with_torch():
-    """int8 against torch on a fixed 300-sentence sample (the whole corpus takes minutes:
-    pipelines/benchmarks/bench_int8_agreement.py prints it). On the corpus the lowest cosine
-    is ~0.99 and ~98.4% of the labels agree; the sample's tolerances: every cosine above 0.98
-    and the labels of at least 97% of the sentences (at most 9 of 300) the same."""
+    """int8 against torch on a fixed 300-sentence sample; the whole corpus (5,880 sentences)
+    takes minutes, pipelines/benchmarks/bench_int8_agreement.py prints it: lowest cosine
+    0.9948, labels the same on 98.4%. On the sample: lowest cosine 0.9954, 3 of 300 differ
+    (99.0%). Tolerances, the corpus's as before: every cosine above 0.98 and the labels of at
+    least 98% of the sample (at most 6 of 300) the same."""
     pytest.importorskip("onnxruntime")
     pytest.importorskip("onnx")
     texts = corpus_sample()
@@ -88,7 +89,7 @@ def test_int8_embeddings_and_labels_agree_with_torch():
     la, lb = base.predict_embeddings(a), base.predict_embeddings(b)
     same = np.mean([(x.stance, x.action, x.target) == (y.stance, y.action, y.target)
                     for x, y in zip(la, lb)])
-    assert same >= 0.97, f"labels agree on {same:.3%} of {len(texts)} sentences"
+    assert same >= 0.98, f"labels agree on {same:.3%} of {len(texts)} sentences"
 
 
 @pytest.mark.integration
