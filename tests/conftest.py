@@ -73,10 +73,16 @@ def pytest_generate_tests(metafunc):
             for name in marker.args], indirect=True)
 
 
+DEMO_FIXTURES = {"shared_demo_db", "hostile_demo_db"}
+
+
 def pytest_collection_modifyitems(config, items):
-    # Real-data tests read the large files in ../shared/data/real: always in the slow tier.
+    # Always in the slow tier: real-data tests (they read the large files in
+    # ../shared/data/real) and tests on the demo database (built with the real classifier).
     for item in items:
-        if item.get_closest_marker("realdata") and not item.get_closest_marker("slow"):
+        if item.get_closest_marker("slow"):
+            continue
+        if item.get_closest_marker("realdata") or DEMO_FIXTURES & set(item.fixturenames):
             item.add_marker(pytest.mark.slow)
 
 

@@ -24,16 +24,17 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests" / "unit"))
 
+from test_encoder_backends import corpus_sample, corpus_texts  # noqa: E402
+
 from detector.nlp import encoder as enc_mod  # noqa: E402
 from detector.nlp.classifier import load_classifier  # noqa: E402
-from test_encoder_backends import corpus_sample, corpus_texts  # noqa: E402
 
 
 def agreement(name: str, a: np.ndarray, b: np.ndarray, clf) -> None:
     cos = (a * b).sum(axis=1)  # both L2-normalised
     la, lb = clf.predict_embeddings(a), clf.predict_embeddings(b)
     same = [(x.stance, x.action, x.target) == (y.stance, y.action, y.target)
-            for x, y in zip(la, lb)]
+            for x, y in zip(la, lb, strict=True)]
     print(f"{name:<10} {len(a):>6} sentences  cosine min {cos.min():.4f} mean {cos.mean():.4f}  "
           f"labels the same on {np.mean(same):.2%} ({len(same) - sum(same)} differ)")
 

@@ -88,7 +88,7 @@ def test_int8_embeddings_and_labels_agree_with_torch():
     base = load_classifier("minilm-head-v1", encoder_backend="torch")
     la, lb = base.predict_embeddings(a), base.predict_embeddings(b)
     same = np.mean([(x.stance, x.action, x.target) == (y.stance, y.action, y.target)
-                    for x, y in zip(la, lb)])
+                    for x, y in zip(la, lb, strict=True)])
     assert same >= 0.98, f"labels agree on {same:.3%} of {len(texts)} sentences"
 
 
