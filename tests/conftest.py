@@ -55,7 +55,7 @@ def fake_classifier():
 
 # --- database backends -------------------------------------------------------------------------
 # `db_url` is a SQLite file; a test or module marked `@pytest.mark.backends("sqlite",
-# "postgresql")` runs once per backend. The PostgreSQL tier starts its own throwaway server
+# "postgresql")` runs once per backend (the postgresql case is marked slow). The PostgreSQL tier starts its own throwaway server
 # (initdb + pg_ctl in a temp dir, unix socket only, one database per test) and skips, saying
 # why, when no server binaries are installed.
 
@@ -67,7 +67,23 @@ def pytest_configure(config):
 def pytest_generate_tests(metafunc):
     marker = metafunc.definition.get_closest_marker("backends")
     if marker and "db_url" in metafunc.fixturenames:
-        metafunc.parametrize("db_url", marker.args, indirect=True)
+        # The PostgreSQL tier (a server of its own, a database per test) is in the slow tier.
+        metafunc.parametrize("db_url", [
+            pytest.param(name, id=name, marks=[pytest.mark.slow] if name == "postgresql" else [])
+            for name in marker.args], indirect=True)
+
+
+DEMO_FIXTURES = {"shared_demo_db", "hostile_demo_db"}
+
+
+def pytest_collection_modifyitems(config, items):
+    # Always in the slow tier: real-data tests (they read the large files in
+    # ../shared/data/real) and tests on the demo database (built with the real classifier).
+    for item in items:
+        if item.get_closest_marker("slow"):
+            continue
+        if item.get_closest_marker("realdata") or DEMO_FIXTURES & set(item.fixturenames):
+            item.add_marker(pytest.mark.slow)
 
 
 def _pg_bindir() -> Path | None:

@@ -9,7 +9,7 @@ import pytest
 from detector.query import flags_frame
 from detector.web.app import BackgroundServer, create_app
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.slow]  # a headless browser
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",

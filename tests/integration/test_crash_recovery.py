@@ -154,6 +154,7 @@ def reference(tmp_path_factory):
 
 
 @pytest.mark.integration
+@pytest.mark.slow  # a killed subprocess run and a repairing run per kill point
 @pytest.mark.backends("sqlite", "postgresql")
 def test_killed_runs_are_repaired_by_the_next_run(db_url, reference, request):
     from detector.store.db import open_database

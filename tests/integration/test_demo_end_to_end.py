@@ -1,6 +1,8 @@
 """The whole pipeline with the real shipped classifier, through the CLI a user types."""
 
+import contextlib
 import json
+import sqlite3
 import subprocess
 import sys
 
@@ -12,7 +14,7 @@ from detector.store import repository as repo
 from detector.store.db import open_database
 from detector.store.schema import flag_evidence, flags
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.slow]  # the real classifier, subprocesses
 
 
 def snapshot(db_url):
@@ -30,10 +32,14 @@ def snapshot(db_url):
 
 
 @pytest.fixture(scope="module")
-def demo_db(tmp_path_factory):
-    url = f"sqlite:///{tmp_path_factory.mktemp('demo') / 'demo.db'}"
-    assert main(["-q", "demo", "--db", url]) == 0
-    return url
+def demo_db(shared_demo_db, tmp_path_factory):
+    """A copy of the session's demo database (`detector demo` once, through the CLI): these
+    tests run the demo again on it."""
+    path = tmp_path_factory.mktemp("demo") / "demo.db"
+    with contextlib.closing(sqlite3.connect(shared_demo_db.path)) as src, \
+            contextlib.closing(sqlite3.connect(path)) as dst:
+        src.backup(dst)
+    return f"sqlite:///{path}"
 
 
 def test_demo_twice_adds_nothing_and_keeps_the_flags(demo_db, capsys):

@@ -7,6 +7,7 @@ from collections import Counter
 
 import pytest
 
+from detector.nlp import encoder as enc_mod
 from detector.nlp.annotate import Annotator
 from detector.settings import Settings
 from models import evaluate as ev
@@ -21,9 +22,18 @@ def classifier():
 
 
 @pytest.fixture(scope="module")
-def project_results(classifier):
+def base_encoder():
+    """The similarity baseline's frozen encoder: fp32 ONNX when available (the same embeddings
+    as torch to float precision, twice as fast), else torch, as models/evaluate.py's default."""
+    settings = Settings.from_env()
+    return enc_mod.load_encoder("onnx" if enc_mod.onnx_available() else "torch",
+                                threads=settings.threads, cache_dir=settings.cache_dir)
+
+
+@pytest.fixture(scope="module")
+def project_results(classifier, base_encoder):
     items = ev.project_dev_items()
-    return items, ev.evaluate_all(items, classifier)
+    return items, ev.evaluate_all(items, classifier, base_encoder)
 
 
 def _in_unit(x):
@@ -46,6 +56,7 @@ def _check_structure(res, n):
     assert _in_unit(res["speaker"]["accuracy"]) and _in_unit(res["actor"]["accuracy"])
 
 
+@pytest.mark.slow  # the classifier and two baselines on the project dev split
 def test_project_dev_split_metrics(project_results, classifier):
     items, results = project_results
     assert items and all(ev.is_dev(it["family"]) for it in items)
@@ -74,14 +85,14 @@ def test_detail_scores_skip_when_labels_lack_them():
 
 
 @pytest.fixture(scope="module")
-def real_run(classifier):
+def real_run(classifier, base_encoder):
     """The real files split once per module (the slow part), the labels resolved against them,
     and every system evaluated on the result."""
     if not real_dev.REAL_DIR.is_dir():
         pytest.skip("../shared/data/real is absent (real data is only on development machines)")
     cands = real_dev.candidates(real_dev.REAL_DIR)
     found, missing = real_dev.load_real_dev(real_dev.REAL_DIR, cands=cands)
-    return cands, found, missing, ev.evaluate_all(found, classifier)
+    return cands, found, missing, ev.evaluate_all(found, classifier, base_encoder)
 
 
 @pytest.mark.realdata

@@ -143,6 +143,7 @@ def _tiny_config(tmp_path: Path) -> Path:
 
 
 @pytest.mark.integration
+@pytest.mark.slow  # three detector runs in subprocesses
 def test_two_concurrent_detector_runs_one_waits_out(db_url, tmp_path):
     cfg = _tiny_config(tmp_path)
     resume = tmp_path / "resume"
@@ -182,6 +183,7 @@ def test_two_concurrent_detector_runs_one_waits_out(db_url, tmp_path):
         assert repo.table_counts(conn) == {**counts, "runs": 2}
 
 
+@pytest.mark.slow  # several Python subprocesses
 def test_processes_opening_a_new_database_at_once_migrate_it_once(db_url):
     code = ("import sys; from detector.store.db import open_database; "
             "open_database(sys.argv[1]).dispose()")

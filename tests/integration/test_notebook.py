@@ -26,6 +26,7 @@ def test_committed_without_outputs():
     assert code and all(not c.outputs and c.execution_count is None for c in code)
 
 
+@pytest.mark.slow  # a Jupyter kernel on the demo database
 def test_notebook_executes(shared_demo_db, tmp_path, monkeypatch):
     from jupyter_client.kernelspec import KernelSpecManager
     from jupyter_client.manager import KernelManager

@@ -47,7 +47,7 @@ def test_model_version_names_the_backend(monkeypatch):
         load_classifier("minilm-head-v1+onnx-int8", encoder_backend="torch")
 
 
-def _corpus_texts() -> list[str]:
+def corpus_texts() -> list[str]:
     texts = []
     for p in sorted((ROOT / "models" / "data").glob("sentences*.jsonl")):
         texts += [json.loads(line)["text"] for line in p.read_text(encoding="utf-8").splitlines()
@@ -55,11 +55,27 @@ def _corpus_texts() -> list[str]:
     return texts
 
 
+SAMPLE_SIZE = 300
+
+
+def corpus_sample(n: int = SAMPLE_SIZE) -> list[str]:
+    """Every k-th corpus sentence, n in all: spread over every corpus file, and fixed."""
+    texts = corpus_texts()
+    return texts[::max(1, len(texts) // n)][:n]
+
+
 @pytest.mark.integration
+@pytest.mark.slow  # exports the encoder to ONNX (at first use) and runs two encoders
 def test_int8_embeddings_and_labels_agree_with_torch():
+    """int8 against torch on a fixed 300-sentence sample; the whole corpus (5,880 sentences)
+    takes minutes, pipelines/benchmarks/bench_int8_agreement.py prints it: lowest cosine
+    0.9948, labels the same on 98.4%. On the sample: lowest cosine 0.9954, 3 of 300 differ
+    (99.0%). Tolerances, the corpus's as before: every cosine above 0.98 and the labels of at
+    least 98% of the sample (at most 6 of 300) the same."""
     pytest.importorskip("onnxruntime")
     pytest.importorskip("onnx")
-    texts = _corpus_texts()
+    texts = corpus_sample()
+    assert len(texts) == SAMPLE_SIZE
     torch_enc = enc_mod.load_encoder("torch")
     int8_enc = enc_mod.load_encoder("onnx-int8")
     a, b = torch_enc.encode(texts), int8_enc.encode(texts)
@@ -68,21 +84,23 @@ def test_int8_embeddings_and_labels_agree_with_torch():
     base = load_classifier("minilm-head-v1", encoder_backend="torch")
     la, lb = base.predict_embeddings(a), base.predict_embeddings(b)
     same = np.mean([(x.stance, x.action, x.target) == (y.stance, y.action, y.target)
-                    for x, y in zip(la, lb)])
+                    for x, y in zip(la, lb, strict=True)])
     assert same >= 0.98, f"labels agree on {same:.3%} of {len(texts)} sentences"
 
 
 @pytest.mark.integration
+@pytest.mark.slow  # exports the encoder to ONNX (at first use) and runs two encoders
 def test_onnx_fp32_equals_torch():
     pytest.importorskip("onnxruntime")
     pytest.importorskip("onnx")
-    texts = _corpus_texts()[:200]
+    texts = corpus_texts()[:200]
     a = enc_mod.load_encoder("torch").encode(texts)
     b = enc_mod.load_encoder("onnx").encode(texts)
     assert np.abs(a - b).max() < 1e-5
 
 
 @pytest.mark.integration
+@pytest.mark.slow  # exports the encoder to ONNX (at first use) and runs two encoders
 def test_adapted_model_on_onnx_equals_torch():
     """A LoRA model's merged weights are exported too (keyed by the adapter file)."""
     pytest.importorskip("onnxruntime")
@@ -91,7 +109,7 @@ def test_adapted_model_on_onnx_equals_torch():
     adapted = [v for v in available_versions() if "lora" in v]
     if not adapted:
         pytest.skip("no LoRA model artifact")
-    texts = _corpus_texts()[:200]
+    texts = corpus_texts()[:200]
     a = load_classifier(adapted[0], encoder_backend="torch").encoder.encode(texts)
     onnx_clf = load_classifier(adapted[0], encoder_backend="onnx")
     assert onnx_clf.version == adapted[0]

@@ -181,6 +181,7 @@ def test_save_predictions_stores_details(db_url):
 
 
 @pytest.mark.integration
+@pytest.mark.slow  # loads the real classifier in a subprocess
 def test_classify_outputs_details_per_sentence_and_document(tmp_path):
     import subprocess
     import sys
