@@ -43,10 +43,26 @@ def test_wheel_carries_the_default_model(wheel):
     assert "detector/data/actors.tsv" in names
 
 
-def test_installed_wheel_classifies_from_another_folder(wheel, tmp_path):
-    target = tmp_path / "site"
+def _fresh_venv(path: Path) -> tuple[Path, Path]:
+    """A new virtual environment (python, site-packages) whose dependencies come from this
+    one's site-packages through a .pth line: the .pth files in there (such as an editable
+    install of the source tree) are not processed, so ``detector`` can only come from what is
+    installed into the new environment."""
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(path)], check=True,
+                   timeout=120)
+    python = path / "bin" / "python"
+    site = Path(subprocess.run([str(python), "-c", "import sysconfig; "
+                                "print(sysconfig.get_paths()['purelib'])"],
+                               capture_output=True, text=True, check=True).stdout.strip())
+    deps = [p for p in sys.path if p.endswith("site-packages") and Path(p).is_dir()]
+    (site / "deps.pth").write_text("\n".join(deps) + "\n", encoding="utf-8")
+    return python, site
+
+
+def test_installed_wheel_classifies_in_a_fresh_venv(wheel, tmp_path):
+    python, site = _fresh_venv(tmp_path / "venv")
     proc = subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "--no-index",
-                           "-q", "--target", str(target), str(wheel)],
+                           "-q", "--target", str(site), str(wheel)],
                           capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr[-2000:]
     work = tmp_path / "elsewhere"
@@ -54,13 +70,12 @@ def test_installed_wheel_classifies_from_another_folder(wheel, tmp_path):
     (work / "in.jsonl").write_text(json.dumps(
         {"id": 1, "text": "Russian drones hit a power plant in Kharkiv overnight.",
          "speaker": "UKR"}) + "\n", encoding="utf-8")
-    env = {k: v for k, v in os.environ.items() if k != "DETECTOR_MODELS_DIR"}
-    env["PYTHONPATH"] = str(target)  # the wheel's detector, not the source tree's
+    env = {k: v for k, v in os.environ.items() if k not in ("DETECTOR_MODELS_DIR", "PYTHONPATH")}
     env.setdefault("DETECTOR_CACHE_DIR", str(tmp_path / "cache"))
-    proc = subprocess.run([sys.executable, "-c", "import detector, sys; print(detector.__file__)"],
+    proc = subprocess.run([str(python), "-c", "import detector; print(detector.__file__)"],
                           cwd=work, env=env, capture_output=True, text=True)
-    assert Path(proc.stdout.strip()).is_relative_to(target), proc.stdout + proc.stderr
-    proc = subprocess.run([sys.executable, "-m", "detector", "-q", "classify", "--input",
+    assert Path(proc.stdout.strip()).is_relative_to(site), proc.stdout + proc.stderr
+    proc = subprocess.run([str(python), "-m", "detector", "-q", "classify", "--input",
                            "in.jsonl"], cwd=work, env=env, capture_output=True, text=True,
                           timeout=600)
     assert proc.returncode == 0, proc.stderr[-2000:]
