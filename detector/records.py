@@ -233,6 +233,7 @@ class IngestCounts:
     structured_new: int = 0
     structured_updated: int = 0
     unchanged_payload: int = 0  # sources whose payload had not changed since the last fetch
+    rows_refused: int = 0  # bad rows refused one by one (detector.ingest.validate)
 
     def __add__(self, other: "IngestCounts") -> "IngestCounts":
         return IngestCounts(**{f: getattr(self, f) + getattr(other, f)
