@@ -9,8 +9,14 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 from typing import Any
+
+# The dates a record may carry (UTC), checked where data comes in (ingest rows, query filters):
+# narrow enough that a typo (0001, 2999, 9999) cannot make the scorer build centuries of
+# daily series, nor a date filter overflow at the calendar's ends.
+DATE_MIN = datetime(1900, 1, 1, tzinfo=timezone.utc)
+DATE_MAX = datetime(2100, 12, 31, 23, 59, 59, 999999, tzinfo=timezone.utc)
 
 
 def stable_hash(*parts: Any, length: int = 32) -> str:

@@ -15,16 +15,13 @@ from __future__ import annotations
 import logging
 import math
 import re
-from datetime import datetime, timezone
+from datetime import datetime
 
 from ..errors import ParseError
+from ..records import DATE_MAX, DATE_MIN
 
 log = logging.getLogger(__name__)
 
-# The documented range of dates a source may carry (after conversion to UTC). Narrow enough
-# that a typo (9999, 2999, 0001) cannot make the scorer build centuries of daily series.
-DATE_MIN = datetime(1900, 1, 1, tzinfo=timezone.utc)
-DATE_MAX = datetime(2100, 12, 31, 23, 59, 59, 999999, tzinfo=timezone.utc)
 MAX_COUNT = 1_000_000  # launched / destroyed in one report line
 MAX_ID_CHARS = 512
 MAX_TEXT_CHARS = 1_000_000  # spaCy's default max_length: a longer text cannot be split
