@@ -25,7 +25,9 @@ def stable_hash(*parts: Any, length: int = 32) -> str:
     for part in parts:
         data = json.dumps(part, sort_keys=True, ensure_ascii=False, default=str)
         h.update(len(data).to_bytes(8, "big"))
-        h.update(data.encode("utf-8"))
+        # surrogatepass: a lone surrogate from a hostile source hashes instead of raising (the
+        # bytes of every valid string, so every existing id, are unchanged).
+        h.update(data.encode("utf-8", "surrogatepass"))
     return h.hexdigest()[:length]
 
 

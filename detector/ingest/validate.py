@@ -74,7 +74,7 @@ def string_value(value: object, what: str, *, numbers: bool = False) -> str:
     if value is None:
         return ""
     if isinstance(value, str):
-        return value
+        return clean_text(value)
     if numbers and isinstance(value, int) and not isinstance(value, bool):
         if abs(value) >= 10 ** MAX_ID_CHARS:
             raise RowError(f"{what} is a number of more than {MAX_ID_CHARS} digits; fix the row")
