@@ -30,11 +30,6 @@ from sqlalchemy.engine import Engine
 from .errors import UsageError
 from .records import DATE_MAX, DATE_MIN
 from .store.reads import (
-    COMMITMENT_COLUMNS,
-    FLAG_COLUMNS,
-    SERIES_COLUMNS,
-    STATEMENT_COLUMNS,
-    STRIKE_COLUMNS,
     Filters,
 )
 from .store.store import Store

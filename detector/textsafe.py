@@ -21,7 +21,7 @@ _ESCAPE_SEQ = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b
 def printable(value: object, *, newlines: bool = False) -> str:
     """``value`` as text fit for a terminal: escape sequences and control characters removed;
     line breaks become spaces unless ``newlines`` (tabs stay)."""
-    text = "" if value is None else str(value)
+    text = str(value)
     text = _ESCAPE_SEQ.sub("", text)
     if not newlines:
         text = text.replace("\r\n", " ").replace("\n", " ")
