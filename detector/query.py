@@ -29,9 +29,8 @@ from sqlalchemy.engine import Engine
 
 from .errors import UsageError
 from .records import DATE_MAX, DATE_MIN
-from .store.reads import (
-    Filters,
-)
+from .store.reads import (COMMITMENT_COLUMNS, FLAG_COLUMNS, SERIES_COLUMNS,  # noqa: F401
+                          STATEMENT_COLUMNS, STRIKE_COLUMNS, Filters)
 from .store.store import Store
 from .vocab import FLAG_KINDS, STANCES, TARGETS
 

@@ -24,13 +24,7 @@ from sqlalchemy.engine import Engine
 
 from ..errors import NotFoundError, StorageError, UsageError
 from ..export import jsonable, to_records
-from ..query import (
-    MAX_ROWS,
-    commitments_frame,
-    flag_evidence_frames,
-    make_filters,
-    page,
-)
+from ..query import MAX_ROWS, commitments_frame, flag_evidence_frames, make_filters, page
 from ..settings import Settings
 from ..store.store import Store
 
