@@ -13,16 +13,21 @@ from typing import TextIO
 from . import __version__
 from .errors import DetectorError, InputError
 from .settings import ENCODER_BACKENDS, Settings
+from .textsafe import printable, strict
 from .vocab import COMMITMENT_SCOPES, FLAG_KINDS
 
 log = logging.getLogger("detector")
 
+MAX_LIMIT = 100_000  # runs --limit
+
 
 def _date(value: str) -> date:
+    from .query import parse_date
+
     try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a date; use YYYY-MM-DD") from None
+        return parse_date(value, "date")
+    except DetectorError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _add_db(p: argparse.ArgumentParser) -> None:
@@ -158,9 +163,10 @@ def cmd_run(args, config=None) -> int:
           f"documents +{ing.documents_new} (updated {ing.documents_updated}), "
           f"strike events +{ing.events_new} (updated {ing.events_updated}), "
           f"sentences +{c.sentences_new or 0}, predictions +{c.predictions_new or 0}, "
-          f"flags {score.flags} (new {score.new_flags})")
+          f"flags {score.flags} (new {score.new_flags})"
+          + (f", rows refused {ing.rows_refused}" if ing.rows_refused else ""))
     for err in report.errors:
-        print(f"detector: error: {err}", file=sys.stderr)
+        print(f"detector: error: {printable(err)}", file=sys.stderr)
     if report.errors:
         print(f"detector: {len(report.errors)} of {len(config.sources)} sources failed; "
               "the others were ingested", file=sys.stderr)
@@ -175,22 +181,26 @@ def _progress_wanted(args) -> bool:
 
 
 def cmd_runs(args) -> int:
-    from .records import RunCounts
+    from .records import IngestCounts, RunCounts
 
-    if args.limit < 1:
-        raise InputError(f"--limit {args.limit}: give a positive number of runs")
+    if not 1 <= args.limit <= MAX_LIMIT:
+        raise InputError(f"--limit {args.limit}: give a number of runs from 1 to {MAX_LIMIT}")
     with _open(args.db) as store:
         rows = store.recent_runs(args.limit)
     if args.format == "json":
         for r in rows:
             for k in ("started_at", "finished_at"):
                 r[k] = r[k].isoformat() if r[k] else None
-        print(json.dumps(rows, indent=1))
+        print(json.dumps(strict(rows), indent=1, allow_nan=False))
         return 0
     if not rows:
         print("no runs")
         return 0
     table = []
+    # The column only where a run refused rows: older databases and clean runs look as before.
+    any_refused = any((RunCounts.from_json(r["counts"]).ingest or IngestCounts()).rows_refused
+                      for r in rows)
+
     def shown(v):
         return "" if v is None else v
 
@@ -205,6 +215,8 @@ def cmd_runs(args) -> int:
                       "sentences": shown(c.sentences_new),
                       "predictions": shown(c.predictions_new),
                       "flags": "" if c.score is None else c.score.flags,
+                      **({"refused": "" if ing is None else ing.rows_refused}
+                         if any_refused else {}),
                       "errors": len(r["errors"]),
                       "model": r["model_version"] or "", "config": r["config_hash"] or ""})
     cols = list(table[0])
@@ -257,6 +269,7 @@ def _open(db, *, write: bool = False):
 
 
 def cmd_flags(args) -> int:
+    from .export import to_records
     from .query import flags_frame
 
     with _open(args.db) as store:
@@ -266,7 +279,7 @@ def cmd_flags(args) -> int:
     for col in ("start", "end"):
         df[col] = df[col].map(lambda d: d.isoformat())
     if args.format == "json":
-        print(json.dumps(df.astype(object).where(df.notna(), None).to_dict("records"), indent=1))
+        print(json.dumps(to_records(df), indent=1, allow_nan=False))
     elif args.format == "csv":
         sys.stdout.write(df.to_csv(index=False))
     elif df.empty:
@@ -275,6 +288,8 @@ def cmd_flags(args) -> int:
         view = df[["id", "kind", "actor", "start", "end", "score", "p_value", "n_statements",
                    "n_strikes", "method"]].rename(columns={"n_statements": "statements",
                                                           "n_strikes": "strikes"})
+        for col in ("id", "kind", "actor", "method"):
+            view[col] = view[col].map(printable)
         print(view.to_string(index=False))
     return 0
 
@@ -286,23 +301,26 @@ def cmd_show(args) -> int:
 
     with _open(args.db) as store:
         flag, st, sk = flag_evidence_frames(store, args.flag_id)
-    print(f"flag {flag['id']}: {flag['kind']} by {flag['actor']}, {flag['start']} .. {flag['end']}")
+    p = printable  # every value may come from a source: nothing reaches the terminal raw
+    print(f"flag {p(flag['id'])}: {p(flag['kind'])} by {p(flag['actor'])}, {flag['start']} .. "
+          f"{flag['end']}")
     pv = "n/a" if flag["p_value"] is None else f"{flag['p_value']:.4f}"
-    print(f"score {flag['score']:.3f}, p-value {pv}, method {flag['method']}, "
-          f"model {flag['model_version']}")
+    print(f"score {flag['score']:.3f}, p-value {pv}, method {p(flag['method'])}, "
+          f"model {p(flag['model_version'])}")
     print(f"rhetoric index {flag['rhetoric']}, action index {flag['action']}, "
-          f"details {json.dumps(flag['details'])}")
+          f"details {p(json.dumps(strict(flag['details'])))}")
     print(f"\nstatements ({len(st)}):")
     for r in st.itertuples():
         when = r.published_at.date().isoformat() if r.published_at is not None else "undated"
-        print(f"  [{when}] {r.speaker} {r.stance} ({r.stance_score:.2f}) {r.source}\n"
-              f"    {r.text}\n    {r.url or '(no URL)'}")
+        print(f"  [{when}] {p(r.speaker)} {p(r.stance)} ({r.stance_score:.2f}) {p(r.source)}\n"
+              f"    {p(r.text)}\n    {p(r.url or '(no URL)')}")
     print(f"\nstrike events ({len(sk)}):")
     for r in sk.itertuples():
         launched = "?" if pd.isna(r.launched) else f"{r.launched:g}"
         destroyed = "?" if pd.isna(r.destroyed) else f"{r.destroyed:g}"
-        print(f"  [{r.start:%Y-%m-%d %H:%M}Z] {r.actor}->{r.target_actor or '?'} {r.target_type}: "
-              f"{r.weapon} launched {launched}, destroyed {destroyed} ({r.source})")
+        print(f"  [{r.start:%Y-%m-%d %H:%M}Z] {p(r.actor)}->{p(r.target_actor or '?')} "
+              f"{p(r.target_type)}: {p(r.weapon)} launched {launched}, destroyed {destroyed} "
+              f"({p(r.source)})")
     return 0
 
 
@@ -385,8 +403,8 @@ def cmd_commitments(args) -> int:
                                                "description", "places", "timezone")},
                 "detector commitments add")
             new = store.save_commitments([c])
-            print(f"{'added' if new else 'already stored'}: commitment {c.id} ({c.actor} "
-                  f"{c.scope}, {c.start} .. {c.end})")
+            print(printable(f"{'added' if new else 'already stored'}: commitment {c.id} "
+                            f"({c.actor} {c.scope}, {c.start} .. {c.end})"))
             return 0
         items = store.load_commitments(actor=args.actor)
         rows = [dict(id=c.id, actor=c.actor, scope=c.scope, places=list(c.places),
@@ -399,8 +417,9 @@ def cmd_commitments(args) -> int:
         else:
             for r in rows:
                 where = f" in {', '.join(r['places'])}" if r["places"] else ""
-                print(f"{r['id']}  {r['actor']}  {r['scope']}{where}  {r['start']} .. {r['end']} "
-                      f"({r['timezone']})  {r['description'] or '-'}  [{r['source'] or '-'}]")
+                print(printable(f"{r['id']}  {r['actor']}  {r['scope']}{where}  {r['start']} .. "
+                                f"{r['end']} ({r['timezone']})  {r['description'] or '-'}  "
+                                f"[{r['source'] or '-'}]"))
         return 0
 
 
@@ -448,7 +467,7 @@ def main(argv: list[str] | None = None) -> int:
             args.db = args.settings.db_url
         return COMMANDS[args.command](args)
     except DetectorError as exc:
-        print(f"detector: error: {exc}", file=sys.stderr)
+        print(f"detector: error: {printable(exc)}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("detector: interrupted; re-run to finish (nothing is stored twice)", file=sys.stderr)

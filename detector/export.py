@@ -10,14 +10,15 @@ from __future__ import annotations
 import json
 import os
 import sys
-import tempfile
 from datetime import date, datetime
 from pathlib import Path
 
 import pandas as pd
 
 from .errors import UsageError
+from .outfile import write_atomic
 from .query import WHAT, Filters, Source, page
+from .textsafe import strict
 
 FORMATS = ("csv", "json", "parquet")
 
@@ -36,14 +37,18 @@ def format_for(out: str | os.PathLike, fmt: str | None) -> str:
 
 
 def jsonable(value):
-    """A JSON-ready value: ISO dates, None for missing, plain Python numbers."""
-    if value is None or (isinstance(value, float) and value != value):
-        return None
+    """A JSON-ready value: ISO dates, None for missing and for numbers that are not finite
+    (strict JSON has no NaN or Infinity), plain Python numbers, at any depth."""
+    if value is None or (not isinstance(value, (dict, list, tuple)) and value != value):
+        return None  # NaN, NaT
     if isinstance(value, (datetime, date)):
         return value.isoformat()
-    if hasattr(value, "item"):  # numpy scalars
-        return value.item()
-    return value
+    if isinstance(value, (dict, list, tuple)):
+        return strict({k: jsonable(v) for k, v in value.items()} if isinstance(value, dict)
+                      else [jsonable(v) for v in value])
+    if hasattr(value, "item") and not isinstance(value, (str, bytes)):  # numpy scalars
+        value = value.item()
+    return strict(value)
 
 
 def to_records(df: pd.DataFrame) -> list[dict]:
@@ -71,28 +76,18 @@ def write_frame(df: pd.DataFrame, fmt: str, out: str | os.PathLike) -> None:
             raise UsageError("--out -: Parquet is binary; give a file name")
         sys.stdout.write(_render_text(df, fmt))
         return
-    path = Path(out).expanduser()
-    if not path.parent.is_dir():
-        raise UsageError(f"--out {out}: folder {path.parent} does not exist; create it first")
-    # Write beside the target and rename, so a failed export never leaves half a file.
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    os.close(fd)
-    try:
+    def write(tmp: Path) -> None:
         if fmt == "parquet":
             _flat(df).to_parquet(tmp, index=False)
         else:
-            Path(tmp).write_text(_render_text(df, fmt), encoding="utf-8")
-        os.replace(tmp, path)
-    except OSError as exc:
-        raise UsageError(f"--out {out}: cannot write ({exc.strerror or exc})") from exc
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+            tmp.write_text(_render_text(df, fmt), encoding="utf-8")
+
+    write_atomic(out, write)  # whole or not at all, never through a symlink
 
 
 def _render_text(df: pd.DataFrame, fmt: str) -> str:
     if fmt == "json":
-        return json.dumps(to_records(df), ensure_ascii=False, indent=1) + "\n"
+        return json.dumps(to_records(df), ensure_ascii=False, indent=1, allow_nan=False) + "\n"
     flat = _flat(df)
     for col in flat.columns:  # ISO 8601 with offset, as in the JSON
         if isinstance(flat[col].dtype, pd.DatetimeTZDtype):

@@ -77,6 +77,9 @@ def ingest_source(store: Store | Engine, src: SourceConfig,
                                raw_hash=state.get("last_raw_hash"), fetched_at=fetched.fetched_at)
         return IngestCounts(unchanged_payload=1)
     batch = parse_payload(fetched.content, src, fetched.raw_hash)
+    if batch.refused:
+        log.warning("source %r: %d row(s) refused, first: %s", src.name, len(batch.refused),
+                    batch.refused[0])
     with store.transaction() as tx:  # records and fetch state commit together or not at all
         d = tx.save_documents(batch.documents, fetched.fetched_at)
         e = tx.save_strike_events(batch.events, fetched.fetched_at)
@@ -86,7 +89,8 @@ def ingest_source(store: Store | Engine, src: SourceConfig,
                            raw_hash=fetched.raw_hash, fetched_at=fetched.fetched_at)
     return IngestCounts(documents_new=d.inserted, documents_updated=d.updated,
                         events_new=e.inserted, events_updated=e.updated,
-                        structured_new=w.inserted, structured_updated=w.updated)
+                        structured_new=w.inserted, structured_updated=w.updated,
+                        rows_refused=len(batch.refused))
 
 
 def ingest_all(store: Store | Engine, sources: list[SourceConfig],

@@ -15,6 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from .errors import NotFoundError, UsageError
+from .outfile import write_atomic
 from .query import Source, commitments_frame, flags_frame, series_frame
 
 FLAG_COLOURS = {"contradiction": "#f28e2b", "violation": "#b07aa1"}
@@ -112,12 +113,5 @@ def timeline_png(store: Source, actor: str, since: date | None = None,
 def plot_timeline(store: Source, actor: str, out: str | os.PathLike,
                   since: date | None = None, until: date | None = None, dpi: int = 100) -> Path:
     """Write the timeline PNG of ``actor`` to ``out``; returns the path."""
-    path = Path(out).expanduser()
-    if not path.parent.is_dir():
-        raise UsageError(f"--out {out}: folder {path.parent} does not exist; create it first")
     data = timeline_png(store, actor, since, until, dpi)
-    try:
-        path.write_bytes(data)
-    except OSError as exc:
-        raise UsageError(f"--out {out}: cannot write ({exc.strerror or exc})") from exc
-    return path
+    return write_atomic(out, lambda tmp: tmp.write_bytes(data))

@@ -28,12 +28,14 @@ import pandas as pd
 from sqlalchemy.engine import Engine
 
 from .errors import UsageError
+from .records import DATE_MAX, DATE_MIN
 from .store.reads import (COMMITMENT_COLUMNS, FLAG_COLUMNS, SERIES_COLUMNS,  # noqa: F401
                           STATEMENT_COLUMNS, STRIKE_COLUMNS, Filters)
 from .store.store import Store
 from .vocab import FLAG_KINDS, STANCES, TARGETS
 
 WHAT = ("flags", "statements", "strikes", "series")
+MAX_ROWS = 10**9  # limit and offset (the database's integers end at 2**63)
 KINDS = {"flags": FLAG_KINDS, "statements": STANCES, "strikes": TARGETS}
 
 Source = Store | Engine  # what every function here reads from
@@ -44,13 +46,16 @@ def parse_date(value, name: str) -> date | None:
     if value is None or value == "":
         return None
     if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    try:
-        return date.fromisoformat(str(value))
-    except ValueError:
-        raise UsageError(f"{name} {value!r} is not a date; use YYYY-MM-DD") from None
+        value = value.date()
+    if not isinstance(value, date):
+        try:
+            value = date.fromisoformat(str(value))
+        except ValueError:
+            raise UsageError(f"{name} {str(value)[:40]!r} is not a date; use YYYY-MM-DD") from None
+    if not DATE_MIN.date() <= value <= DATE_MAX.date():
+        raise UsageError(f"{name} {value} is outside {DATE_MIN:%Y-%m-%d} .. {DATE_MAX:%Y-%m-%d}; "
+                         "give a date in that range")
+    return value
 
 
 def make_filters(what: str = "flags", actor: str | None = None, since=None, until=None,
@@ -98,6 +103,8 @@ def page(store: Source, what: str, filters: Filters | None = None, limit: int | 
         raise UsageError(f"{what!r} is not a table to query; use one of {', '.join(WHAT)}")
     if limit is not None and limit < 0 or offset < 0:
         raise UsageError("limit and offset must be >= 0")
+    if (limit or 0) > MAX_ROWS or offset > MAX_ROWS:
+        raise UsageError(f"limit and offset must be at most {MAX_ROWS}")
     return Store.of(store).page(what, filters or Filters(), limit, offset, **options)
 
 

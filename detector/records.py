@@ -9,8 +9,14 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 from typing import Any
+
+# The dates a record may carry (UTC), checked where data comes in (ingest rows, query filters):
+# narrow enough that a typo (0001, 2999, 9999) cannot make the scorer build centuries of
+# daily series, nor a date filter overflow at the calendar's ends.
+DATE_MIN = datetime(1900, 1, 1, tzinfo=timezone.utc)
+DATE_MAX = datetime(2100, 12, 31, 23, 59, 59, 999999, tzinfo=timezone.utc)
 
 
 def stable_hash(*parts: Any, length: int = 32) -> str:
@@ -19,7 +25,9 @@ def stable_hash(*parts: Any, length: int = 32) -> str:
     for part in parts:
         data = json.dumps(part, sort_keys=True, ensure_ascii=False, default=str)
         h.update(len(data).to_bytes(8, "big"))
-        h.update(data.encode("utf-8"))
+        # surrogatepass: a lone surrogate from a hostile source hashes instead of raising (the
+        # bytes of every valid string, so every existing id, are unchanged).
+        h.update(data.encode("utf-8", "surrogatepass"))
     return h.hexdigest()[:length]
 
 
@@ -233,6 +241,7 @@ class IngestCounts:
     structured_new: int = 0
     structured_updated: int = 0
     unchanged_payload: int = 0  # sources whose payload had not changed since the last fetch
+    rows_refused: int = 0  # bad rows refused one by one (detector.ingest.validate)
 
     def __add__(self, other: "IngestCounts") -> "IngestCounts":
         return IngestCounts(**{f: getattr(self, f) + getattr(other, f)

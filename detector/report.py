@@ -16,6 +16,7 @@ import pandas as pd
 from sqlalchemy.engine import make_url
 
 from .errors import NotFoundError, UsageError
+from .outfile import write_atomic
 from .plot import timeline_png
 from .query import Source, flag_evidence_frames, flags_frame, run_info, series_frame
 from .records import RunCounts
@@ -165,9 +166,8 @@ def write_run_report(store: Source, reports_dir: str | os.PathLike,
     folder = Path(reports_dir).expanduser()
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        path = folder / f"run-{run:04d}.html"
-        path.write_text(html, encoding="utf-8")
     except OSError as exc:
         raise UsageError(f"--reports {reports_dir}: cannot write the run report "
                          f"({exc.strerror or exc}); give a writable folder or --no-report") from exc
-    return path
+    return write_atomic(folder / f"run-{run:04d}.html",
+                        lambda tmp: tmp.write_text(html, encoding="utf-8"), option="--reports")

@@ -34,6 +34,7 @@ from ..records import StrikeEvent
 from .csvutil import read_csv_rows
 from .options import StrikeOptions
 from .timeparse import parse_datetime
+from .validate import Refusals, RowError, check_id
 
 REQUIRED = ["event_id_cnty", "event_date", "event_type", "sub_event_type", "actor1", "location",
             "notes"]
@@ -66,26 +67,33 @@ def acled_target_type(notes: str | None, civilian_targeting: str | None,
     return default
 
 
-def parse_acled_csv(content: bytes, src: SourceConfig, raw_hash: str) -> list[StrikeEvent]:
+def parse_acled_csv(content: bytes, src: SourceConfig, raw_hash: str,
+                    refused: list[str] | None = None) -> list[StrikeEvent]:
     rows = read_csv_rows(content, src, REQUIRED)
     keep = set(src.options.sub_event_types)
     default_target = src.options.target_type
+    refusals = Refusals(src, refused)
     events, seen = [], set()
     for n, row in enumerate(rows, start=2):
         if (row.get("sub_event_type") or "").strip() not in keep:
             continue
         ext = (row.get("event_id_cnty") or "").strip()
-        if not ext:
-            raise ParseError(src.name, f"{src.location} line {n}: event_id_cnty is empty; "
-                                       "export the file again with ACLED's id columns")
         if ext in seen:
-            raise ParseError(src.name, f"{src.location} line {n}: event_id_cnty {ext} appears "
-                                       "twice; keep one export per file")
+            raise ParseError(src.name, f"{src.location} line {n}: event_id_cnty {ext[:40]} "
+                                       "appears twice; keep one export per file")
+        try:
+            if not ext:
+                raise RowError("event_id_cnty is empty; export the file again with ACLED's id "
+                               "columns")
+            check_id(ext, "event_id_cnty")
+            day = parse_datetime(row.get("event_date"), "UTC", "event_date")
+            if day is None:
+                raise RowError(f"event_date {(row.get('event_date') or '')[:40]!r} is not a "
+                               "date; fix the row")
+        except RowError as exc:
+            refusals.refuse(n, str(exc))
+            continue
         seen.add(ext)
-        day = parse_datetime(row.get("event_date"), "UTC")
-        if day is None:
-            raise ParseError(src.name, f"{src.location} line {n}: event_date "
-                                       f"{row.get('event_date')!r} is not a date; fix the row")
         day = day.replace(hour=0, minute=0, second=0, microsecond=0)
         notes = (row.get("notes") or "").strip() or None
         stamp = (row.get("timestamp") or "").strip() or None
@@ -97,4 +105,5 @@ def parse_acled_csv(content: bytes, src: SourceConfig, raw_hash: str) -> list[St
                                           default=default_target),
             place=(row.get("location") or "").strip() or None, launched=None,
             description=notes, location=src.location, raw_hash=raw_hash, revision=stamp))
+    refusals.finish(len(events))
     return events

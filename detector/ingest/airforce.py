@@ -7,11 +7,11 @@ import re
 from dataclasses import dataclass
 
 from ..config import SourceConfig
-from ..errors import ParseError
 from ..records import StrikeEvent, stable_hash
 from .csvutil import read_csv_rows
 from .options import StrikeOptions, checked, time_zone
 from .timeparse import parse_datetime
+from .validate import Refusals, RowError, check_count, check_span
 
 
 @dataclass(frozen=True)
@@ -29,7 +29,9 @@ _TARGET_WORDS = [
 ]
 
 
-def _count(value: str | None) -> float | None:
+def _count(value: str | None, what: str = "count") -> float | None:
+    """A count cell: empty, ``nan`` or ``none`` is unknown (None); a leading number is read
+    ("12 drones"); a negative, infinite or absurd value is refused (RowError)."""
     if value is None:
         return None
     text = str(value).strip()
@@ -42,7 +44,7 @@ def _count(value: str | None) -> float | None:
         if not m:
             return None
         x = float(m.group(1))
-    return None if math.isnan(x) else x
+    return None if math.isnan(x) else check_count(x, what)
 
 
 def target_type_of(*texts: str | None, default: str = "unspecified") -> str:
@@ -53,16 +55,25 @@ def target_type_of(*texts: str | None, default: str = "unspecified") -> str:
     return default
 
 
-def parse_airforce_csv(content: bytes, src: SourceConfig, raw_hash: str) -> list[StrikeEvent]:
+def parse_airforce_csv(content: bytes, src: SourceConfig, raw_hash: str,
+                       refused: list[str] | None = None) -> list[StrikeEvent]:
     rows = read_csv_rows(content, src, REQUIRED)
     tz, default_target = src.options.timezone, src.options.target_type
+    refusals = Refusals(src, refused)
     events, seen = [], {}
     for n, row in enumerate(rows, start=2):
-        start = parse_datetime(row.get("time_start"), tz)
-        if start is None:
-            raise ParseError(src.name, f"{src.location} line {n}: time_start "
-                                       f"{row.get('time_start')!r} is not a date; fix the row")
-        end = parse_datetime(row.get("time_end"), tz)
+        try:
+            start = parse_datetime(row.get("time_start"), tz, "time_start")
+            if start is None:
+                raise RowError(f"time_start {(row.get('time_start') or '')[:40]!r} is not a "
+                               "date; fix the row")
+            end = parse_datetime(row.get("time_end"), tz, "time_end")
+            check_span(start, end, "time_end")
+            launched = _count(row.get("launched"), "launched")
+            destroyed = _count(row.get("destroyed"), "destroyed")
+        except RowError as exc:
+            refusals.refuse(n, str(exc))
+            continue
         key = stable_hash(row.get("time_start"), row.get("time_end"), row.get("model"),
                           row.get("launch_place"), row.get("target"), row.get("source"))
         seen[key] = seen.get(key, 0) + 1
@@ -74,7 +85,8 @@ def parse_airforce_csv(content: bytes, src: SourceConfig, raw_hash: str) -> list
             target_type=target_type_of(row.get("target"), row.get("target_main"),
                                        default=default_target),
             weapon=(row.get("model") or "").strip() or None, place=place,
-            launched=_count(row.get("launched")), destroyed=_count(row.get("destroyed")),
+            launched=launched, destroyed=destroyed,
             description=(row.get("source") or "").strip() or None,
             location=src.location, raw_hash=raw_hash))
+    refusals.finish(len(events))
     return events

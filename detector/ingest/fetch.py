@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import os
+import stat
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -50,21 +52,45 @@ def fetch_source(src: SourceConfig, etag: str | None = None, last_modified: str 
 
 
 def _read_file(src: SourceConfig, path: Path, now: datetime) -> FetchResult:
+    """A regular file's bytes. Opened non-blocking and checked with fstat before reading, so a
+    FIFO, a device or a folder is refused at once instead of hanging or reading forever."""
     try:
-        content = path.read_bytes()
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
     except FileNotFoundError as exc:
         raise FetchError(src.name, f"file {path} does not exist; fix path = ... in the config") from exc
     except OSError as exc:
         raise FetchError(src.name, f"file {path} cannot be read ({exc.strerror})") from exc
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise FetchError(src.name, f"{path} is not a regular file (a folder, FIFO or device); "
+                                       "give the path of a data file")
+        if st.st_size > MAX_BYTES:
+            raise FetchError(src.name, f"file {path} is larger than {MAX_BYTES} bytes; split it")
+        with os.fdopen(fd, "rb", closefd=False) as f:
+            content = f.read(MAX_BYTES + 1)
+    except OSError as exc:
+        raise FetchError(src.name, f"file {path} cannot be read ({exc.strerror})") from exc
+    finally:
+        os.close(fd)
     if len(content) > MAX_BYTES:
         raise FetchError(src.name, f"file {path} is larger than {MAX_BYTES} bytes; split it")
     return FetchResult(content=content, raw_hash=_hash(content), fetched_at=now)
 
 
-def _read_capped(src: SourceConfig, url: str, resp: httpx.Response) -> bytes:
-    """The (decompressed) body, refused as soon as it passes MAX_BYTES."""
+class _DeadlinePassed(httpx.TimeoutException):
+    """The whole attempt took longer than its ``timeout`` (e.g. a body dripped byte by byte,
+    each read well within the per-read timeout)."""
+
+
+def _read_capped(src: SourceConfig, url: str, resp: httpx.Response,
+                 deadline: float | None = None) -> bytes:
+    """The (decompressed) body, refused as soon as it passes MAX_BYTES or ``deadline``
+    (time.monotonic)."""
     chunks, size = [], 0
     for chunk in resp.iter_bytes():
+        if deadline is not None and time.monotonic() > deadline:
+            raise _DeadlinePassed(f"{url} took longer than the timeout")
         size += len(chunk)
         if size > MAX_BYTES:
             raise FetchError(src.name, f"{url} sent more than {MAX_BYTES} bytes; refusing it")
@@ -86,6 +112,8 @@ def _fetch_http(src, url, etag, last_modified, timeout, retries, client, now) ->
         for attempt in range(retries + 1):
             if attempt:
                 time.sleep(min(2 ** attempt * 0.5, 8))
+            # The timeout bounds each attempt as a whole, not only each read.
+            deadline = time.monotonic() + timeout
             try:
                 with client.stream("GET", url, headers=headers) as resp:
                     if resp.status_code == 304:
@@ -97,7 +125,7 @@ def _fetch_http(src, url, etag, last_modified, timeout, retries, client, now) ->
                     if resp.status_code >= 400:
                         raise FetchError(src.name, f"{url} answered HTTP {resp.status_code}; "
                                                    "check the URL")
-                    content = _read_capped(src, url, resp)
+                    content = _read_capped(src, url, resp, deadline)
                     return FetchResult(content=content, raw_hash=_hash(content), fetched_at=now,
                                        etag=resp.headers.get("ETag"),
                                        last_modified=resp.headers.get("Last-Modified"))

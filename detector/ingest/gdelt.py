@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -48,6 +49,7 @@ from ..errors import ParseError
 from ..records import StrikeEvent, StructuredStatement
 from .csvutil import decode_text
 from .options import StrikeOptions, checked
+from .validate import Refusals, RowError, check_date, check_id
 
 # The official GDELT 2.0 event table, in order (GDELT_2.0_Events_Column_Labels_Header_Row).
 FIELDS_V2 = [
@@ -175,12 +177,14 @@ def gdelt_rows(content: bytes, src: SourceConfig):
 
 def _float(value: str | None) -> float | None:
     try:
-        return float(value) if value not in (None, "") else None
+        x = float(value) if value not in (None, "") else None
     except ValueError:
         return None
+    return x if x is None or math.isfinite(x) else None
 
 
-def parse_gdelt_events(content: bytes, src: SourceConfig, raw_hash: str) -> GdeltParseResult:
+def parse_gdelt_events(content: bytes, src: SourceConfig, raw_hash: str,
+                       refused: list[str] | None = None) -> GdeltParseResult:
     o: GdeltOptions = src.options
     strike_roots = {str(c).zfill(2) for c in o.strike_root_codes}
     willing_codes = {str(c) for c in o.willingness_codes}
@@ -191,6 +195,7 @@ def parse_gdelt_events(content: bytes, src: SourceConfig, raw_hash: str) -> Gdel
         value = (value or "").strip()
         return codes.get(value, value) if value else default
 
+    refusals = Refusals(src, refused)
     result, seen = GdeltParseResult(), set()
     for n, row in gdelt_rows(content, src):
         code = (row.get("EventCode") or "").strip()
@@ -200,19 +205,24 @@ def parse_gdelt_events(content: bytes, src: SourceConfig, raw_hash: str) -> Gdel
         if not (is_strike or is_willing):
             continue
         ext = (row.get("GLOBALEVENTID") or "").strip()
-        if not ext:
-            raise ParseError(src.name, f"{src.location} line {n}: GLOBALEVENTID is empty; "
-                                       "use the unmodified export file")
         if ext in seen:
-            raise ParseError(src.name, f"{src.location} line {n}: GLOBALEVENTID {ext} appears "
-                                       "twice; keep each export file once")
-        seen.add(ext)
+            raise ParseError(src.name, f"{src.location} line {n}: GLOBALEVENTID {ext[:40]} "
+                                       "appears twice; keep each export file once")
         raw_day = (row.get("SQLDATE") or "").strip()
         try:
-            day = datetime.strptime(raw_day, "%Y%m%d").replace(tzinfo=timezone.utc)
-        except ValueError:
-            raise ParseError(src.name, f"{src.location} line {n}: SQLDATE {raw_day!r} is not "
-                                       "YYYYMMDD; use the unmodified export file") from None
+            if not ext:
+                raise RowError("GLOBALEVENTID is empty; use the unmodified export file")
+            check_id(ext, "GLOBALEVENTID")
+            try:
+                day = datetime.strptime(raw_day, "%Y%m%d").replace(tzinfo=timezone.utc)
+            except ValueError:
+                raise RowError(f"SQLDATE {raw_day[:40]!r} is not YYYYMMDD; use the unmodified "
+                               "export file") from None
+            check_date(day, "SQLDATE", raw_day)
+        except RowError as exc:
+            refusals.refuse(n, str(exc))
+            continue
+        seen.add(ext)
         url = (row.get("SOURCEURL") or "").strip() or None
         if is_strike:
             civilian = (row.get("Actor2Type1Code") or "").strip().upper() == "CVL"
@@ -230,4 +240,5 @@ def parse_gdelt_events(content: bytes, src: SourceConfig, raw_hash: str) -> Gdel
                 counterpart=country(row.get("Actor2CountryCode"), src.target_actor),
                 stance="willing", event_code=code, goldstein=_float(row.get("GoldsteinScale")),
                 url=url, location=src.location, raw_hash=raw_hash))
+    refusals.finish(len(result.events) + len(result.willingness))
     return result

@@ -7,7 +7,7 @@ kind is a parser module with its options dataclass and one ``SourceKind`` line h
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Callable, Literal
 
 from ..records import Document, StrikeEvent, StructuredStatement
@@ -20,6 +20,7 @@ from .statements_csv import StatementsOptions, parse_statements_csv
 from .statements_jsonl import parse_statements_jsonl
 from .telegram import TelegramOptions, parse_telegram_csv
 from .ucdp import UcdpOptions, parse_ucdp_ged_csv
+from .validate import clean_text
 
 if TYPE_CHECKING:
     from ..config import SourceConfig
@@ -30,9 +31,33 @@ class ParsedBatch:
     documents: list[Document] = field(default_factory=list)
     events: list[StrikeEvent] = field(default_factory=list)
     structured: list[StructuredStatement] = field(default_factory=list)
+    refused: list[str] = field(default_factory=list)  # rows refused, each "<where> line N: why"
 
 
 Parser = Callable[[bytes, "SourceConfig", str], ParsedBatch]
+
+
+def _clean(record):
+    """The record with its strings storable (``validate.clean_text``); itself when they are."""
+    changes = {}
+    for name, value in vars(record).items():
+        if isinstance(value, str):
+            cleaned = clean_text(value)
+            if cleaned is not value:
+                changes[name] = cleaned
+    return replace(record, **changes) if changes else record
+
+
+def _checked(parse) -> Parser:
+    """``parse`` with the records' strings cleaned (every kind: one place, not one per parser)."""
+    def run(content: bytes, src: SourceConfig, raw_hash: str) -> ParsedBatch:
+        batch = parse(content, src, raw_hash)
+        batch.documents = [_clean(r) for r in batch.documents]
+        batch.events = [_clean(r) for r in batch.events]
+        batch.structured = [_clean(r) for r in batch.structured]
+        batch.refused = [clean_text(m) for m in batch.refused]
+        return batch
+    return run
 
 
 @dataclass(frozen=True)
@@ -45,16 +70,24 @@ class SourceKind:
 
 
 def _documents(parse) -> Parser:
-    return lambda content, src, raw_hash: ParsedBatch(documents=parse(content, src, raw_hash))
+    def run(content, src, raw_hash):
+        refused: list[str] = []
+        return ParsedBatch(documents=parse(content, src, raw_hash, refused), refused=refused)
+    return _checked(run)
 
 
 def _events(parse) -> Parser:
-    return lambda content, src, raw_hash: ParsedBatch(events=parse(content, src, raw_hash))
+    def run(content, src, raw_hash):
+        refused: list[str] = []
+        return ParsedBatch(events=parse(content, src, raw_hash, refused), refused=refused)
+    return _checked(run)
 
 
+@_checked
 def _gdelt(content: bytes, src: SourceConfig, raw_hash: str) -> ParsedBatch:
-    result = parse_gdelt_events(content, src, raw_hash)
-    return ParsedBatch(events=result.events, structured=result.willingness)
+    refused: list[str] = []
+    result = parse_gdelt_events(content, src, raw_hash, refused)
+    return ParsedBatch(events=result.events, structured=result.willingness, refused=refused)
 
 
 SOURCE_KINDS: dict[str, SourceKind] = {k.name: k for k in (

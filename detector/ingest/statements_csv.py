@@ -6,11 +6,11 @@ from dataclasses import dataclass
 from typing import Iterable
 
 from ..config import SourceConfig
-from ..errors import ParseError
 from ..records import Document, stable_hash
 from .csvutil import read_csv_rows
 from .options import TextOptions, checked, time_zone
 from .timeparse import parse_datetime
+from .validate import Refusals, RowError, check_id, check_text, string_value
 
 
 @dataclass(frozen=True)
@@ -26,42 +26,60 @@ class StatementsOptions(TextOptions):
     timezone: str = checked("UTC", time_zone)
 
 
-def _field(row: dict, column: str) -> str:
-    value = row.get(column)
-    return "" if value is None else str(value).strip()
+def _field(row: dict, column: str, *, numbers: bool = False) -> str:
+    """A cell as stripped text; a JSON row's value must be a string (ids: numbers too)."""
+    return string_value(row.get(column), column, numbers=numbers).strip()
 
 
-def documents_from_rows(rows: Iterable[tuple[int, dict]], src: SourceConfig,
-                        raw_hash: str) -> list[Document]:
+def documents_from_rows(rows: Iterable[tuple[int, dict]], src: SourceConfig, raw_hash: str,
+                        refused: list[str] | None = None) -> list[Document]:
     """Numbered rows (line number, mapping) -> Documents, with the source's column mapping.
 
-    Shared by ``statements_csv`` and ``statements_jsonl`` (options: ``StatementsOptions``).
+    Shared by ``statements_csv`` and ``statements_jsonl`` (options: ``StatementsOptions``). A
+    bad row is refused (message appended to ``refused``) and the others go on; a payload whose
+    rows are all refused is a ParseError (``validate.Refusals``).
     """
     o: StatementsOptions = src.options
     col_text, col_date, col_url = o.text_column, o.date_column, o.url_column
     col_speaker, col_id, col_title, tz = o.speaker_column, o.id_column, o.title_column, o.timezone
+    refusals = Refusals(src, refused)
     docs, seen = [], {}
     for n, row in rows:
-        text = _field(row, col_text)
-        if not text:
+        try:
+            doc = _document(row, n, src, raw_hash, seen, col_text, col_date, col_url,
+                            col_speaker, col_id, col_title, tz)
+        except RowError as exc:
+            refusals.refuse(n, str(exc))
             continue
-        raw_date = row.get(col_date)
-        published = parse_datetime(raw_date, tz)
-        if raw_date is not None and str(raw_date).strip() and published is None:
-            raise ParseError(src.name, f"{src.location} line {n}: date {raw_date!r} is not a date; "
-                                       "use ISO 8601 (YYYY-MM-DD[ HH:MM])")
-        ext = _field(row, col_id) or stable_hash(text, raw_date)
-        seen[ext] = seen.get(ext, 0) + 1
-        if seen[ext] > 1:  # identical rows are distinct report lines; keep each once
-            ext = f"{ext}#{seen[ext]}"
-        docs.append(Document(source=src.name, external_id=ext, text=text, published_at=published,
-                             url=_field(row, col_url) or None,
-                             title=_field(row, col_title) or None,
-                             speaker=_field(row, col_speaker) or src.speaker,
-                             location=src.location, raw_hash=raw_hash))
+        if doc is not None:
+            docs.append(doc)
+    refusals.finish(len(docs))
     return docs
 
 
-def parse_statements_csv(content: bytes, src: SourceConfig, raw_hash: str) -> list[Document]:
+def _document(row, n, src, raw_hash, seen, col_text, col_date, col_url, col_speaker, col_id,
+              col_title, tz) -> Document | None:
+    text = check_text(_field(row, col_text), col_text)
+    if not text:
+        return None
+    raw_date = row.get(col_date)
+    if raw_date is not None and not isinstance(raw_date, str):
+        raise RowError(f"{col_date} {raw_date!r:.40} is not a date string; use ISO 8601 "
+                       "(YYYY-MM-DD[ HH:MM])")
+    published = parse_datetime(raw_date, tz, col_date)
+    if raw_date is not None and str(raw_date).strip() and published is None:
+        raise RowError(f"date {raw_date[:40]!r} is not a date; use ISO 8601 (YYYY-MM-DD[ HH:MM])")
+    ext = check_id(_field(row, col_id, numbers=True), col_id) or stable_hash(text, raw_date)
+    seen[ext] = seen.get(ext, 0) + 1
+    if seen[ext] > 1:  # identical rows are distinct report lines; keep each once
+        ext = f"{ext}#{seen[ext]}"
+    return Document(source=src.name, external_id=ext, text=text, published_at=published,
+                    url=_field(row, col_url) or None, title=_field(row, col_title) or None,
+                    speaker=_field(row, col_speaker) or src.speaker,
+                    location=src.location, raw_hash=raw_hash)
+
+
+def parse_statements_csv(content: bytes, src: SourceConfig, raw_hash: str,
+                         refused: list[str] | None = None) -> list[Document]:
     rows = read_csv_rows(content, src, [src.options.text_column])
-    return documents_from_rows(enumerate(rows, start=2), src, raw_hash)
+    return documents_from_rows(enumerate(rows, start=2), src, raw_hash, refused)

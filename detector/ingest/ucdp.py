@@ -32,6 +32,7 @@ from ..records import StrikeEvent
 from .csvutil import read_csv_rows
 from .options import StrikeOptions, checked
 from .timeparse import parse_datetime
+from .validate import Refusals, RowError, check_date, check_id, check_span
 
 REQUIRED = ["id", "type_of_violence", "side_a", "side_b", "date_start", "date_end"]
 
@@ -61,10 +62,11 @@ def _field(row: dict, column: str) -> str:
     return "" if value is None else str(value).strip()
 
 
-def ucdp_date(value: str | None) -> datetime | None:
-    """A UCDP date (ISO or US month-first) as UTC midnight, or None."""
+def ucdp_date(value: str | None, what: str = "date") -> datetime | None:
+    """A UCDP date (ISO or US month-first) as UTC midnight, or None; RowError when it is
+    outside the accepted range (``validate.DATE_MIN .. DATE_MAX``)."""
     text = (value or "").strip()
-    if not text:
+    if not text or len(text) > 100:
         return None
     if "/" in text:
         for fmt in _US_FORMATS:
@@ -75,40 +77,47 @@ def ucdp_date(value: str | None) -> datetime | None:
                 continue
         else:
             return None
-        dt = dt.replace(tzinfo=timezone.utc)
+        dt = check_date(dt.replace(tzinfo=timezone.utc), what, text)
     else:
-        dt = parse_datetime(text, "UTC")
+        dt = parse_datetime(text, "UTC", what)
         if dt is None:
             return None
     return dt.replace(hour=0, minute=0, second=0, microsecond=0)
 
 
-def parse_ucdp_ged_csv(content: bytes, src: SourceConfig, raw_hash: str) -> list[StrikeEvent]:
+def parse_ucdp_ged_csv(content: bytes, src: SourceConfig, raw_hash: str,
+                       refused: list[str] | None = None) -> list[StrikeEvent]:
     rows = read_csv_rows(content, src, REQUIRED)
     keep = src.options.types_of_violence
     keep = {str(int(t)) for t in keep} if keep else None
     default_target = src.options.target_type
+    refusals = Refusals(src, refused)
     events, seen = [], set()
     for n, row in enumerate(rows, start=2):
         violence = _field(row, "type_of_violence")
         if keep is not None and violence not in keep:
             continue
         ext = _field(row, "id")
-        if not ext:
-            raise ParseError(src.name, f"{src.location} line {n}: id is empty; "
-                                       "export the file again with UCDP's id column")
         if ext in seen:
-            raise ParseError(src.name, f"{src.location} line {n}: id {ext} appears twice; "
+            raise ParseError(src.name, f"{src.location} line {n}: id {ext[:40]} appears twice; "
                                        "keep one export per file")
+        try:
+            if not ext:
+                raise RowError("id is empty; export the file again with UCDP's id column")
+            check_id(ext, "id")
+            start = ucdp_date(row.get("date_start"), "date_start")
+            if start is None:
+                raise RowError(f"date_start {(row.get('date_start') or '')[:40]!r} is not a "
+                               "date; fix the row")
+            end = ucdp_date(row.get("date_end"), "date_end")
+            if _field(row, "date_end") and end is None:
+                raise RowError(f"date_end {(row.get('date_end') or '')[:40]!r} is not a date; "
+                               "fix the row")
+            check_span(start, end, "date_end")
+        except RowError as exc:
+            refusals.refuse(n, str(exc))
+            continue
         seen.add(ext)
-        start = ucdp_date(row.get("date_start"))
-        if start is None:
-            raise ParseError(src.name, f"{src.location} line {n}: date_start "
-                                       f"{row.get('date_start')!r} is not a date; fix the row")
-        end = ucdp_date(row.get("date_end"))
-        if _field(row, "date_end") and end is None:
-            raise ParseError(src.name, f"{src.location} line {n}: date_end "
-                                       f"{row.get('date_end')!r} is not a date; fix the row")
         target_actor = (actor_code(_field(row, "side_b")) or actor_code(_field(row, "country"))
                         or src.target_actor)
         events.append(StrikeEvent(
@@ -118,4 +127,5 @@ def parse_ucdp_ged_csv(content: bytes, src: SourceConfig, raw_hash: str) -> list
             place=_field(row, "where_coordinates") or _field(row, "adm_1") or None,
             launched=None, description=_field(row, "source_headline") or None,
             location=src.location, raw_hash=raw_hash))
+    refusals.finish(len(events))
     return events

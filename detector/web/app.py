@@ -24,7 +24,7 @@ from sqlalchemy.engine import Engine
 
 from ..errors import NotFoundError, StorageError, UsageError
 from ..export import jsonable, to_records
-from ..query import commitments_frame, flag_evidence_frames, make_filters, page
+from ..query import MAX_ROWS, commitments_frame, flag_evidence_frames, make_filters, page
 from ..settings import Settings
 from ..store.store import Store
 
@@ -90,7 +90,7 @@ def create_app(db_url: str | None = None, engine: Store | Engine | None = None, 
         return {"total": total, "limit": limit, "offset": offset, "items": to_records(df)}
 
     limit_q = Query(50, ge=1, le=MAX_LIMIT, description=f"rows per page, 1..{MAX_LIMIT}")
-    offset_q = Query(0, ge=0, description="rows to skip")
+    offset_q = Query(0, ge=0, le=MAX_ROWS, description=f"rows to skip, 0..{MAX_ROWS}")
     # Dates are taken as text and parsed by make_filters, for the same messages as the CLI.
     since_q = Query(None, description="YYYY-MM-DD, inclusive")
     until_q = Query(None, description="YYYY-MM-DD, inclusive")

@@ -147,9 +147,15 @@ def test_acled_newer_timestamp_updates_the_stored_event(db_url):
 
 @pytest.mark.parametrize("payload, match", [
     (b"event_id_cnty,event_date\nUKR1,2025-01-01\n", "lacks column"),
-    (ACLED.replace(b"21/11/2025 00:00:00", b"soon"), "line 2: event_date"),
     (ACLED.replace(b"UKR2", b"UKR1"), "line 3: event_id_cnty UKR1 appears twice"),
 ])
 def test_acled_errors(payload, match):
     with pytest.raises(ParseError, match=match):
         parse_payload(payload, src("acled_csv"), "h")
+
+
+def test_acled_bad_row_is_refused_alone():
+    batch = parse_payload(ACLED.replace(b"21/11/2025 00:00:00", b"soon"), src("acled_csv"), "h")
+    assert [e.external_id for e in batch.events] == ["UKR2", "UKR3"]
+    (why,) = batch.refused
+    assert "line 2: event_date 'soon' is not a date" in why
