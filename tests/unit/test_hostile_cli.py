@@ -34,7 +34,8 @@ def strict_loads(s: str):
 
 @pytest.fixture
 def setup(tmp_path, monkeypatch, fake_classifier):
-    monkeypatch.setattr(pipeline, "load_classifier", lambda *a, **k: fake_classifier)
+    monkeypatch.setattr(pipeline.Annotator, "load",
+                        classmethod(lambda cls, *a, **k: cls(fake_classifier)))
     (tmp_path / "good.xml").write_bytes(GOOD_FEED)
     (tmp_path / "rows.jsonl").write_bytes(JSONL)
     (tmp_path / "page.xml").write_bytes(b"<!DOCTYPE html><html><body>hi</body></html>")
