@@ -256,11 +256,13 @@ def _open(db, *, write: bool = False):
 
 
 def cmd_flags(args) -> int:
-    from .query import flags_frame
+    from .explain import coupling_lines, pvalue_text
+    from .query import coupling_frame, flags_frame
 
     with _open(args.db) as store:
         df = flags_frame(store, actor=args.actor, since=args.since, until=args.until,
                          min_score=args.min_score, kind=args.kind)
+        coupling = coupling_frame(store, actor=args.actor)
     df = df.drop(columns=["details"])
     for col in ("start", "end"):
         df[col] = df[col].map(lambda d: d.isoformat())
@@ -268,40 +270,27 @@ def cmd_flags(args) -> int:
         print(json.dumps(df.astype(object).where(df.notna(), None).to_dict("records"), indent=1))
     elif args.format == "csv":
         sys.stdout.write(df.to_csv(index=False))
-    elif df.empty:
-        print("no flags")
     else:
-        view = df[["id", "kind", "actor", "start", "end", "score", "p_value", "n_statements",
-                   "n_strikes", "method"]].rename(columns={"n_statements": "statements",
-                                                          "n_strikes": "strikes"})
-        print(view.to_string(index=False))
+        if df.empty:
+            print("no flags")
+        else:
+            view = df[["id", "kind", "actor", "start", "end", "score", "p_value", "n_statements",
+                       "n_strikes", "method"]].rename(columns={"n_statements": "statements",
+                                                              "n_strikes": "strikes"})
+            view["p_value"] = view["p_value"].map(pvalue_text)
+            print(view.to_string(index=False))
+        for line in coupling_lines(coupling):
+            print(line)
     return 0
 
 
 def cmd_show(args) -> int:
-    import pandas as pd
-
+    from .explain import explain_flag
     from .query import flag_evidence_frames
 
     with _open(args.db) as store:
         flag, st, sk = flag_evidence_frames(store, args.flag_id)
-    print(f"flag {flag['id']}: {flag['kind']} by {flag['actor']}, {flag['start']} .. {flag['end']}")
-    pv = "n/a" if flag["p_value"] is None else f"{flag['p_value']:.4f}"
-    print(f"score {flag['score']:.3f}, p-value {pv}, method {flag['method']}, "
-          f"model {flag['model_version']}")
-    print(f"rhetoric index {flag['rhetoric']}, action index {flag['action']}, "
-          f"details {json.dumps(flag['details'])}")
-    print(f"\nstatements ({len(st)}):")
-    for r in st.itertuples():
-        when = r.published_at.date().isoformat() if r.published_at is not None else "undated"
-        print(f"  [{when}] {r.speaker} {r.stance} ({r.stance_score:.2f}) {r.source}\n"
-              f"    {r.text}\n    {r.url or '(no URL)'}")
-    print(f"\nstrike events ({len(sk)}):")
-    for r in sk.itertuples():
-        launched = "?" if pd.isna(r.launched) else f"{r.launched:g}"
-        destroyed = "?" if pd.isna(r.destroyed) else f"{r.destroyed:g}"
-        print(f"  [{r.start:%Y-%m-%d %H:%M}Z] {r.actor}->{r.target_actor or '?'} {r.target_type}: "
-              f"{r.weapon} launched {launched}, destroyed {destroyed} ({r.source})")
+    print("\n".join(explain_flag(flag, st, sk)))
     return 0
 
 
