@@ -52,6 +52,7 @@ COUPLING_SCORERS = {CONTRADICTION_V3_METHOD: score_contradictions_v3}
 CONTRADICTION_METHODS = tuple(SCORERS)
 
 __all__ = ["COMMITMENT_METHOD", "CONTRADICTION_METHOD", "CONTRADICTION_METHODS",
-           "CONTRADICTION_V3_METHOD", "COUPLING_SCORERS", "SCORERS", "Scorer", "coupling_test", "find_violations",
+           "CONTRADICTION_V3_METHOD", "COUPLING_SCORERS", "SCORERS", "Scorer", "coupling_test",
+           "find_violations",
            "merge_strike_events", "score_contradictions", "score_contradictions_v3",
            "score_v3", "strike_reports"]
