@@ -269,12 +269,14 @@ def _open(db, *, write: bool = False):
 
 
 def cmd_flags(args) -> int:
+    from .explain import coupling_lines, pvalue_text
     from .export import to_records
-    from .query import flags_frame
+    from .query import coupling_frame, flags_frame
 
     with _open(args.db) as store:
         df = flags_frame(store, actor=args.actor, since=args.since, until=args.until,
                          min_score=args.min_score, kind=args.kind)
+        coupling = coupling_frame(store, actor=args.actor)
     df = df.drop(columns=["details"])
     for col in ("start", "end"):
         df[col] = df[col].map(lambda d: d.isoformat())
@@ -282,45 +284,30 @@ def cmd_flags(args) -> int:
         print(json.dumps(to_records(df), indent=1, allow_nan=False))
     elif args.format == "csv":
         sys.stdout.write(df.to_csv(index=False))
-    elif df.empty:
-        print("no flags")
     else:
-        view = df[["id", "kind", "actor", "start", "end", "score", "p_value", "n_statements",
-                   "n_strikes", "method"]].rename(columns={"n_statements": "statements",
-                                                          "n_strikes": "strikes"})
-        for col in ("id", "kind", "actor", "method"):
-            view[col] = view[col].map(printable)
-        print(view.to_string(index=False))
+        if df.empty:
+            print("no flags")
+        else:
+            view = df[["id", "kind", "actor", "start", "end", "score", "p_value", "n_statements",
+                       "n_strikes", "method"]].rename(columns={"n_statements": "statements",
+                                                              "n_strikes": "strikes"})
+            view["p_value"] = view["p_value"].map(pvalue_text)
+            for col in ("id", "kind", "actor", "method"):
+                view[col] = view[col].map(printable)
+            print(view.to_string(index=False))
+        for line in coupling_lines(coupling):
+            print(printable(line))
     return 0
 
 
 def cmd_show(args) -> int:
-    import pandas as pd
-
+    from .explain import explain_flag
     from .query import flag_evidence_frames
 
     with _open(args.db) as store:
         flag, st, sk = flag_evidence_frames(store, args.flag_id)
-    p = printable  # every value may come from a source: nothing reaches the terminal raw
-    print(f"flag {p(flag['id'])}: {p(flag['kind'])} by {p(flag['actor'])}, {flag['start']} .. "
-          f"{flag['end']}")
-    pv = "n/a" if flag["p_value"] is None else f"{flag['p_value']:.4f}"
-    print(f"score {flag['score']:.3f}, p-value {pv}, method {p(flag['method'])}, "
-          f"model {p(flag['model_version'])}")
-    print(f"rhetoric index {flag['rhetoric']}, action index {flag['action']}, "
-          f"details {p(json.dumps(strict(flag['details'])))}")
-    print(f"\nstatements ({len(st)}):")
-    for r in st.itertuples():
-        when = r.published_at.date().isoformat() if r.published_at is not None else "undated"
-        print(f"  [{when}] {p(r.speaker)} {p(r.stance)} ({r.stance_score:.2f}) {p(r.source)}\n"
-              f"    {p(r.text)}\n    {p(r.url or '(no URL)')}")
-    print(f"\nstrike events ({len(sk)}):")
-    for r in sk.itertuples():
-        launched = "?" if pd.isna(r.launched) else f"{r.launched:g}"
-        destroyed = "?" if pd.isna(r.destroyed) else f"{r.destroyed:g}"
-        print(f"  [{r.start:%Y-%m-%d %H:%M}Z] {p(r.actor)}->{p(r.target_actor or '?')} "
-              f"{p(r.target_type)}: {p(r.weapon)} launched {launched}, destroyed {destroyed} "
-              f"({p(r.source)})")
+    # Every value may come from a source: nothing reaches the terminal raw.
+    print("\n".join(printable(line) for line in explain_flag(flag, st, sk)))
     return 0
 
 

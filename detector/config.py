@@ -81,7 +81,7 @@ class SourceConfig:
 
 @dataclass(frozen=True)
 class ScoringConfig:
-    method: str = "contradiction.v1"
+    method: str = "contradiction.v3"
     period: str = "week"  # week | day
     lag_days: int = 7
     baseline_periods: int = 8
@@ -111,6 +111,9 @@ class ScoringConfig:
     v3_targets: tuple[str, ...] = ("energy", "civilian")
     coupling_block: int = 4  # periods per block of the coupling test's bootstrap
     coupling_n_boot: int = 999
+    # Local days of the deeds merge (score/deeds.py): the strikes' own timezone, e.g.
+    # "Europe/Kyiv" for the Air Force reports (a night's attack and its morning reports).
+    deeds_timezone: str = "UTC"
 
 
 @dataclass(frozen=True)

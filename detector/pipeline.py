@@ -1,4 +1,5 @@
-"""The nightly pipeline as separate stages: ingest -> split -> classify -> score, recorded in runs.
+"""The nightly pipeline as separate stages: ingest -> split -> classify -> deeds -> score, recorded
+in runs.
 
 Each stage reads and writes the database through a ``detector.store.Store`` and can be run on
 its own; ``run_pipeline`` only sequences them, under the database's run lock
@@ -23,8 +24,9 @@ from .errors import DetectorError, SourceError
 from .ingest import fetch_source, parse_payload
 from .nlp.annotate import Annotator, SentenceInput
 from .nlp.classifier import DEFAULT_MODEL_VERSION, SentenceClassifier
-from .records import IngestCounts, RunCounts, ScoreCounts, Sentence
-from .score import COMMITMENT_METHOD, CONTRADICTION_METHOD, SCORERS, find_violations
+from .records import DeedsCounts, IngestCounts, RunCounts, ScoreCounts, Sentence
+from .score import (COMMITMENT_METHOD, CONTRADICTION_METHOD, COUPLING_SCORERS, SCORERS,
+                    find_violations, merge_strike_events, strike_reports)
 from .settings import Settings
 from .store.store import Store
 
@@ -189,19 +191,47 @@ def classify_new(store: Store | Engine, annotator: Annotator, batch_size: int | 
     return total
 
 
+def derive_deeds(store: Store | Engine, model_version: str,
+                 scoring: ScoringConfig | None = None) -> DeedsCounts:
+    """Deeds from text: the sentences classified ``strike`` by ``model_version`` become strike
+    reports, merged with the structured strike rows into events (score/deeds.py, its rule);
+    the stored deeds (text-only events, links, text-typed targets) are replaced by these, so a
+    second run stores the same rows and adds nothing."""
+    store = Store.of(store)
+    scoring = scoring or ScoringConfig()
+    reports = strike_reports(store.load_strike_sentences(model_version))
+    events, links = merge_strike_events(reports, store.load_strikes(),
+                                        tz=scoring.deeds_timezone)
+    with store.transaction() as tx:
+        saved = tx.replace_deeds(events, links, model_version)
+    return DeedsCounts(reports=int(reports["actor"].notna().sum()), events=len(events),
+                       merged=int((events["origin"] == "both").sum()) if len(events) else 0,
+                       text_events=saved.text_events, text_events_new=saved.text_events_new,
+                       typed=saved.typed_rows, links=saved.links)
+
+
 def rescore(store: Store | Engine, config: Config, model_version: str, run_id: int | None,
             since: date | None = None, hooks: RunHooks = NO_HOOKS) -> ScoreCounts:
-    """Score all stored data; replace the flags and series (only from ``since`` when given)."""
+    """Score all stored data; replace the flags and series (only from ``since`` when given).
+
+    v1/v2 score the structured strike rows; v3 (``COUPLING_SCORERS``) the merged events of the
+    deeds stage with the structured statements, and stores its per-actor coupling test."""
     store = Store.of(store)
     store.save_commitments(config.commitments)
     statements = store.load_statements(model_version)
-    strikes = store.load_strikes()
     commitments = store.load_commitments()
+    method = config.scoring.method
+    coupling = None
     # Always over the whole history: the trailing baselines of the first periods after
     # ``since`` need the periods before it.
-    series, flags = SCORERS[config.scoring.method](statements, strikes, config.scoring)
+    if method in COUPLING_SCORERS:
+        strikes = store.load_strikes(merged=True)
+        series, flags, coupling = COUPLING_SCORERS[method](
+            statements, strikes, config.scoring, store.load_structured_statements())
+    else:
+        strikes = store.load_strikes()
+        series, flags = SCORERS[method](statements, strikes, config.scoring)
     flags += find_violations(commitments, strikes)
-    method = config.scoring.method
     # Only this method's flags are replaced: flags of another scorer version stay as they were
     # made, so old results remain explainable (each row names its method).
     with store.transaction() as tx:  # flags and series change together or not at all
@@ -211,6 +241,8 @@ def rescore(store: Store | Engine, config: Config, model_version: str, run_id: i
         counts.series_rows = tx.replace_series(method, model_version, series,
                                                7 if config.scoring.period == "week" else 1,
                                                run_id, since=since)
+        if coupling is not None:
+            tx.replace_coupling(method, model_version, coupling, run_id)
     return counts
 
 
@@ -327,6 +359,8 @@ def run_pipeline(config: Config, db_url: str | Store | None = None,
             c.predictions_new = run.stage("classify", classify_new, store, annotator,
                                           progress=progress, hooks=hooks)
             run.logged("classify", {"predictions_new": c.predictions_new})
+            c.deeds = run.stage("deeds", derive_deeds, store, annotator.version, config.scoring)
+            run.logged("deeds", c.deeds.to_json())
             c.score = run.stage("score", rescore, store, config, annotator.version,
                                 report.run_id, since, hooks)
             run.logged("score", c.score.to_json())
@@ -358,6 +392,8 @@ def reclassify(version: str, db_url: str | Store | None = None,
             c.predictions_new = run.stage("classify", classify_new, store, annotator,
                                           progress=progress, hooks=hooks)
             run.logged("classify", {"predictions_new": c.predictions_new})
+            c.deeds = run.stage("deeds", derive_deeds, store, annotator.version, config.scoring)
+            run.logged("deeds", c.deeds.to_json())
             c.score = run.stage("score", rescore, store, config, annotator.version,
                                 run.report.run_id, hooks=hooks)
             run.logged("score", c.score.to_json())

@@ -144,6 +144,15 @@ def series_frame(store: Source, actor: str | None = None, since: date | None = N
 
 
 
+def coupling_frame(store: Source, actor: str | None = None, method: str | None = None,
+                   model_version: str | None = None) -> pd.DataFrame:
+    """The per-actor coupling test of contradiction.v3 (effect of claim periods on strike
+    intensity, its bootstrap CI and circular-shift p-value); model version default: the newest
+    run's. Empty where no v3 scoring ran."""
+    f = make_filters("flags", actor)
+    return Store.of(store).coupling_frame(f, model_version, method)
+
+
 def commitments_frame(store: Source, actor: str | None = None, since: date | None = None,
                       until: date | None = None) -> pd.DataFrame:
     """Declared ceasefires and moratoria overlapping [since, until]."""

@@ -257,6 +257,30 @@ class IngestCounts:
 
 
 @dataclass
+class DeedsCounts:
+    """What the deeds stage made of the stored strike sentences (score/deeds.py): reports (one
+    per sentence classified strike, with an actor), events (structured rows and text-only
+    events), merged (structured rows that text reports attached to), text_events (events known
+    from text only; text_events_new of them not stored before), typed (structured rows whose
+    target type came from text), links (event -> sentence)."""
+
+    reports: int = 0
+    events: int = 0
+    merged: int = 0
+    text_events: int = 0
+    text_events_new: int = 0
+    typed: int = 0
+    links: int = 0
+
+    def to_json(self) -> dict:
+        return dict(vars(self))
+
+    @classmethod
+    def from_json(cls, data: dict | None) -> "DeedsCounts":
+        return _ints(cls, data)
+
+
+@dataclass
 class ScoreCounts:
     """What a rescore left: flags in the database, added and removed ones, series rows."""
 
@@ -280,6 +304,7 @@ class RunCounts:
     ingest: IngestCounts | None = None
     sentences_new: int | None = None
     predictions_new: int | None = None
+    deeds: DeedsCounts | None = None
     score: ScoreCounts | None = None
     since: str | None = None  # a backfill's first date (ISO)
     reclassify: str | None = None  # the model version of a reclassify run
@@ -287,7 +312,7 @@ class RunCounts:
     seconds: float | None = None
 
     _ORDER = ("since", "reclassify", "stage_seconds", "ingest", "sentences_new",
-              "predictions_new", "score", "seconds")
+              "predictions_new", "deeds", "score", "seconds")
 
     def to_json(self) -> dict:
         """The JSON object stored in runs.counts (keys of stages that did not run left out)."""
@@ -308,6 +333,7 @@ class RunCounts:
 
         return cls(ingest=IngestCounts.from_json(data["ingest"]) if "ingest" in data else None,
                    sentences_new=num("sentences_new"), predictions_new=num("predictions_new"),
+                   deeds=DeedsCounts.from_json(data["deeds"]) if "deeds" in data else None,
                    score=ScoreCounts.from_json(data["score"]) if "score" in data else None,
                    since=data.get("since"), reclassify=data.get("reclassify"),
                    stage_seconds=dict(data.get("stage_seconds") or {}), seconds=num("seconds"))

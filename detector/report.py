@@ -18,7 +18,9 @@ from sqlalchemy.engine import make_url
 from .errors import NotFoundError, UsageError
 from .outfile import write_atomic
 from .plot import timeline_png
-from .query import Source, flag_evidence_frames, flags_frame, run_info, series_frame
+from .explain import coupling_lines, explain_flag, pvalue_text
+from .query import (Source, coupling_frame, flag_evidence_frames, flags_frame, run_info,
+                    series_frame)
 from .records import RunCounts
 from .store.store import Store
 
@@ -73,19 +75,28 @@ def _table(df: pd.DataFrame, columns: list[str], link: str | None = None) -> str
 
 def _flag_section(store: Source, flag_id: str) -> str:
     flag, st, sk = flag_evidence_frames(store, flag_id)
-    pv = "n/a" if flag["p_value"] is None else f"{flag['p_value']:.4f}"
+    pv = pvalue_text(flag["p_value"])
+    d = flag["details"] or {}
+    # Why each item is there (v3 details), and a strike's text reports (its provenance).
+    st = st.assign(why=st["id"].map(d.get("statement_reasons", {})))
+    sk = sk.assign(why=sk["id"].map(d.get("strike_reasons", {})),
+                   reports=sk["sentence_texts"].map(lambda t: " | ".join(list(t)[:3])))
+    head = explain_flag(flag, st.iloc[:0], sk.iloc[:0])[2:]
+    explanation = "".join(f"<li>{escape(line)}</li>" for line in head
+                          if line.strip() and not line.startswith("\n"))
     return (f"<section class=flag><h3>{escape(flag['kind'])} by {escape(flag['actor'])}, "
             f"{flag['start']} .. {flag['end']} <code>{escape(flag['id'])}</code></h3>"
             f"<p>score {flag['score']:.3f}, p-value {pv}, method {escape(flag['method'])}, "
             f"model {escape(str(flag['model_version']))}; "
             f"rhetoric index {_cell(flag['rhetoric'])}, "
             f"action index {_cell(flag['action'])}</p>"
+            f"<ul class=why>{explanation}</ul>"
             f"<h4>Statements ({len(st)})</h4>"
-            + _table(st, ["published_at", "speaker", "stance", "stance_score", "source", "text",
-                          "url"], link="url")
+            + _table(st, ["published_at", "speaker", "stance", "stance_score", "source", "why",
+                          "text", "url"], link="url")
             + f"<h4>Strike events ({len(sk)})</h4>"
             + _table(sk, ["start", "actor", "target_actor", "target_type", "weapon", "launched",
-                          "destroyed", "place", "source"])
+                          "destroyed", "place", "source", "origin", "why", "reports"])
             + "</section>")
 
 
@@ -127,7 +138,10 @@ def render_run_report(store: Source, run_id: int | None = None) -> str:
                      f'src="data:image/png;base64,{b64}"><figcaption>{escape(actor)}: rhetoric '
                      f"(R) and action (A) per period; flagged periods shaded, commitments "
                      f"hatched</figcaption></figure>")
-    flag_list = _table(all_flags.drop(columns=["details"]),
+    coupling = "".join(f"<li>{escape(line)}</li>"
+                       for line in coupling_lines(coupling_frame(store)))
+    flag_list = _table(all_flags.drop(columns=["details"]).assign(
+                           p_value=all_flags["p_value"].map(pvalue_text)),
                        ["id", "kind", "actor", "start", "end", "score", "p_value", "n_statements",
                         "n_strikes", "method"])
     new_sections = "".join(_flag_section(store, fid) for fid in new["id"]) or \
@@ -151,6 +165,8 @@ figure img {{ max-width: 100%; }} .errors {{ color: #a00; }}
 {''.join(plots) or '<p class=empty>no R/A series in the database</p>'}
 <h2>All flags ({len(all_flags)})</h2>
 {flag_list}
+<h2>Coupling: strikes in claim periods vs other periods (contradiction.v3)</h2>
+{f'<ul class=coupling>{coupling}</ul>' if coupling else '<p class=empty>no coupling test stored (v3 not run)</p>'}
 <h2>Run statistics</h2>
 <table>{stat_rows}</table>
 {f'<h2>Errors</h2><ul class=errors>{errors}</ul>' if errors else ''}

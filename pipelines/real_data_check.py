@@ -31,6 +31,7 @@ import pandas as pd
 
 from detector.config import Config, parse_config
 from detector.demo import demo_config
+from detector.explain import pvalue_text
 from detector.pipeline import run_pipeline
 from detector.query import flag_evidence_frames, flags_frame
 from detector.store.db import open_database
@@ -79,7 +80,8 @@ def print_flags(db_url: str, actor: str = "RUS", top: int = 3, out=sys.stdout) -
         for f in contradictions.itertuples():
             flag, st, sk = flag_evidence_frames(engine, f.id)
             d = flag["details"] or {}
-            print(f"\n== {f.start} .. {f.end}  score {f.score:.3f}  p {f.p_value:.4f}  "
+            print(f"\n== {f.start} .. {f.end}  score {f.score:.3f}  p {pvalue_text(f.p_value)}  "
+                  f"{f.method} rule {d.get('rule', 'z')}  "
                   f"R_win {f.rhetoric}  A {f.action}  z_R {d.get('z_R')}  z_A {d.get('z_A')}  "
                   f"({f.n_statements} statements, {f.n_strikes} strike rows)  {f.id}", file=out)
             for r in st.head(top).itertuples():

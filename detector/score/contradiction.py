@@ -39,6 +39,8 @@ Per actor X and period p (ISO week or day):
 
 from __future__ import annotations
 
+import dataclasses
+
 from datetime import timedelta
 
 import numpy as np
@@ -48,6 +50,14 @@ from ..config import ScoringConfig
 from ..records import Flag
 
 METHOD = "contradiction.v1"  # the default; detector.score.SCORERS lists every method
+
+
+def _own_method(cfg: ScoringConfig) -> ScoringConfig:
+    """``cfg`` naming v1 or v2 (what its flags say they are); another method (the default
+    ScoringConfig names v3) scores as v1."""
+    if cfg.method in ("contradiction.v1", "contradiction.v2"):
+        return cfg
+    return dataclasses.replace(cfg, method=METHOD)
 
 
 def _period_days(cfg: ScoringConfig) -> int:
@@ -134,6 +144,7 @@ def strike_weights(strikes: pd.DataFrame, cfg: ScoringConfig) -> pd.Series:
 def score_actor(actor: str, statements: pd.DataFrame, strikes: pd.DataFrame,
                 cfg: ScoringConfig) -> tuple[pd.DataFrame, list[Flag]]:
     """Series and flags of one actor. ``statements``/``strikes`` already filtered to the actor."""
+    cfg = _own_method(cfg)
     pdays = _period_days(cfg)
     # Undated statements cannot be placed in a period; they stay stored but are not scored.
     st = statements[statements["date"].notna()]
@@ -244,7 +255,7 @@ def score_actor(actor: str, statements: pd.DataFrame, strikes: pd.DataFrame,
 def score_contradictions(statements: pd.DataFrame, strikes: pd.DataFrame,
                          cfg: ScoringConfig | None = None) -> tuple[pd.DataFrame, list[Flag]]:
     """Score every actor that has both statements spoken by it and strikes by it."""
-    cfg = cfg or ScoringConfig()
+    cfg = _own_method(cfg or ScoringConfig())
     actors = sorted(set(statements["speaker"].dropna()) & set(strikes["actor"].dropna()))
     all_series, all_flags = [], []
     for actor in actors:

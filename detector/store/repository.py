@@ -22,10 +22,12 @@ from ..config import SourceConfig
 from ..records import (Commitment, Document, Flag, RunCounts, Sentence, SentenceLabel,
                        StrikeEvent, StructuredStatement)
 from .reads import (RUN_COLUMNS, documents_without_sentences, get_fetch_state,  # noqa: F401
-                    load_commitments, load_statements, load_strikes, load_structured_statements,
-                    recent_runs, sentences_without_prediction, table_counts, utc)
-from .schema import (commitments, documents, flag_evidence, flags, predictions, runs, sentences,
-                     series, sources, strike_events, structured_events)
+                    load_commitments, load_statements, load_strike_sentences, load_strikes,
+                    load_structured_statements, recent_runs, sentences_without_prediction,
+                    table_counts, utc)
+from .schema import (commitments, coupling, documents, flag_evidence, flags, predictions, runs,
+                     sentences, series, sources, strike_events, strike_links, structured_events,
+                     text_strikes)
 
 CHUNK = 500
 
@@ -107,6 +109,7 @@ def save_documents(conn: Connection, docs: Iterable[Document], fetched_at: datet
         ids = [r[0] for r in conn.execute(select(sentences.c.id)
                                           .where(sentences.c.document_id == doc_id))]
         if ids:
+            conn.execute(delete(strike_links).where(strike_links.c.sentence_id.in_(ids)))
             conn.execute(delete(predictions).where(predictions.c.sentence_id.in_(ids)))
             conn.execute(delete(flag_evidence).where(flag_evidence.c.item_id.in_(ids)))
             conn.execute(delete(sentences).where(sentences.c.id.in_(ids)))
@@ -262,19 +265,134 @@ def replace_series(conn: Connection, method: str, model_version: str, frame: pd.
     def num(x):
         return None if x is None or pd.isna(x) or not np.isfinite(x) else float(x)
 
+    # The scorer's own per-period columns beyond the common ones (v3: claims, rule, episode, ...)
+    # go to ``details``.
+    common = {"actor", "method", "period_start", "period_end", "R", "R_window", "A", "z_R",
+              "z_A", "score", "p_value"}
+    extra = [c for c in frame.columns if c not in common]
     rows = []
-    for r in frame.itertuples(index=False):
+    for r, d in zip(frame.itertuples(index=False), frame[extra].to_dict("records")):
         start = pd.Timestamp(r.period_start).date()
         rows.append(dict(actor=r.actor, period_start=start,
                          period_end=start + timedelta(days=period_days - 1), method=method,
                          model_version=model_version, rhetoric=float(r.R),
                          rhetoric_window=num(r.R_window), action=float(r.A),
                          z_rhetoric=num(r.z_R), z_action=num(r.z_A), score=float(r.score),
-                         p_value=num(getattr(r, "p_value", None)), run_id=run_id))
+                         p_value=num(getattr(r, "p_value", None)), run_id=run_id,
+                         details={k: _plain(v) for k, v in d.items()} if extra else None))
     if since is not None:
         rows = [r for r in rows if r["period_end"] >= since]
     for part in _chunks(rows):
         conn.execute(insert(series), list(part))
+    return len(rows)
+
+
+def _plain(v):
+    """A JSON-safe scalar (numpy numbers to Python, NaN/inf to None)."""
+    if isinstance(v, (np.bool_, bool)):
+        return bool(v)
+    if isinstance(v, (np.integer,)):
+        return int(v)
+    if isinstance(v, (float, np.floating)):
+        return float(v) if np.isfinite(v) else None
+    if v is None or v is pd.NaT:
+        return None
+    if isinstance(v, pd.Timestamp):
+        return v.isoformat()
+    return v
+
+
+@dataclass
+class DeedsSaveCounts:
+    text_events: int = 0
+    text_events_new: int = 0
+    text_events_removed: int = 0
+    typed_rows: int = 0
+    links: int = 0
+
+
+def replace_deeds(conn: Connection, events: pd.DataFrame, links: pd.DataFrame,
+                  model_version: str) -> DeedsSaveCounts:
+    """Make the stored deeds equal to ``deeds.merge_strike_events``' (events, links): the
+    text-only events in ``text_strikes``, every link in ``strike_links``, and the target the
+    text gave a structured row in ``strike_events.text_target_type`` (only where it differs
+    from the source's own). The source's rows are never changed otherwise, so a re-ingest
+    stays idempotent and a rescore replaces these rows instead of adding to them."""
+    out = DeedsSaveCounts()
+    text = events[events["origin"] == "text"] if len(events) else events
+    structured = events[events["origin"] != "text"] if len(events) else events
+    old = {r[0] for r in conn.execute(select(text_strikes.c.id))}
+    conn.execute(delete(strike_links))
+    conn.execute(delete(text_strikes))
+    conn.execute(update(strike_events).where(strike_events.c.text_target_type.is_not(None))
+                 .values(text_target_type=None))
+
+    def num(x):
+        return None if x is None or pd.isna(x) else float(x)
+
+    def ts(x):
+        return None if x is None or pd.isna(x) else pd.Timestamp(x).tz_localize(
+            timezone.utc).to_pydatetime()
+
+    rows = [dict(id=r.event_id, start=ts(r.start), end=ts(r.end), actor=r.actor,
+                 target_actor=None if pd.isna(r.target_actor) else r.target_actor,
+                 target_type=r.target_type, weapon=r.weapon, place=r.place,
+                 launched=num(r.launched), destroyed=num(r.destroyed), source=r.source,
+                 n_reports=int(r.n_reports), model_version=model_version)
+            for r in text.itertuples(index=False)]
+    for part in _chunks(rows):
+        conn.execute(insert(text_strikes), list(part))
+    out.text_events = len(rows)
+    out.text_events_new = len({r["id"] for r in rows} - old)
+    out.text_events_removed = len(old - {r["id"] for r in rows})
+    if len(structured):
+        typed = structured[(structured["origin"] == "both")]
+        by_target: dict[str, list[str]] = {}
+        for e, t in zip(typed["event_id"], typed["target_type"]):
+            by_target.setdefault(t, []).append(e)
+        for t, ids in by_target.items():
+            for part in _chunks(ids):
+                res = conn.execute(update(strike_events)
+                                   .where(strike_events.c.id.in_(part),
+                                          strike_events.c.target_type != t)
+                                   .values(text_target_type=t))
+                out.typed_rows += res.rowcount
+    # Rank of a link: its place in the event's sentence_ids (the reports that typed it first).
+    rank: dict[str, int] = {}
+    order = {}
+    for e, sids in (zip(events["event_id"], events["sentence_ids"]) if len(events) else ()):
+        order.update({(e, s): k for k, s in enumerate(sids or [])})
+    link_rows = []
+    seen = set()
+    for r in links.itertuples(index=False):
+        key = (r.event_id, r.sentence_id)
+        if key in seen:
+            continue
+        seen.add(key)
+        rank[r.event_id] = rank.get(r.event_id, -1) + 1
+        link_rows.append(dict(event_id=r.event_id, sentence_id=r.sentence_id,
+                              model_version=model_version,
+                              rank=order.get(key, 10_000 + rank[r.event_id]), reason=r.reason))
+    for part in _chunks(link_rows):
+        conn.execute(insert(strike_links), list(part))
+    out.links = len(link_rows)
+    return out
+
+
+def replace_coupling(conn: Connection, method: str, model_version: str, frame: pd.DataFrame,
+                     run_id: int | None) -> int:
+    """Make the stored coupling rows of (method, model version) equal to ``frame``."""
+    conn.execute(delete(coupling).where(coupling.c.method == method,
+                                        coupling.c.model_version == model_version))
+    if frame is None or frame.empty:
+        return 0
+    cols = [c.name for c in coupling.columns if c.name not in ("method", "model_version",
+                                                               "run_id")]
+    rows = [dict({c: _plain(r.get(c)) for c in cols}, method=method, model_version=model_version,
+                 run_id=run_id) for r in frame.to_dict("records")]
+    for r in rows:
+        r["note"] = r["note"] or None
+    conn.execute(insert(coupling), rows)
     return len(rows)
 
 

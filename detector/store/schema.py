@@ -87,7 +87,43 @@ strike_events = Table(
     Column("location", Text),
     Column("raw_hash", String(64)),
     Column("fetched_at", DateTime(timezone=True)),
+    # The target type the deeds stage read from the text reports of this strike, where the source
+    # gave none (0005): kept apart from the source's own value, so re-ingest stays as it was.
+    Column("text_target_type", String(16)),
     Index("ix_strike_events_actor_start", "actor", "start"),
+)
+
+# Strike events known from text only (detector.score.deeds, rule 4), replaced by the deeds stage
+# on every rescore (0005). Structured rows stay in strike_events.
+text_strikes = Table(
+    "text_strikes", metadata,
+    Column("id", String(32), primary_key=True),
+    Column("start", DateTime(timezone=True), nullable=False),
+    Column("end", DateTime(timezone=True)),
+    Column("actor", String(16), nullable=False),
+    Column("target_actor", String(16)),
+    Column("target_type", String(16), nullable=False),
+    Column("weapon", Text),
+    Column("place", Text),
+    Column("launched", Float),
+    Column("destroyed", Float),
+    Column("source", Text),  # the sources of its reports, comma-separated
+    Column("n_reports", Integer, nullable=False),
+    Column("model_version", String(80), nullable=False),
+    Index("ix_text_strikes_actor_start", "actor", "start"),
+)
+
+# Provenance of strike events: which classified sentences report it and why they attached
+# (strike_events and text_strikes alike; replaced by the deeds stage) (0005).
+strike_links = Table(
+    "strike_links", metadata,
+    Column("event_id", String(32), primary_key=True),
+    Column("sentence_id", String(32), ForeignKey("sentences.id", ondelete="CASCADE"),
+           primary_key=True),
+    Column("model_version", String(80), nullable=False),
+    Column("rank", Integer, nullable=False),
+    Column("reason", Text),
+    Index("ix_strike_links_sentence", "sentence_id"),
 )
 
 runs = Table(
@@ -159,6 +195,29 @@ series = Table(
     Column("z_action", Float),
     Column("score", Float, nullable=False),
     Column("p_value", Float),
+    Column("run_id", Integer, ForeignKey("runs.id")),
+    Column("details", JSON),  # the scorer's own per-period columns (v3: rule, episode, ...) (0005)
+)
+
+# The per-actor coupling test of contradiction.v3 (score/contradiction_v3.coupling_test),
+# replaced with the flags on every rescore (0005).
+coupling = Table(
+    "coupling", metadata,
+    Column("actor", String(16), primary_key=True),
+    Column("method", String(80), primary_key=True),
+    Column("model_version", String(80), primary_key=True),
+    Column("n_periods", Integer, nullable=False),
+    Column("n_claim_periods", Integer, nullable=False),
+    Column("mean_claim", Float),
+    Column("mean_other", Float),
+    Column("effect", Float),
+    Column("ratio", Float),
+    Column("ci_low", Float),
+    Column("ci_high", Float),
+    Column("p_value", Float),
+    Column("n_shifts", Integer),
+    Column("block", Integer),
+    Column("note", Text),
     Column("run_id", Integer, ForeignKey("runs.id")),
 )
 

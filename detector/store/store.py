@@ -202,8 +202,16 @@ class Store:
     def load_statements(self, model_version: str) -> pd.DataFrame:
         return self._read(reads.load_statements, model_version)
 
-    def load_strikes(self) -> pd.DataFrame:
-        return self._read(reads.load_strikes)
+    def load_strikes(self, merged: bool = False) -> pd.DataFrame:
+        """The structured strike rows; ``merged``: the deeds stage's events (reads.load_strikes)."""
+        return self._read(reads.load_strikes, merged)
+
+    def load_strike_sentences(self, model_version: str) -> pd.DataFrame:
+        return self._read(reads.load_strike_sentences, model_version)
+
+    def coupling_frame(self, filters: Filters | None = None, model_version: str | None = None,
+                       method: str | None = None) -> pd.DataFrame:
+        return self._read(reads.coupling_frame, filters or Filters(), model_version, method)
 
     def load_structured_statements(self) -> pd.DataFrame:
         return self._read(reads.load_structured_statements)
@@ -264,6 +272,14 @@ class Transaction:
                        period_days: int, run_id: int | None, since: date | None = None) -> int:
         return repository.replace_series(self.conn, method, model_version, frame, period_days,
                                          run_id, since=since)
+
+    def replace_deeds(self, events: pd.DataFrame, links: pd.DataFrame,
+                      model_version: str) -> "repository.DeedsSaveCounts":
+        return repository.replace_deeds(self.conn, events, links, model_version)
+
+    def replace_coupling(self, method: str, model_version: str, frame: pd.DataFrame,
+                         run_id: int | None) -> int:
+        return repository.replace_coupling(self.conn, method, model_version, frame, run_id)
 
     def start_run(self, config_hash: str | None, model_version: str | None,
                   scorer_version: str | None) -> int:

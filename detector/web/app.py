@@ -1,7 +1,7 @@
 """The read-only HTTP API and its one web page (FastAPI; served by uvicorn).
 
 JSON endpoints: ``/flags``, ``/flags/{id}``, ``/series``, ``/statements``, ``/strikes``,
-``/commitments``; the list endpoints are paginated (``limit``, ``offset``; the answer carries
+``/commitments``, ``/coupling`` (contradiction.v3's per-actor test); the list endpoints are paginated (``limit``, ``offset``; the answer carries
 ``total``) and take the CLI's filters (``actor``, ``since``, ``until``, ``min_score``, ``kind``),
 checked by ``detector.query.make_filters``: a bad value is a 422 with a one-line ``detail``.
 ``/`` is a static page whose script (``static/app.js``) fetches the JSON and builds the DOM with
@@ -24,7 +24,8 @@ from sqlalchemy.engine import Engine
 
 from ..errors import NotFoundError, StorageError, UsageError
 from ..export import jsonable, to_records
-from ..query import MAX_ROWS, commitments_frame, flag_evidence_frames, make_filters, page
+from ..query import (MAX_ROWS, commitments_frame, coupling_frame, flag_evidence_frames,
+                     make_filters, page)
 from ..settings import Settings
 from ..store.store import Store
 
@@ -141,6 +142,15 @@ def create_app(db_url: str | None = None, engine: Store | Engine | None = None, 
         """Declared ceasefires and moratoria (few: not paginated)."""
         f = make_filters("flags", actor, since, until)
         items = to_records(commitments_frame(store, f.actor, f.since, f.until))
+        return {"total": len(items), "items": items}
+
+    @app.get("/coupling")
+    def get_coupling(actor: str | None = None, method: str | None = None,
+                     model_version: str | None = None):
+        """Per actor: are strikes on energy/civilian targets heavier in claim periods?
+        (effect, 95% CI, circular-shift p-value; contradiction.v3)"""
+        items = to_records(coupling_frame(store, actor=make_filters("flags", actor).actor,
+                                          method=method, model_version=model_version))
         return {"total": len(items), "items": items}
 
     @app.get("/", include_in_schema=False)

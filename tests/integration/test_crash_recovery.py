@@ -134,7 +134,9 @@ def crash_config(folder: Path) -> Path:
     demo = demo_config_path()
     text = (demo.read_text().replace('path = "', f'path = "{demo.parent}/')
             .replace("alpha = 0.05", "alpha = 0.5").replace("min_willing = 1.0", "min_willing = 0.5")
-            .replace("rhetoric_threshold = 1.0", "rhetoric_threshold = 0.5"))
+            .replace("rhetoric_threshold = 1.0", "rhetoric_threshold = 0.5")
+            # v1's loose z/alpha gates (the demo's default is v3 since issue 14)
+            .replace('method = "contradiction.v3"', 'method = "contradiction.v1"'))
     text += ('\n[[commitments]]\nactor = "RUS"\nscope = "all"\nstart = 2025-11-27\n'
              'end = 2025-11-30\nsource = "test"\n')
     path = folder / "crash.toml"

@@ -59,13 +59,18 @@ def test_rus_flag_covers_week_of_2025_11_24_with_evidence(demo_db, capsys):
     flag = week[0]
     assert {"id", "kind", "actor", "start", "end", "score", "p_value", "method", "n_statements",
             "n_strikes"} <= set(flag)
-    assert flag["method"] == "contradiction.v1" and flag["n_statements"] > 0 and flag["n_strikes"] > 0
+    assert flag["method"] == "contradiction.v3" and flag["n_statements"] > 0 and flag["n_strikes"] > 0
+    assert flag["p_value"] is None  # v3's level rule is a criterion, not a test
     assert main(["show", flag["id"], "--db", demo_db]) == 0
     shown = capsys.readouterr().out
     assert f"statements ({flag['n_statements']})" in shown
     assert f"strike events ({flag['n_strikes']})" in shown
     assert "https://demo.detector.example/" in shown and "2025-11-2" in shown
     assert "launched" in shown
+    # v3 explains itself: the rule, the evidence window, why each item is there, text reports.
+    assert "rule: level" in shown and "evidence window: 2025-11-21 .. 2025-12-03" in shown
+    assert "p-value n/a" in shown and "-- in the period" in shown
+    assert "origin both" in shown and "    report: " in shown
 
 
 def test_flags_filters_and_formats(demo_db, capsys):

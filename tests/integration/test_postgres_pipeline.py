@@ -106,7 +106,9 @@ def test_reclassify_adds_a_version_and_rescoring_uses_it(db_url, config_path):
     engine = open_database(db_url)
     with engine.begin() as conn:
         n_sentences = repo.table_counts(conn)["sentences"]
-    report = reclassify("fake-keywords-v1", db_url, classifier=OtherKeywordClassifier())
+    scoring = _config(config_path).scoring  # the run's method (v1 here), not the default v3
+    report = reclassify("fake-keywords-v1", db_url, scoring=scoring,
+                        classifier=OtherKeywordClassifier())
     assert report.status == "ok" and report.counts.predictions_new == n_sentences
     with engine.begin() as conn:
         per_version = dict(conn.execute(select(predictions.c.model_version,
@@ -122,6 +124,7 @@ def test_reclassify_adds_a_version_and_rescoring_uses_it(db_url, config_path):
     assert willing > 3 and flag_versions == {"fake-keywords-v1"}
     assert series_versions == {"fake-keywords-v0", "fake-keywords-v1"}
     assert newest["model_version"] == "fake-keywords-v1" and newest["config_hash"] is None
-    again = reclassify("fake-keywords-v1", db_url, classifier=OtherKeywordClassifier())
+    again = reclassify("fake-keywords-v1", db_url, scoring=scoring,
+                       classifier=OtherKeywordClassifier())
     assert again.counts.predictions_new == 0
     engine.dispose()

@@ -115,7 +115,8 @@ def test_switching_scorer_version_keeps_the_old_flags(tmp_path, db_url, fake_cla
     from detector.demo import demo_config
     from detector.store.schema import flags, runs, series
 
-    v1 = demo_config()
+    demo = demo_config()  # contradiction.v3 since issue 14; v1 and v2 stay selectable
+    v1 = replace(demo, scoring=replace(demo.scoring, method="contradiction.v1"))
     v2 = replace(v1, scoring=replace(v1.scoring, method="contradiction.v2"))
 
     def snapshot():

@@ -98,7 +98,11 @@ def test_series_statements_strikes_pages(server):
     assert {"rhetoric", "action", "z_rhetoric", "z_action", "score", "p_value", "period_start",
             "period_end"} <= set(series["items"][0])
     flagged = [r for r in series["items"] if r["period_start"] == "2025-11-24"][0]
-    assert flagged["score"] > 0 and flagged["p_value"] <= 0.05
+    # contradiction.v3 (the demo's method): a level rule, no p-value; its columns in details
+    assert flagged["score"] > 0 and flagged["p_value"] is None
+    assert flagged["details"]["flagged"] and flagged["details"]["rule"] == "level"
+    coupling = client.get("/coupling", params={"actor": "RUS"}).json()
+    assert coupling["total"] == 1 and coupling["items"][0]["method"] == "contradiction.v3"
     seen, total, offset = [], None, 0
     while True:
         page = client.get("/statements", params={"actor": "RUS", "limit": 40,

@@ -108,7 +108,13 @@ def test_strikes_and_series(db):
     _, engine, config = db
     sk = q.strikes_frame(engine, actor="RUS", since=date(2025, 11, 24), until=date(2025, 11, 24))
     assert len(sk) >= 1 and all(t.date() == date(2025, 11, 24) for t in sk["start"])
-    assert q.strikes_frame(engine, target="energy").empty  # the Air Force rows are unspecified
+    # The Air Force rows have no target type of their own; the demo's strike sentences type some
+    # of them energy (deeds from text), each with its source sentences. Text-only events too.
+    energy = q.strikes_frame(engine, target="energy")
+    assert len(energy) and set(energy["origin"]) <= {"both", "text"}
+    assert energy["sentence_texts"].map(len).gt(0).all()
+    structured = energy[energy["origin"] == "both"]
+    assert len(structured) and set(structured["source_target_type"]) == {"unspecified"}
     se = q.series_frame(engine, actor="RUS")
     assert list(se.columns) == q.SERIES_COLUMNS and len(se) >= 20  # weeks of Oct 2025-Feb 2026
     assert (se["period_end"] - se["period_start"]).map(lambda d: d.days).eq(6).all()
