@@ -15,8 +15,16 @@ from pathlib import Path
 
 # When a phrase names several actors, the one doing the speaking or acting is usually the most
 # specific: a person or institution before a state, a state before a demonym or a place.
-_KIND_RANK = {"person": 0, "institution": 1, "force": 1, "state": 2, "capital": 3, "demonym": 4,
-              "place": 5, "weapon": 6}
+_KIND_RANK = {
+    "person": 0,
+    "institution": 1,
+    "force": 1,
+    "state": 2,
+    "capital": 3,
+    "demonym": 4,
+    "place": 5,
+    "weapon": 6,
+}
 
 
 @dataclass(frozen=True)
@@ -32,11 +40,13 @@ class Gazetteer:
     def __init__(self, entries: list[tuple[str, str, str]]):
         self.entries = {alias.lower(): (code, kind) for alias, code, kind in entries}
         aliases = sorted(self.entries, key=len, reverse=True)
-        self._pattern = re.compile(r"(?<![\w-])(" + "|".join(re.escape(a) for a in aliases)
-                                   + r")(?:'s|’s)?(?![\w-])", re.IGNORECASE)
+        self._pattern = re.compile(
+            r"(?<![\w-])(" + "|".join(re.escape(a) for a in aliases) + r")(?:'s|’s)?(?![\w-])",
+            re.IGNORECASE,
+        )
 
     @classmethod
-    def from_file(cls, *paths: str | Path) -> "Gazetteer":
+    def from_file(cls, *paths: str | Path) -> Gazetteer:
         """From one or more alias files; on a repeated alias the later file wins."""
         entries = []
         for path in paths:
@@ -61,11 +71,11 @@ class Gazetteer:
             out.append(Mention(m.start(1), m.end(1), alias, code, kind))
         return out
 
-    def lookup(self, phrase: str, kinds: tuple[str, ...] | None = None,
-               fold_case: bool = False) -> str | None:
+    def lookup(
+        self, phrase: str, kinds: tuple[str, ...] | None = None, fold_case: bool = False
+    ) -> str | None:
         """The actor a short phrase (a subject, a headline suffix) names, or None."""
-        found = [m for m in self.mentions(phrase, fold_case)
-                 if kinds is None or m.kind in kinds]
+        found = [m for m in self.mentions(phrase, fold_case) if kinds is None or m.kind in kinds]
         if not found:
             return None
         found.sort(key=lambda m: (_KIND_RANK.get(m.kind, 9), m.start))
@@ -85,8 +95,9 @@ def actor_gazetteer() -> Gazetteer:
 
 def strike_gazetteer() -> Gazetteer:
     """The actor gazetteer with the strike-only names after it (forces, units, weapons)."""
-    return Gazetteer.from_file(data_file("countries.tsv"), data_file("actors.tsv"),
-                               data_file("strike_actors.tsv"))
+    return Gazetteer.from_file(
+        data_file("countries.tsv"), data_file("actors.tsv"), data_file("strike_actors.tsv")
+    )
 
 
 @lru_cache(maxsize=4)

@@ -31,14 +31,22 @@ def _date(value: str) -> date:
 
 
 def _add_db(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--db", metavar="URL", default=None,
-                   help="SQLAlchemy database URL (default: $DETECTOR_DB_URL, else sqlite:///detector.db)")
+    p.add_argument(
+        "--db",
+        metavar="URL",
+        default=None,
+        help="SQLAlchemy database URL (default: $DETECTOR_DB_URL, else sqlite:///detector.db)",
+    )
 
 
 def _add_report(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--reports", metavar="DIR", default=None,
-                   help="folder for the HTML run report (default: reports/ beside a SQLite "
-                        "database file, else in the working directory)")
+    p.add_argument(
+        "--reports",
+        metavar="DIR",
+        default=None,
+        help="folder for the HTML run report (default: reports/ beside a SQLite "
+        "database file, else in the working directory)",
+    )
     p.add_argument("--no-report", action="store_true", help="do not write a run report")
 
 
@@ -51,8 +59,11 @@ def _add_filters(p: argparse.ArgumentParser, kind_help: str) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    ap = argparse.ArgumentParser(prog="detector", description="Flag periods where an actor's "
-                                 "stated willingness for peace contradicts its strikes.")
+    ap = argparse.ArgumentParser(
+        prog="detector",
+        description="Flag periods where an actor's "
+        "stated willingness for peace contradicts its strikes.",
+    )
     ap.add_argument("--version", action="version", version=f"detector {__version__}")
     ap.add_argument("-q", "--quiet", action="store_true", help="only errors on stderr")
     sub = ap.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -62,9 +73,13 @@ def build_parser() -> argparse.ArgumentParser:
     _add_report(p)
     p = sub.add_parser("run", help="one nightly run: ingest, classify what is new, rescore")
     p.add_argument("--config", required=True, metavar="FILE", help="pipeline config (TOML)")
-    p.add_argument("--since", type=_date, metavar="DATE",
-                   help="backfill: replace flags and series from DATE on (baselines still use "
-                        "the data before it); flags that end before DATE are kept")
+    p.add_argument(
+        "--since",
+        type=_date,
+        metavar="DATE",
+        help="backfill: replace flags and series from DATE on (baselines still use "
+        "the data before it); flags that end before DATE are kept",
+    )
     _add_db(p)
     _add_report(p)
     p = sub.add_parser("classify", help="classify JSON Lines of texts (no database)")
@@ -72,11 +87,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--output", default="-", metavar="FILE", help="JSON Lines output, - for stdout")
     p.add_argument("--speaker", default=None, metavar="CODE", help="default speaker code")
     p.add_argument("--model", default=None, metavar="VERSION", help="classifier model version")
-    p.add_argument("--encoder", default=None, choices=ENCODER_BACKENDS,
-                   help="sentence encoder backend (default: $DETECTOR_ENCODER, else auto: onnx "
-                        "fp32 when onnxruntime and onnx are installed, else torch; both give "
-                        "the same labels); onnx-int8 is faster and reports the model version "
-                        "with a +onnx-int8 suffix")
+    p.add_argument(
+        "--encoder",
+        default=None,
+        choices=ENCODER_BACKENDS,
+        help="sentence encoder backend (default: $DETECTOR_ENCODER, else auto: onnx "
+        "fp32 when onnxruntime and onnx are installed, else torch; both give "
+        "the same labels); onnx-int8 is faster and reports the model version "
+        "with a +onnx-int8 suffix",
+    )
     _add_db(p)
     p = sub.add_parser("flags", help="list flagged periods")
     p.add_argument("--actor", metavar="CODE")
@@ -93,20 +112,34 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--limit", type=int, default=10, metavar="N")
     p.add_argument("--format", choices=["table", "json"], default="table")
     _add_db(p)
-    p = sub.add_parser("reclassify", help="predict all stored sentences with a model version "
-                                          "(older versions' predictions are kept) and rescore "
-                                          "with it")
+    p = sub.add_parser(
+        "reclassify",
+        help="predict all stored sentences with a model version "
+        "(older versions' predictions are kept) and rescore "
+        "with it",
+    )
     p.add_argument("--model", required=True, metavar="VERSION", help="classifier model version")
-    p.add_argument("--config", default=None, metavar="FILE",
-                   help="take the [scoring] settings from this config (default: the defaults)")
+    p.add_argument(
+        "--config",
+        default=None,
+        metavar="FILE",
+        help="take the [scoring] settings from this config (default: the defaults)",
+    )
     _add_db(p)
     p = sub.add_parser("export", help="write flags, statements, strikes or series to a file")
     p.add_argument("--what", required=True, choices=["flags", "statements", "strikes", "series"])
-    p.add_argument("--format", choices=["csv", "json", "parquet"], default=None,
-                   help="default: from the --out suffix")
+    p.add_argument(
+        "--format",
+        choices=["csv", "json", "parquet"],
+        default=None,
+        help="default: from the --out suffix",
+    )
     p.add_argument("--out", required=True, metavar="FILE", help="output file, - for stdout")
-    _add_filters(p, "flags: contradiction|violation; statements: willing|unwilling|none; "
-                    "strikes: energy|civilian|military|unspecified")
+    _add_filters(
+        p,
+        "flags: contradiction|violation; statements: willing|unwilling|none; "
+        "strikes: energy|civilian|military|unspecified",
+    )
     _add_db(p)
     p = sub.add_parser("plot", help="PNG timeline of an actor's R and A series with its flags")
     p.add_argument("--actor", required=True, metavar="CODE")
@@ -131,15 +164,27 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--end", required=True, type=_date, metavar="DATE", help="inclusive")
     c.add_argument("--source", required=True, metavar="TEXT", help="who declared it, where")
     c.add_argument("--description", default="", metavar="TEXT")
-    c.add_argument("--place", action="append", default=[], metavar="NAME", dest="places",
-                   help="only strikes whose place names it (repeatable), e.g. --place Kyiv")
-    c.add_argument("--timezone", default="UTC", metavar="TZ",
-                   help="of the start and end days (default UTC), e.g. Europe/Moscow")
+    c.add_argument(
+        "--place",
+        action="append",
+        default=[],
+        metavar="NAME",
+        dest="places",
+        help="only strikes whose place names it (repeatable), e.g. --place Kyiv",
+    )
+    c.add_argument(
+        "--timezone",
+        default="UTC",
+        metavar="TZ",
+        help="of the start and end days (default UTC), e.g. Europe/Moscow",
+    )
     _add_db(c)
     p = sub.add_parser("db", help="database schema: create or migrate it, show its revision")
     dsub = p.add_subparsers(dest="action", required=True, metavar="ACTION")
-    d = dsub.add_parser("upgrade", help="create the schema or migrate it to this detector's "
-                                        "(the read commands never migrate)")
+    d = dsub.add_parser(
+        "upgrade",
+        help="create the schema or migrate it to this detector's (the read commands never migrate)",
+    )
     _add_db(d)
     d = dsub.add_parser("status", help="the database's schema revision and this detector's")
     _add_db(d)
@@ -148,28 +193,39 @@ def build_parser() -> argparse.ArgumentParser:
 
 # --- commands ----------------------------------------------------------------------------------
 
+
 def cmd_run(args, config=None) -> int:
     from .config import load_config
     from .pipeline import run_pipeline
 
     config = config or load_config(args.config)
-    report = run_pipeline(config, args.db, settings=args.settings, since=getattr(args, "since", None),
-                          progress=_progress_wanted(args))
+    report = run_pipeline(
+        config,
+        args.db,
+        settings=args.settings,
+        since=getattr(args, "since", None),
+        progress=_progress_wanted(args),
+    )
     from .records import IngestCounts, ScoreCounts
 
     c = report.counts
     ing, score = c.ingest or IngestCounts(), c.score or ScoreCounts()
-    print(f"run {report.run_id}: {report.status} in {report.seconds:.1f}s; "
-          f"documents +{ing.documents_new} (updated {ing.documents_updated}), "
-          f"strike events +{ing.events_new} (updated {ing.events_updated}), "
-          f"sentences +{c.sentences_new or 0}, predictions +{c.predictions_new or 0}, "
-          f"flags {score.flags} (new {score.new_flags})"
-          + (f", rows refused {ing.rows_refused}" if ing.rows_refused else ""))
+    print(
+        f"run {report.run_id}: {report.status} in {report.seconds:.1f}s; "
+        f"documents +{ing.documents_new} (updated {ing.documents_updated}), "
+        f"strike events +{ing.events_new} (updated {ing.events_updated}), "
+        f"sentences +{c.sentences_new or 0}, predictions +{c.predictions_new or 0}, "
+        f"flags {score.flags} (new {score.new_flags})"
+        + (f", rows refused {ing.rows_refused}" if ing.rows_refused else "")
+    )
     for err in report.errors:
         print(f"detector: error: {printable(err)}", file=sys.stderr)
     if report.errors:
-        print(f"detector: {len(report.errors)} of {len(config.sources)} sources failed; "
-              "the others were ingested", file=sys.stderr)
+        print(
+            f"detector: {len(report.errors)} of {len(config.sources)} sources failed; "
+            "the others were ingested",
+            file=sys.stderr,
+        )
     if not getattr(args, "no_report", True):
         _write_report(args, report.run_id)
     return 1 if report.errors else 0
@@ -198,8 +254,9 @@ def cmd_runs(args) -> int:
         return 0
     table = []
     # The column only where a run refused rows: older databases and clean runs look as before.
-    any_refused = any((RunCounts.from_json(r["counts"]).ingest or IngestCounts()).rows_refused
-                      for r in rows)
+    any_refused = any(
+        (RunCounts.from_json(r["counts"]).ingest or IngestCounts()).rows_refused for r in rows
+    )
 
     def shown(v):
         return "" if v is None else v
@@ -207,18 +264,23 @@ def cmd_runs(args) -> int:
     for r in rows:
         c = RunCounts.from_json(r["counts"])
         ing = c.ingest
-        table.append({"id": r["id"], "started (UTC)": f"{r['started_at']:%Y-%m-%d %H:%M:%S}",
-                      "status": r["status"],
-                      "seconds": shown(c.seconds),
-                      "docs": "" if ing is None else ing.documents_new,
-                      "events": "" if ing is None else ing.events_new,
-                      "sentences": shown(c.sentences_new),
-                      "predictions": shown(c.predictions_new),
-                      "flags": "" if c.score is None else c.score.flags,
-                      **({"refused": "" if ing is None else ing.rows_refused}
-                         if any_refused else {}),
-                      "errors": len(r["errors"]),
-                      "model": r["model_version"] or "", "config": r["config_hash"] or ""})
+        table.append(
+            {
+                "id": r["id"],
+                "started (UTC)": f"{r['started_at']:%Y-%m-%d %H:%M:%S}",
+                "status": r["status"],
+                "seconds": shown(c.seconds),
+                "docs": "" if ing is None else ing.documents_new,
+                "events": "" if ing is None else ing.events_new,
+                "sentences": shown(c.sentences_new),
+                "predictions": shown(c.predictions_new),
+                "flags": "" if c.score is None else c.score.flags,
+                **({"refused": "" if ing is None else ing.rows_refused} if any_refused else {}),
+                "errors": len(r["errors"]),
+                "model": r["model_version"] or "",
+                "config": r["config_hash"] or "",
+            }
+        )
     cols = list(table[0])
     widths = {k: max(len(k), *(len(str(t[k])) for t in table)) for k in cols}
     print("  ".join(k.rjust(widths[k]) for k in cols))
@@ -232,12 +294,19 @@ def cmd_reclassify(args) -> int:
     from .pipeline import reclassify
 
     scoring = load_config(args.config).scoring if args.config else None
-    report = reclassify(args.model, args.db, scoring=scoring, progress=_progress_wanted(args),
-                        settings=args.settings)
+    report = reclassify(
+        args.model,
+        args.db,
+        scoring=scoring,
+        progress=_progress_wanted(args),
+        settings=args.settings,
+    )
     c = report.counts
     flags, new_flags = (c.score.flags, c.score.new_flags) if c.score else (0, 0)
-    print(f"run {report.run_id}: {report.status} in {report.seconds:.1f}s; model {args.model}: "
-          f"predictions +{c.predictions_new or 0}, flags {flags} (new {new_flags})")
+    print(
+        f"run {report.run_id}: {report.status} in {report.seconds:.1f}s; model {args.model}: "
+        f"predictions +{c.predictions_new or 0}, flags {flags} (new {new_flags})"
+    )
     return 0
 
 
@@ -265,6 +334,7 @@ def _open(db, *, write: bool = False):
     read-only and never migrated (a missing or outdated database is a one-line exit 2 that says
     what to run)."""
     from .store.store import Store
+
     return Store.open(db) if write else Store.open_readonly(db)
 
 
@@ -274,8 +344,14 @@ def cmd_flags(args) -> int:
     from .query import coupling_frame, flags_frame
 
     with _open(args.db) as store:
-        df = flags_frame(store, actor=args.actor, since=args.since, until=args.until,
-                         min_score=args.min_score, kind=args.kind)
+        df = flags_frame(
+            store,
+            actor=args.actor,
+            since=args.since,
+            until=args.until,
+            min_score=args.min_score,
+            kind=args.kind,
+        )
         coupling = coupling_frame(store, actor=args.actor)
     df = df.drop(columns=["details"])
     for col in ("start", "end"):
@@ -288,9 +364,20 @@ def cmd_flags(args) -> int:
         if df.empty:
             print("no flags")
         else:
-            view = df[["id", "kind", "actor", "start", "end", "score", "p_value", "n_statements",
-                       "n_strikes", "method"]].rename(columns={"n_statements": "statements",
-                                                              "n_strikes": "strikes"})
+            view = df[
+                [
+                    "id",
+                    "kind",
+                    "actor",
+                    "start",
+                    "end",
+                    "score",
+                    "p_value",
+                    "n_statements",
+                    "n_strikes",
+                    "method",
+                ]
+            ].rename(columns={"n_statements": "statements", "n_strikes": "strikes"})
             view["p_value"] = view["p_value"].map(pvalue_text)
             for col in ("id", "kind", "actor", "method"):
                 view[col] = view[col].map(printable)
@@ -315,8 +402,7 @@ def cmd_export(args) -> int:
     from .export import export
     from .query import make_filters
 
-    filters = make_filters(args.what, args.actor, args.since, args.until, args.min_score,
-                           args.kind)
+    filters = make_filters(args.what, args.actor, args.since, args.until, args.min_score, args.kind)
     with _open(args.db) as store:
         n = export(store, args.what, args.out, args.format, filters)
     if args.out != "-":
@@ -346,10 +432,11 @@ def _read_jsonl(stream: TextIO, name: str):
         try:
             obj = json.loads(line)
         except json.JSONDecodeError as exc:
-            raise InputError(f"{name} line {n}: not valid JSON ({exc.msg}); "
-                             "give one JSON object per line") from None
+            raise InputError(
+                f"{name} line {n}: not valid JSON ({exc.msg}); give one JSON object per line"
+            ) from None
         if not isinstance(obj, dict) or not isinstance(obj.get("text"), str):
-            raise InputError(f"{name} line {n}: needs an object with a \"text\" string")
+            raise InputError(f'{name} line {n}: needs an object with a "text" string')
         yield obj
 
 
@@ -367,8 +454,9 @@ def cmd_classify(args) -> int:
         except UnicodeDecodeError as exc:
             raise InputError(f"{name} is not UTF-8 text; convert it first") from exc
     annotator = Annotator.load(args.model, args.settings, encoder=args.encoder)
-    docs = annotator.classify_documents([
-        DocumentInput(it["text"], it.get("speaker") or args.speaker) for it in items])
+    docs = annotator.classify_documents(
+        [DocumentInput(it["text"], it.get("speaker") or args.speaker) for it in items]
+    )
     try:
         out = sys.stdout if args.output == "-" else open(args.output, "w", encoding="utf-8")
     except OSError as exc:
@@ -386,17 +474,44 @@ def cmd_commitments(args) -> int:
     with _open(args.db, write=args.action == "add") as store:
         if args.action == "add":
             c = commitment_from_mapping(
-                {k: getattr(args, k) for k in ("actor", "scope", "start", "end", "source",
-                                               "description", "places", "timezone")},
-                "detector commitments add")
+                {
+                    k: getattr(args, k)
+                    for k in (
+                        "actor",
+                        "scope",
+                        "start",
+                        "end",
+                        "source",
+                        "description",
+                        "places",
+                        "timezone",
+                    )
+                },
+                "detector commitments add",
+            )
             new = store.save_commitments([c])
-            print(printable(f"{'added' if new else 'already stored'}: commitment {c.id} "
-                            f"({c.actor} {c.scope}, {c.start} .. {c.end})"))
+            print(
+                printable(
+                    f"{'added' if new else 'already stored'}: commitment {c.id} "
+                    f"({c.actor} {c.scope}, {c.start} .. {c.end})"
+                )
+            )
             return 0
         items = store.load_commitments(actor=args.actor)
-        rows = [dict(id=c.id, actor=c.actor, scope=c.scope, places=list(c.places),
-                     start=c.start.isoformat(), end=c.end.isoformat(), timezone=c.timezone,
-                     source=c.source, description=c.description) for c in items]
+        rows = [
+            dict(
+                id=c.id,
+                actor=c.actor,
+                scope=c.scope,
+                places=list(c.places),
+                start=c.start.isoformat(),
+                end=c.end.isoformat(),
+                timezone=c.timezone,
+                source=c.source,
+                description=c.description,
+            )
+            for c in items
+        ]
         if args.format == "json":
             print(json.dumps(rows, indent=1))
         elif not rows:
@@ -404,9 +519,13 @@ def cmd_commitments(args) -> int:
         else:
             for r in rows:
                 where = f" in {', '.join(r['places'])}" if r["places"] else ""
-                print(printable(f"{r['id']}  {r['actor']}  {r['scope']}{where}  {r['start']} .. "
-                                f"{r['end']} ({r['timezone']})  {r['description'] or '-'}  "
-                                f"[{r['source'] or '-'}]"))
+                print(
+                    printable(
+                        f"{r['id']}  {r['actor']}  {r['scope']}{where}  {r['start']} .. "
+                        f"{r['end']} ({r['timezone']})  {r['description'] or '-'}  "
+                        f"[{r['source'] or '-'}]"
+                    )
+                )
         return 0
 
 
@@ -420,10 +539,13 @@ def cmd_db(args) -> int:
             before = store.revision()
             store.upgrade()
             after = store.revision()
-        print(f"database {url}: schema {after}" + (" (already current)" if before == after
-                                                   else f" (was {before or 'empty'})"))
+        print(
+            f"database {url}: schema {after}"
+            + (" (already current)" if before == after else f" (was {before or 'empty'})")
+        )
         return 0
     from .store.db import sqlite_path
+
     path = sqlite_path(args.db)
     if path is not None and not path.is_file():
         print(f"database {url}: does not exist; this detector needs schema {Store.head()}")
@@ -435,21 +557,35 @@ def cmd_db(args) -> int:
     return 0
 
 
-COMMANDS = {"demo": cmd_demo, "run": cmd_run, "classify": cmd_classify, "flags": cmd_flags,
-            "show": cmd_show, "export": cmd_export, "plot": cmd_plot, "serve": cmd_serve,
-            "commitments": cmd_commitments, "runs": cmd_runs, "reclassify": cmd_reclassify,
-            "db": cmd_db}
+COMMANDS = {
+    "demo": cmd_demo,
+    "run": cmd_run,
+    "classify": cmd_classify,
+    "flags": cmd_flags,
+    "show": cmd_show,
+    "export": cmd_export,
+    "plot": cmd_plot,
+    "serve": cmd_serve,
+    "commitments": cmd_commitments,
+    "runs": cmd_runs,
+    "reclassify": cmd_reclassify,
+    "db": cmd_db,
+}
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.ERROR if args.quiet else logging.INFO, stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.basicConfig(
+        level=logging.ERROR if args.quiet else logging.INFO,
+        stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+    )
     logging.getLogger("alembic").setLevel(logging.WARNING)
     try:
         # Resolved once here; the commands take what they need from it (not from os.environ).
-        args.settings = Settings.from_env(db_url=getattr(args, "db", None),
-                                          encoder=getattr(args, "encoder", None))
+        args.settings = Settings.from_env(
+            db_url=getattr(args, "db", None), encoder=getattr(args, "encoder", None)
+        )
         if hasattr(args, "db"):
             args.db = args.settings.db_url
         return COMMANDS[args.command](args)

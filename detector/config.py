@@ -13,10 +13,11 @@ import hashlib
 import tomllib
 import types
 import typing
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, Mapping, Union, get_args, get_origin
+from typing import TYPE_CHECKING, Any, Literal, Union, get_args, get_origin
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .errors import ConfigError
@@ -45,11 +46,13 @@ def __getattr__(name: str):
 
 def _source_kinds() -> dict:
     from .ingest.registry import SOURCE_KINDS
+
     return SOURCE_KINDS
 
 
 def _scorers() -> dict:
     from .score import SCORERS
+
     return SCORERS
 
 
@@ -71,8 +74,11 @@ class SourceConfig:
 
     def __post_init__(self) -> None:
         if self.options is None or isinstance(self.options, Mapping):
-            object.__setattr__(self, "options", source_options(
-                self.kind, self.options or {}, f"source {self.name!r}"))
+            object.__setattr__(
+                self,
+                "options",
+                source_options(self.kind, self.options or {}, f"source {self.name!r}"),
+            )
 
     @property
     def location(self) -> str:
@@ -93,7 +99,13 @@ class ScoringConfig:
     willing_threshold: float = 0.5  # stance confidence for a statement to count
     unwilling_weight: float = 0.5
     target_weights: dict[str, float] = field(
-        default_factory=lambda: {"energy": 1.5, "civilian": 1.0, "unspecified": 0.5, "military": 0.0})
+        default_factory=lambda: {
+            "energy": 1.5,
+            "civilian": 1.0,
+            "unspecified": 0.5,
+            "military": 0.0,
+        }
+    )
     alpha: float = 0.05  # flags keep only p <= alpha
     n_shifts: int = 199
     seed: int = 0
@@ -132,6 +144,7 @@ class Config:
 
 # --- source options -----------------------------------------------------------------------
 
+
 class _WrongType(Exception):
     pass
 
@@ -148,9 +161,10 @@ def _describe(tp: Any) -> str:
         plural = {str: "strings", int: "whole numbers", float: "numbers"}
         return "a list of " + " or ".join(plural.get(a, _describe(a)) for a in items)
     if origin in (dict, Mapping):
-        return "a table such as { EUR = \"EU\" }"
-    return {str: "a string", int: "a whole number", float: "a number",
-            bool: "true or false"}.get(tp, getattr(tp, "__name__", str(tp)))
+        return 'a table such as { EUR = "EU" }'
+    return {str: "a string", int: "a whole number", float: "a number", bool: "true or false"}.get(
+        tp, getattr(tp, "__name__", str(tp))
+    )
 
 
 def _coerce(value: Any, tp: Any) -> Any:
@@ -195,8 +209,9 @@ def _unknown_key(key: str, allowed: list[str], where: str, kind: str) -> ConfigE
     near = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
     if near:
         return ConfigError(f"{where}: unknown key {key!r} (did you mean {near[0]!r}?)")
-    return ConfigError(f"{where}: unknown key {key!r}; a source of kind {kind} takes "
-                       + ", ".join(allowed))
+    return ConfigError(
+        f"{where}: unknown key {key!r}; a source of kind {kind} takes " + ", ".join(allowed)
+    )
 
 
 def source_options(kind: str, values: Mapping[str, Any], where: str) -> SourceOptions:
@@ -215,8 +230,9 @@ def source_options(kind: str, values: Mapping[str, Any], where: str) -> SourceOp
         try:
             value = _coerce(given, hints[key])
         except _WrongType:
-            raise ConfigError(f"{where}: {key} = {given!r} must be {_describe(hints[key])}; "
-                              "fix it in the config") from None
+            raise ConfigError(
+                f"{where}: {key} = {given!r} must be {_describe(hints[key])}; fix it in the config"
+            ) from None
         check = fields[key].metadata.get("check")
         if check is not None and value is not None:
             try:
@@ -227,11 +243,12 @@ def source_options(kind: str, values: Mapping[str, Any], where: str) -> SourceOp
     return cls(**checked)
 
 
-def _source_from_entry(entry: dict[str, Any], i: int, base_dir: Path, where: str,
-                       seen: set[str]) -> SourceConfig:
+def _source_from_entry(
+    entry: dict[str, Any], i: int, base_dir: Path, where: str, seen: set[str]
+) -> SourceConfig:
     name = entry.get("name")
     if not name:
-        raise ConfigError(f"{where}: [[sources]] entry {i + 1} has no name; add name = \"...\"")
+        raise ConfigError(f'{where}: [[sources]] entry {i + 1} has no name; add name = "..."')
     here = f"{where}: source {name!r}"
     for key in COMMON_SOURCE_KEYS:
         if key in entry and not isinstance(entry[key], str):
@@ -247,22 +264,32 @@ def _source_from_entry(entry: dict[str, Any], i: int, base_dir: Path, where: str
     if bool(url) == bool(p):
         raise ConfigError(f"{here} needs exactly one of url = ... or path = ...")
     if url and not url.startswith(("http://", "https://", "file://")):
-        raise ConfigError(f"{here} url {url!r} must start with http:// or https:// (use "
-                          "path = ... for files)")
-    allowed = sorted(set(COMMON_SOURCE_KEYS) | {f.name for f in
-                                                dataclasses.fields(kinds[kind].options)})
+        raise ConfigError(
+            f"{here} url {url!r} must start with http:// or https:// (use path = ... for files)"
+        )
+    allowed = sorted(
+        set(COMMON_SOURCE_KEYS) | {f.name for f in dataclasses.fields(kinds[kind].options)}
+    )
     for key in entry:
         if key not in allowed:
             raise _unknown_key(key, allowed, here, kind)
     return SourceConfig(
-        name=name, kind=kind, url=url, path=(base_dir / p).resolve() if p else None,
-        speaker=entry.get("speaker"), actor=entry.get("actor"),
-        target_actor=entry.get("target_actor"), home=entry.get("home"),
-        options=source_options(kind, {k: v for k, v in entry.items()
-                                      if k not in COMMON_SOURCE_KEYS}, here))
+        name=name,
+        kind=kind,
+        url=url,
+        path=(base_dir / p).resolve() if p else None,
+        speaker=entry.get("speaker"),
+        actor=entry.get("actor"),
+        target_actor=entry.get("target_actor"),
+        home=entry.get("home"),
+        options=source_options(
+            kind, {k: v for k, v in entry.items() if k not in COMMON_SOURCE_KEYS}, here
+        ),
+    )
 
 
 # --- the rest ------------------------------------------------------------------------------
+
 
 def _as_date(value: Any, where: str) -> date:
     if isinstance(value, date):
@@ -284,27 +311,45 @@ def commitment_from_mapping(c: dict[str, Any], where: str) -> Commitment:
         if key not in c or c[key] in (None, ""):
             raise ConfigError(f"{where} lacks {key}; give actor, scope, start and end")
     if c["scope"] not in COMMITMENT_SCOPES:
-        raise ConfigError(f"{where}: scope {c['scope']!r} is not known; use one of "
-                          + ", ".join(COMMITMENT_SCOPES))
+        raise ConfigError(
+            f"{where}: scope {c['scope']!r} is not known; use one of "
+            + ", ".join(COMMITMENT_SCOPES)
+        )
     start, end = _as_date(c["start"], where), _as_date(c["end"], where)
     if end < start:
         raise ConfigError(f"{where}: end {end} is before start {start}; swap them")
     places = c.get("places") or ()
     if isinstance(places, str) or not all(isinstance(x, str) and x.strip() for x in places):
-        raise ConfigError(f"{where}: places must be a list of place names, e.g. [\"Kyiv\"]")
+        raise ConfigError(f'{where}: places must be a list of place names, e.g. ["Kyiv"]')
     tz = c.get("timezone") or "UTC"
     try:
         ZoneInfo(tz)
     except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ConfigError(f"{where}: timezone {tz!r} is not known; use an IANA name such as "
-                          "\"Europe/Moscow\"") from exc
-    unknown = set(c) - {"actor", "scope", "start", "end", "source", "description", "places",
-                        "timezone"}
+        raise ConfigError(
+            f'{where}: timezone {tz!r} is not known; use an IANA name such as "Europe/Moscow"'
+        ) from exc
+    unknown = set(c) - {
+        "actor",
+        "scope",
+        "start",
+        "end",
+        "source",
+        "description",
+        "places",
+        "timezone",
+    }
     if unknown:
         raise ConfigError(f"{where}: unknown keys {sorted(unknown)}")
-    return Commitment(actor=str(c["actor"]).upper(), scope=c["scope"], start=start, end=end,
-                      source=c.get("source") or "", description=c.get("description") or "",
-                      places=tuple(x.strip() for x in places), timezone=tz)
+    return Commitment(
+        actor=str(c["actor"]).upper(),
+        scope=c["scope"],
+        start=start,
+        end=end,
+        source=c.get("source") or "",
+        description=c.get("description") or "",
+        places=tuple(x.strip() for x in places),
+        timezone=tz,
+    )
 
 
 def parse_config(text: str, base_dir: Path, path: Path | None = None) -> Config:
@@ -315,36 +360,52 @@ def parse_config(text: str, base_dir: Path, path: Path | None = None) -> Config:
         raise ConfigError(f"{where}: not valid TOML ({exc}); fix the syntax") from exc
 
     seen: set[str] = set()
-    sources = [_source_from_entry(entry, i, base_dir, where, seen)
-               for i, entry in enumerate(raw.get("sources", []))]
+    sources = [
+        _source_from_entry(entry, i, base_dir, where, seen)
+        for i, entry in enumerate(raw.get("sources", []))
+    ]
 
     sc = raw.get("scoring", {})
     defaults = ScoringConfig()
     allowed = set(defaults.__dataclass_fields__)
     unknown = set(sc) - allowed
     if unknown:
-        raise ConfigError(f"{where}: unknown [scoring] keys {sorted(unknown)}; allowed: {sorted(allowed)}")
+        raise ConfigError(
+            f"{where}: unknown [scoring] keys {sorted(unknown)}; allowed: {sorted(allowed)}"
+        )
     if sc.get("period", "week") not in PERIODS:
-        raise ConfigError(f"{where}: [scoring] period must be "
-                          + " or ".join(f'"{p}"' for p in PERIODS))
+        raise ConfigError(
+            f"{where}: [scoring] period must be " + " or ".join(f'"{p}"' for p in PERIODS)
+        )
     methods = _scorers()
     if sc.get("method", defaults.method) not in methods:
-        raise ConfigError(f"{where}: [scoring] method {sc['method']!r} is not known; use one of "
-                          + ", ".join(methods))
+        raise ConfigError(
+            f"{where}: [scoring] method {sc['method']!r} is not known; use one of "
+            + ", ".join(methods)
+        )
     if "target_weights" in sc:
         wrong = sorted(set(sc["target_weights"]) - set(TARGETS))
         if wrong:
-            raise ConfigError(f"{where}: [scoring.target_weights] {wrong[0]!r} is not a target "
-                              "type; use " + ", ".join(TARGETS))
+            raise ConfigError(
+                f"{where}: [scoring.target_weights] {wrong[0]!r} is not a target "
+                "type; use " + ", ".join(TARGETS)
+            )
         sc = dict(sc, target_weights={**defaults.target_weights, **sc["target_weights"]})
     scoring = ScoringConfig(**sc)
 
-    commitments = [commitment_from_mapping(c, f"{where}: [[commitments]] entry {i + 1}")
-                   for i, c in enumerate(raw.get("commitments", []))]
+    commitments = [
+        commitment_from_mapping(c, f"{where}: [[commitments]] entry {i + 1}")
+        for i, c in enumerate(raw.get("commitments", []))
+    ]
 
-    return Config(sources=sources, scoring=scoring,
-                  model_version=raw.get("model", {}).get("version"),
-                  commitments=commitments, path=path, text=text)
+    return Config(
+        sources=sources,
+        scoring=scoring,
+        model_version=raw.get("model", {}).get("version"),
+        commitments=commitments,
+        path=path,
+        text=text,
+    )
 
 
 def load_config(path: str | Path) -> Config:

@@ -32,8 +32,9 @@ def format_for(out: str | os.PathLike, fmt: str | None) -> str:
     suffix = Path(str(out)).suffix.lower().lstrip(".")
     if suffix in FORMATS:
         return suffix
-    raise UsageError(f"--out {out}: cannot tell the format from the name; "
-                     f"give --format {'|'.join(FORMATS)}")
+    raise UsageError(
+        f"--out {out}: cannot tell the format from the name; give --format {'|'.join(FORMATS)}"
+    )
 
 
 def jsonable(value):
@@ -44,8 +45,11 @@ def jsonable(value):
     if isinstance(value, (datetime, date)):
         return value.isoformat()
     if isinstance(value, (dict, list, tuple)):
-        return strict({k: jsonable(v) for k, v in value.items()} if isinstance(value, dict)
-                      else [jsonable(v) for v in value])
+        return strict(
+            {k: jsonable(v) for k, v in value.items()}
+            if isinstance(value, dict)
+            else [jsonable(v) for v in value]
+        )
     if hasattr(value, "item") and not isinstance(value, (str, bytes)):  # numpy scalars
         value = value.item()
     return strict(value)
@@ -54,8 +58,10 @@ def jsonable(value):
 def to_records(df: pd.DataFrame) -> list[dict]:
     """Rows as JSON-ready dicts: ISO dates, None for missing values."""
     cols = list(df.columns)
-    return [{c: jsonable(v) for c, v in zip(cols, row)}
-            for row in df.astype(object).itertuples(index=False, name=None)]
+    return [
+        {c: jsonable(v) for c, v in zip(cols, row)}
+        for row in df.astype(object).itertuples(index=False, name=None)
+    ]
 
 
 def _flat(df: pd.DataFrame) -> pd.DataFrame:
@@ -76,6 +82,7 @@ def write_frame(df: pd.DataFrame, fmt: str, out: str | os.PathLike) -> None:
             raise UsageError("--out -: Parquet is binary; give a file name")
         sys.stdout.write(_render_text(df, fmt))
         return
+
     def write(tmp: Path) -> None:
         if fmt == "parquet":
             _flat(df).to_parquet(tmp, index=False)
@@ -95,8 +102,13 @@ def _render_text(df: pd.DataFrame, fmt: str) -> str:
     return flat.to_csv(index=False)
 
 
-def export(store: Source, what: str, out: str | os.PathLike, fmt: str | None = None,
-           filters: Filters | None = None) -> int:
+def export(
+    store: Source,
+    what: str,
+    out: str | os.PathLike,
+    fmt: str | None = None,
+    filters: Filters | None = None,
+) -> int:
     """Write table ``what`` (filtered) to ``out``; returns the number of rows written."""
     if what not in WHAT:
         raise UsageError(f"--what {what!r}: use one of {', '.join(WHAT)}")

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from .errors import UsageError
 
@@ -25,8 +25,9 @@ def _umask() -> int:
     return mask
 
 
-def write_atomic(out: str | os.PathLike, write: Callable[[Path], None], *,
-                 option: str = "--out") -> Path:
+def write_atomic(
+    out: str | os.PathLike, write: Callable[[Path], None], *, option: str = "--out"
+) -> Path:
     """Create or replace ``out`` with what ``write(tmp_path)`` writes; returns the path.
 
     UsageError (one line naming ``option`` and the path) when the folder is missing or not
@@ -36,8 +37,9 @@ def write_atomic(out: str | os.PathLike, write: Callable[[Path], None], *,
     if not path.parent.is_dir():
         raise UsageError(f"{where}: folder {path.parent} does not exist; create it first")
     if path.is_symlink():
-        raise UsageError(f"{where} is a symbolic link; refusing to write through it, give "
-                         "another file name")
+        raise UsageError(
+            f"{where} is a symbolic link; refusing to write through it, give another file name"
+        )
     if path.is_dir():
         raise UsageError(f"{where} is a folder; give a file name")
     try:

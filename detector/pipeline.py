@@ -25,15 +25,25 @@ from .ingest import fetch_source, parse_payload
 from .nlp.annotate import Annotator, SentenceInput
 from .nlp.classifier import DEFAULT_MODEL_VERSION, SentenceClassifier
 from .records import DeedsCounts, IngestCounts, RunCounts, ScoreCounts, Sentence
-from .score import (COMMITMENT_METHOD, CONTRADICTION_METHOD, COUPLING_SCORERS, SCORERS,
-                    find_violations, merge_strike_events, strike_reports)
+from .score import (
+    COMMITMENT_METHOD,
+    CONTRADICTION_METHOD,
+    COUPLING_SCORERS,
+    SCORERS,
+    find_violations,
+    merge_strike_events,
+    strike_reports,
+)
 from .settings import Settings
 from .store.store import Store
 
 log = logging.getLogger("detector.pipeline")
 
+
 def scorer_version(contradiction_method: str = CONTRADICTION_METHOD) -> str:
     return f"{contradiction_method}+{COMMITMENT_METHOD}"
+
+
 SPLIT_BATCH = 500  # documents per committed batch of sentences
 CLASSIFY_BATCH = 512  # sentences per committed batch of predictions
 
@@ -48,6 +58,7 @@ class RunReport:
 
 
 # --- hooks --------------------------------------------------------------------------------------
+
 
 class RunHooks:
     """Named points inside a run's transactions (``run.started``, ``ingest.source``,
@@ -64,8 +75,10 @@ NO_HOOKS = RunHooks()
 
 # --- stages ------------------------------------------------------------------------------------
 
-def ingest_source(store: Store | Engine, src: SourceConfig,
-                  hooks: RunHooks = NO_HOOKS) -> IngestCounts:
+
+def ingest_source(
+    store: Store | Engine, src: SourceConfig, hooks: RunHooks = NO_HOOKS
+) -> IngestCounts:
     """Fetch, parse and save one source. Raises SourceError; saves nothing on error."""
     store = Store.of(store)
     with store.transaction() as tx:
@@ -74,29 +87,48 @@ def ingest_source(store: Store | Engine, src: SourceConfig,
     fetched = fetch_source(src, etag=state.get("etag"), last_modified=state.get("last_modified"))
     if fetched.not_modified or fetched.raw_hash == state.get("last_raw_hash"):
         with store.transaction() as tx:
-            tx.set_fetch_state(src.name, etag=fetched.etag or state.get("etag"),
-                               last_modified=fetched.last_modified or state.get("last_modified"),
-                               raw_hash=state.get("last_raw_hash"), fetched_at=fetched.fetched_at)
+            tx.set_fetch_state(
+                src.name,
+                etag=fetched.etag or state.get("etag"),
+                last_modified=fetched.last_modified or state.get("last_modified"),
+                raw_hash=state.get("last_raw_hash"),
+                fetched_at=fetched.fetched_at,
+            )
         return IngestCounts(unchanged_payload=1)
     batch = parse_payload(fetched.content, src, fetched.raw_hash)
     if batch.refused:
-        log.warning("source %r: %d row(s) refused, first: %s", src.name, len(batch.refused),
-                    batch.refused[0])
+        log.warning(
+            "source %r: %d row(s) refused, first: %s",
+            src.name,
+            len(batch.refused),
+            batch.refused[0],
+        )
     with store.transaction() as tx:  # records and fetch state commit together or not at all
         d = tx.save_documents(batch.documents, fetched.fetched_at)
         e = tx.save_strike_events(batch.events, fetched.fetched_at)
         hooks.checkpoint("ingest.saved")
         w = tx.save_structured_statements(batch.structured, fetched.fetched_at)
-        tx.set_fetch_state(src.name, etag=fetched.etag, last_modified=fetched.last_modified,
-                           raw_hash=fetched.raw_hash, fetched_at=fetched.fetched_at)
-    return IngestCounts(documents_new=d.inserted, documents_updated=d.updated,
-                        events_new=e.inserted, events_updated=e.updated,
-                        structured_new=w.inserted, structured_updated=w.updated,
-                        rows_refused=len(batch.refused))
+        tx.set_fetch_state(
+            src.name,
+            etag=fetched.etag,
+            last_modified=fetched.last_modified,
+            raw_hash=fetched.raw_hash,
+            fetched_at=fetched.fetched_at,
+        )
+    return IngestCounts(
+        documents_new=d.inserted,
+        documents_updated=d.updated,
+        events_new=e.inserted,
+        events_updated=e.updated,
+        structured_new=w.inserted,
+        structured_updated=w.updated,
+        rows_refused=len(batch.refused),
+    )
 
 
-def ingest_all(store: Store | Engine, sources: list[SourceConfig],
-               hooks: RunHooks = NO_HOOKS) -> tuple[IngestCounts, list[str]]:
+def ingest_all(
+    store: Store | Engine, sources: list[SourceConfig], hooks: RunHooks = NO_HOOKS
+) -> tuple[IngestCounts, list[str]]:
     """Every source; a broken one is reported and the others still ingest."""
     totals = IngestCounts()
     errors: list[str] = []
@@ -110,8 +142,12 @@ def ingest_all(store: Store | Engine, sources: list[SourceConfig],
             log.error("%s", exc)
             continue
         totals += counts
-        log.info("ingest source=%s %s seconds=%.2f", src.name, _fields(counts.to_json()),
-                 time.perf_counter() - t0)
+        log.info(
+            "ingest source=%s %s seconds=%.2f",
+            src.name,
+            _fields(counts.to_json()),
+            time.perf_counter() - t0,
+        )
     return totals, errors
 
 
@@ -124,6 +160,7 @@ def _progress(total: int, desc: str, unit: str, enabled: bool):
     if not enabled:
         return _NoBar()
     from tqdm import tqdm
+
     return tqdm(total=total, desc=desc, unit=unit, file=sys.stderr, leave=False)
 
 
@@ -135,9 +172,13 @@ class _NoBar:
         pass
 
 
-def split_new_documents(store: Store | Engine, batch_size: int | None = None,
-                        progress: bool = False, hooks: RunHooks = NO_HOOKS,
-                        annotator: Annotator | None = None) -> int:
+def split_new_documents(
+    store: Store | Engine,
+    batch_size: int | None = None,
+    progress: bool = False,
+    hooks: RunHooks = NO_HOOKS,
+    annotator: Annotator | None = None,
+) -> int:
     """Split documents without sentences (with ``annotator``'s spaCy load when given)."""
     if annotator is None:
         from .nlp.sentences import split_sentences
@@ -154,10 +195,13 @@ def split_new_documents(store: Store | Engine, batch_size: int | None = None,
     bar = _progress(len(docs), "split", "doc", progress and bool(docs))
     try:
         for i in range(0, len(docs), batch_size):
-            part = docs[i:i + batch_size]
+            part = docs[i : i + batch_size]
             split = split_texts([d.text for d in part])
-            rows = [Sentence(document_id=d.id, idx=k, text=s)
-                    for d, sents in zip(part, split) for k, s in enumerate(sents)]
+            rows = [
+                Sentence(document_id=d.id, idx=k, text=s)
+                for d, sents in zip(part, split)
+                for k, s in enumerate(sents)
+            ]
             with store.transaction() as tx:  # a document's sentences commit together
                 total += tx.save_sentences(rows)
                 hooks.checkpoint("split.batch")
@@ -167,8 +211,13 @@ def split_new_documents(store: Store | Engine, batch_size: int | None = None,
     return total
 
 
-def classify_new(store: Store | Engine, annotator: Annotator, batch_size: int | None = None,
-                 progress: bool = False, hooks: RunHooks = NO_HOOKS) -> int:
+def classify_new(
+    store: Store | Engine,
+    annotator: Annotator,
+    batch_size: int | None = None,
+    progress: bool = False,
+    hooks: RunHooks = NO_HOOKS,
+) -> int:
     """Predict for sentences without a prediction of this model version; then write them."""
     store = Store.of(store)
     batch_size = batch_size or CLASSIFY_BATCH
@@ -178,12 +227,12 @@ def classify_new(store: Store | Engine, annotator: Annotator, batch_size: int | 
     bar = _progress(len(todo), "classify", "sent", progress and bool(todo))
     try:
         for i in range(0, len(todo), batch_size):
-            part = todo[i:i + batch_size]
-            labels = annotator.annotate([SentenceInput(r.text, r.default_speaker, r.home)
-                                         for r in part])
+            part = todo[i : i + batch_size]
+            labels = annotator.annotate(
+                [SentenceInput(r.text, r.default_speaker, r.home) for r in part]
+            )
             with store.transaction() as tx:
-                total += tx.save_predictions([(r.id, lab) for r, lab in zip(part, labels)],
-                                             version)
+                total += tx.save_predictions([(r.id, lab) for r, lab in zip(part, labels)], version)
                 hooks.checkpoint("classify.batch")
             bar.update(len(part))
     finally:
@@ -191,8 +240,9 @@ def classify_new(store: Store | Engine, annotator: Annotator, batch_size: int | 
     return total
 
 
-def derive_deeds(store: Store | Engine, model_version: str,
-                 scoring: ScoringConfig | None = None) -> DeedsCounts:
+def derive_deeds(
+    store: Store | Engine, model_version: str, scoring: ScoringConfig | None = None
+) -> DeedsCounts:
     """Deeds from text: the sentences classified ``strike`` by ``model_version`` become strike
     reports, merged with the structured strike rows into events (score/deeds.py, its rule);
     the stored deeds (text-only events, links, text-typed targets) are replaced by these, so a
@@ -200,18 +250,28 @@ def derive_deeds(store: Store | Engine, model_version: str,
     store = Store.of(store)
     scoring = scoring or ScoringConfig()
     reports = strike_reports(store.load_strike_sentences(model_version))
-    events, links = merge_strike_events(reports, store.load_strikes(),
-                                        tz=scoring.deeds_timezone)
+    events, links = merge_strike_events(reports, store.load_strikes(), tz=scoring.deeds_timezone)
     with store.transaction() as tx:
         saved = tx.replace_deeds(events, links, model_version)
-    return DeedsCounts(reports=int(reports["actor"].notna().sum()), events=len(events),
-                       merged=int((events["origin"] == "both").sum()) if len(events) else 0,
-                       text_events=saved.text_events, text_events_new=saved.text_events_new,
-                       typed=saved.typed_rows, links=saved.links)
+    return DeedsCounts(
+        reports=int(reports["actor"].notna().sum()),
+        events=len(events),
+        merged=int((events["origin"] == "both").sum()) if len(events) else 0,
+        text_events=saved.text_events,
+        text_events_new=saved.text_events_new,
+        typed=saved.typed_rows,
+        links=saved.links,
+    )
 
 
-def rescore(store: Store | Engine, config: Config, model_version: str, run_id: int | None,
-            since: date | None = None, hooks: RunHooks = NO_HOOKS) -> ScoreCounts:
+def rescore(
+    store: Store | Engine,
+    config: Config,
+    model_version: str,
+    run_id: int | None,
+    since: date | None = None,
+    hooks: RunHooks = NO_HOOKS,
+) -> ScoreCounts:
     """Score all stored data; replace the flags and series (only from ``since`` when given).
 
     v1/v2 score the structured strike rows; v3 (``COUPLING_SCORERS``) the merged events of the
@@ -227,7 +287,8 @@ def rescore(store: Store | Engine, config: Config, model_version: str, run_id: i
     if method in COUPLING_SCORERS:
         strikes = store.load_strikes(merged=True)
         series, flags, coupling = COUPLING_SCORERS[method](
-            statements, strikes, config.scoring, store.load_structured_statements())
+            statements, strikes, config.scoring, store.load_structured_statements()
+        )
     else:
         strikes = store.load_strikes()
         series, flags = SCORERS[method](statements, strikes, config.scoring)
@@ -235,12 +296,20 @@ def rescore(store: Store | Engine, config: Config, model_version: str, run_id: i
     # Only this method's flags are replaced: flags of another scorer version stay as they were
     # made, so old results remain explainable (each row names its method).
     with store.transaction() as tx:  # flags and series change together or not at all
-        counts = ScoreCounts(**tx.replace_flags([method, COMMITMENT_METHOD], flags, run_id,
-                                                model_version, since=since))
+        counts = ScoreCounts(
+            **tx.replace_flags(
+                [method, COMMITMENT_METHOD], flags, run_id, model_version, since=since
+            )
+        )
         hooks.checkpoint("score.flags")
-        counts.series_rows = tx.replace_series(method, model_version, series,
-                                               7 if config.scoring.period == "week" else 1,
-                                               run_id, since=since)
+        counts.series_rows = tx.replace_series(
+            method,
+            model_version,
+            series,
+            7 if config.scoring.period == "week" else 1,
+            run_id,
+            since=since,
+        )
         if coupling is not None:
             tx.replace_coupling(method, model_version, coupling, run_id)
     return counts
@@ -248,11 +317,18 @@ def rescore(store: Store | Engine, config: Config, model_version: str, run_id: i
 
 # --- runs --------------------------------------------------------------------------------------
 
+
 class _Run:
     """One recorded run: the lock, the runs row, per-stage counts, timings and log lines."""
 
-    def __init__(self, store: Store, config_hash: str | None, model_version: str,
-                 scorer: str, hooks: RunHooks = NO_HOOKS):
+    def __init__(
+        self,
+        store: Store,
+        config_hash: str | None,
+        model_version: str,
+        scorer: str,
+        hooks: RunHooks = NO_HOOKS,
+    ):
         self.store = store
         self.config_hash = config_hash
         self.model_version = model_version
@@ -262,19 +338,21 @@ class _Run:
         self.lock = store.run_lock()
         self._t0 = time.perf_counter()
 
-    def __enter__(self) -> "_Run":
+    def __enter__(self) -> _Run:
         self.lock.acquire()
         try:
             with self.store.transaction() as tx:
                 dead = tx.mark_interrupted_runs()
-                self.report.run_id = tx.start_run(self.config_hash, self.model_version,
-                                                  self.scorer)
+                self.report.run_id = tx.start_run(self.config_hash, self.model_version, self.scorer)
         except BaseException:
             self.lock.release()
             raise
         if dead:
-            log.warning("run=%s marked %d interrupted earlier run(s); this run completes their "
-                        "work", self.report.run_id, dead)
+            log.warning(
+                "run=%s marked %d interrupted earlier run(s); this run completes their work",
+                self.report.run_id,
+                dead,
+            )
         self.hooks.checkpoint("run.started")
         return self
 
@@ -287,8 +365,13 @@ class _Run:
         return result
 
     def logged(self, name: str, counts: dict) -> None:
-        log.info("run=%s stage=%s %s seconds=%.2f", self.report.run_id, name, _fields(counts),
-                 self.report.counts.stage_seconds.get(name, 0.0))
+        log.info(
+            "run=%s stage=%s %s seconds=%.2f",
+            self.report.run_id,
+            name,
+            _fields(counts),
+            self.report.counts.stage_seconds.get(name, 0.0),
+        )
 
     def __exit__(self, exc_type, exc, tb) -> None:
         r = self.report
@@ -304,8 +387,9 @@ class _Run:
                 tx.finish_run(r.run_id, r.status, r.counts, r.errors)
         finally:
             self.lock.release()
-        log.info("run=%s status=%s seconds=%.2f errors=%d", r.run_id, r.status, r.seconds,
-                 len(r.errors))
+        log.info(
+            "run=%s status=%s seconds=%.2f errors=%d", r.run_id, r.status, r.seconds, len(r.errors)
+        )
 
 
 def _store_for(db: str | Store | None) -> tuple[Store, bool]:
@@ -315,8 +399,12 @@ def _store_for(db: str | Store | None) -> tuple[Store, bool]:
     return Store.open(db), True
 
 
-def _annotator(version: str | None, classifier: SentenceClassifier | None,
-               annotator: Annotator | None, settings: Settings | None) -> Annotator:
+def _annotator(
+    version: str | None,
+    classifier: SentenceClassifier | None,
+    annotator: Annotator | None,
+    settings: Settings | None,
+) -> Annotator:
     if annotator is not None:
         return annotator
     if classifier is not None:
@@ -324,11 +412,17 @@ def _annotator(version: str | None, classifier: SentenceClassifier | None,
     return Annotator.load(version, settings or Settings.from_env())
 
 
-def run_pipeline(config: Config, db_url: str | Store | None = None,
-                 classifier: SentenceClassifier | None = None, *, since: date | None = None,
-                 progress: bool = False, hooks: RunHooks | None = None,
-                 annotator: Annotator | None = None,
-                 settings: Settings | None = None) -> RunReport:
+def run_pipeline(
+    config: Config,
+    db_url: str | Store | None = None,
+    classifier: SentenceClassifier | None = None,
+    *,
+    since: date | None = None,
+    progress: bool = False,
+    hooks: RunHooks | None = None,
+    annotator: Annotator | None = None,
+    settings: Settings | None = None,
+) -> RunReport:
     """One nightly run on ``db_url`` (a URL, or an open read-write Store; default: the
     database of ``settings``, else of the environment). ``since``: replace flags and series
     only from that date on (a backfill); ``progress``: tqdm bars on stderr for the long stages;
@@ -341,8 +435,7 @@ def run_pipeline(config: Config, db_url: str | Store | None = None,
     try:
         known = annotator.classifier if annotator else classifier
         version = known.version if known else (config.model_version or DEFAULT_MODEL_VERSION)
-        with _Run(store, config.hash, version, scorer_version(config.scoring.method),
-                  hooks) as run:
+        with _Run(store, config.hash, version, scorer_version(config.scoring.method), hooks) as run:
             report = run.report
             c = report.counts
             if since:
@@ -353,16 +446,24 @@ def run_pipeline(config: Config, db_url: str | Store | None = None,
             # Loaded only after the lock is ours: a refused run returns at once. The split
             # and the classify stages share its spaCy load.
             annotator = _annotator(config.model_version, classifier, annotator, settings)
-            c.sentences_new = run.stage("split", split_new_documents, store, progress=progress,
-                                        hooks=hooks, annotator=annotator)
+            c.sentences_new = run.stage(
+                "split",
+                split_new_documents,
+                store,
+                progress=progress,
+                hooks=hooks,
+                annotator=annotator,
+            )
             run.logged("split", {"sentences_new": c.sentences_new})
-            c.predictions_new = run.stage("classify", classify_new, store, annotator,
-                                          progress=progress, hooks=hooks)
+            c.predictions_new = run.stage(
+                "classify", classify_new, store, annotator, progress=progress, hooks=hooks
+            )
             run.logged("classify", {"predictions_new": c.predictions_new})
             c.deeds = run.stage("deeds", derive_deeds, store, annotator.version, config.scoring)
             run.logged("deeds", c.deeds.to_json())
-            c.score = run.stage("score", rescore, store, config, annotator.version,
-                                report.run_id, since, hooks)
+            c.score = run.stage(
+                "score", rescore, store, config, annotator.version, report.run_id, since, hooks
+            )
             run.logged("score", c.score.to_json())
         return report
     finally:
@@ -370,12 +471,17 @@ def run_pipeline(config: Config, db_url: str | Store | None = None,
             store.close()
 
 
-def reclassify(version: str, db_url: str | Store | None = None,
-               scoring: ScoringConfig | None = None,
-               classifier: SentenceClassifier | None = None,
-               progress: bool = False, hooks: RunHooks | None = None, *,
-               annotator: Annotator | None = None,
-               settings: Settings | None = None) -> RunReport:
+def reclassify(
+    version: str,
+    db_url: str | Store | None = None,
+    scoring: ScoringConfig | None = None,
+    classifier: SentenceClassifier | None = None,
+    progress: bool = False,
+    hooks: RunHooks | None = None,
+    *,
+    annotator: Annotator | None = None,
+    settings: Settings | None = None,
+) -> RunReport:
     """Predict every stored sentence with model ``version`` (other versions' predictions stay)
     and rescore with it, so the flags and the series come from that version. Recorded as a run
     with that model version. ``settings`` as for ``run_pipeline``."""
@@ -385,17 +491,20 @@ def reclassify(version: str, db_url: str | Store | None = None,
         annotator = _annotator(version, classifier, annotator, settings)
         classifier = annotator.classifier
         config = Config(sources=[], scoring=scoring or ScoringConfig(), model_version=version)
-        with _Run(store, None, classifier.version,
-                  scorer_version(config.scoring.method), hooks) as run:
+        with _Run(
+            store, None, classifier.version, scorer_version(config.scoring.method), hooks
+        ) as run:
             c = run.report.counts
             c.reclassify = classifier.version
-            c.predictions_new = run.stage("classify", classify_new, store, annotator,
-                                          progress=progress, hooks=hooks)
+            c.predictions_new = run.stage(
+                "classify", classify_new, store, annotator, progress=progress, hooks=hooks
+            )
             run.logged("classify", {"predictions_new": c.predictions_new})
             c.deeds = run.stage("deeds", derive_deeds, store, annotator.version, config.scoring)
             run.logged("deeds", c.deeds.to_json())
-            c.score = run.stage("score", rescore, store, config, annotator.version,
-                                run.report.run_id, hooks=hooks)
+            c.score = run.stage(
+                "score", rescore, store, config, annotator.version, run.report.run_id, hooks=hooks
+            )
             run.logged("score", c.score.to_json())
         return run.report
     finally:

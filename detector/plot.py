@@ -22,8 +22,13 @@ FLAG_COLOURS = {"contradiction": "#f28e2b", "violation": "#b07aa1"}
 R_COLOUR, A_COLOUR, COMMIT_COLOUR = "#4e79a7", "#e15759", "#59a14f"
 
 
-def draw_timeline(series: pd.DataFrame, flags: pd.DataFrame, commitments: pd.DataFrame,
-                  actor: str, title: str | None = None):
+def draw_timeline(
+    series: pd.DataFrame,
+    flags: pd.DataFrame,
+    commitments: pd.DataFrame,
+    actor: str,
+    title: str | None = None,
+):
     """A two-panel figure (R above, A below) for one actor's series rows (``series_frame``)."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
@@ -44,8 +49,10 @@ def draw_timeline(series: pd.DataFrame, flags: pd.DataFrame, commitments: pd.Dat
     ax_a.bar(starts, s["action"], width=width, align="edge", color=A_COLOUR)
     ax_a.set_ylabel("A: strikes\n(weighted launches)")
 
-    handles = [Patch(color=R_COLOUR, label="R (rhetoric)"),
-               Patch(color=A_COLOUR, label="A (action)")]
+    handles = [
+        Patch(color=R_COLOUR, label="R (rhetoric)"),
+        Patch(color=A_COLOUR, label="A (action)"),
+    ]
     for kind, colour in FLAG_COLOURS.items():
         rows = flags[flags["kind"] == kind] if len(flags) else flags
         for f in rows.itertuples():
@@ -61,15 +68,24 @@ def draw_timeline(series: pd.DataFrame, flags: pd.DataFrame, commitments: pd.Dat
             continue
         shown += 1
         for ax in (ax_r, ax_a):
-            ax.axvspan(x0, x1, facecolor="none", edgecolor=COMMIT_COLOUR, hatch="//", lw=1.2,
-                       zorder=1)
+            ax.axvspan(
+                x0, x1, facecolor="none", edgecolor=COMMIT_COLOUR, hatch="//", lw=1.2, zorder=1
+            )
         where = f" ({', '.join(c.places)})" if isinstance(c.places, list) and c.places else ""
-        ax_r.annotate(f"commitment: {c.scope}{where}", (x0, 1.0), xycoords=("data", "axes fraction"),
-                      xytext=(2, -2), textcoords="offset points", va="top", fontsize=8,
-                      color=COMMIT_COLOUR)
+        ax_r.annotate(
+            f"commitment: {c.scope}{where}",
+            (x0, 1.0),
+            xycoords=("data", "axes fraction"),
+            xytext=(2, -2),
+            textcoords="offset points",
+            va="top",
+            fontsize=8,
+            color=COMMIT_COLOUR,
+        )
     if shown:
-        handles.append(Patch(facecolor="none", edgecolor=COMMIT_COLOUR, hatch="//",
-                             label="commitment"))
+        handles.append(
+            Patch(facecolor="none", edgecolor=COMMIT_COLOUR, hatch="//", label="commitment")
+        )
     locator = AutoDateLocator()
     ax_a.xaxis.set_major_locator(locator)
     ax_a.xaxis.set_major_formatter(ConciseDateFormatter(locator))
@@ -77,15 +93,22 @@ def draw_timeline(series: pd.DataFrame, flags: pd.DataFrame, commitments: pd.Dat
     for ax in (ax_r, ax_a):
         ax.grid(axis="y", alpha=0.3)
         ax.spines[["top", "right"]].set_visible(False)
-    ax_r.legend(handles=handles, loc="upper left", fontsize=8, ncols=len(handles), frameon=False,
-                bbox_to_anchor=(0, 1.22))
+    ax_r.legend(
+        handles=handles,
+        loc="upper left",
+        fontsize=8,
+        ncols=len(handles),
+        frameon=False,
+        bbox_to_anchor=(0, 1.22),
+    )
     method = s["method"].iloc[0] if "method" in s and len(s) else ""
     fig.suptitle(title or f"{actor}: rhetoric vs action per period ({method})", fontsize=11)
     return fig
 
 
-def timeline_figure(store: Source, actor: str, since: date | None = None,
-                    until: date | None = None):
+def timeline_figure(
+    store: Source, actor: str, since: date | None = None, until: date | None = None
+):
     """The timeline of ``actor`` from the database; NotFoundError when it has no series."""
     if not actor:
         raise UsageError("give an actor code, e.g. --actor RUS")
@@ -93,8 +116,10 @@ def timeline_figure(store: Source, actor: str, since: date | None = None,
     if s.empty:
         known = sorted(set(series_frame(store)["actor"]))
         where = "" if not (since or until) else f" between {since or '...'} and {until or '...'}"
-        raise NotFoundError(f"no R/A series for actor {actor.upper()!r}{where}; actors with a "
-                            f"series: {', '.join(known) or 'none (run detector run first)'}")
+        raise NotFoundError(
+            f"no R/A series for actor {actor.upper()!r}{where}; actors with a "
+            f"series: {', '.join(known) or 'none (run detector run first)'}"
+        )
     # One method per plot: the contradiction scorer's periods.
     s = s[s["method"] == s["method"].iloc[0]]
     fl = flags_frame(store, actor=actor, since=since, until=until)
@@ -102,16 +127,23 @@ def timeline_figure(store: Source, actor: str, since: date | None = None,
     return draw_timeline(s, fl, cm, actor.upper())
 
 
-def timeline_png(store: Source, actor: str, since: date | None = None,
-                 until: date | None = None, dpi: int = 100) -> bytes:
+def timeline_png(
+    store: Source, actor: str, since: date | None = None, until: date | None = None, dpi: int = 100
+) -> bytes:
     """The timeline as PNG bytes (for reports and notebooks)."""
     buf = io.BytesIO()
     timeline_figure(store, actor, since, until).savefig(buf, format="png", dpi=dpi)
     return buf.getvalue()
 
 
-def plot_timeline(store: Source, actor: str, out: str | os.PathLike,
-                  since: date | None = None, until: date | None = None, dpi: int = 100) -> Path:
+def plot_timeline(
+    store: Source,
+    actor: str,
+    out: str | os.PathLike,
+    since: date | None = None,
+    until: date | None = None,
+    dpi: int = 100,
+) -> Path:
     """Write the timeline PNG of ``actor`` to ``out``; returns the path."""
     data = timeline_png(store, actor, since, until, dpi)
     return write_atomic(out, lambda tmp: tmp.write_bytes(data))

@@ -29,8 +29,14 @@ from sqlalchemy.engine import Engine
 
 from .errors import UsageError
 from .records import DATE_MAX, DATE_MIN
-from .store.reads import (COMMITMENT_COLUMNS, FLAG_COLUMNS, SERIES_COLUMNS,  # noqa: F401
-                          STATEMENT_COLUMNS, STRIKE_COLUMNS, Filters)
+from .store.reads import (  # noqa: F401
+    COMMITMENT_COLUMNS,
+    FLAG_COLUMNS,
+    SERIES_COLUMNS,
+    STATEMENT_COLUMNS,
+    STRIKE_COLUMNS,
+    Filters,
+)
 from .store.store import Store
 from .vocab import FLAG_KINDS, STANCES, TARGETS
 
@@ -53,13 +59,21 @@ def parse_date(value, name: str) -> date | None:
         except ValueError:
             raise UsageError(f"{name} {str(value)[:40]!r} is not a date; use YYYY-MM-DD") from None
     if not DATE_MIN.date() <= value <= DATE_MAX.date():
-        raise UsageError(f"{name} {value} is outside {DATE_MIN:%Y-%m-%d} .. {DATE_MAX:%Y-%m-%d}; "
-                         "give a date in that range")
+        raise UsageError(
+            f"{name} {value} is outside {DATE_MIN:%Y-%m-%d} .. {DATE_MAX:%Y-%m-%d}; "
+            "give a date in that range"
+        )
     return value
 
 
-def make_filters(what: str = "flags", actor: str | None = None, since=None, until=None,
-                 min_score=None, kind: str | None = None) -> Filters:
+def make_filters(
+    what: str = "flags",
+    actor: str | None = None,
+    since=None,
+    until=None,
+    min_score=None,
+    kind: str | None = None,
+) -> Filters:
     """Checked filters for table ``what``; every problem is one UsageError naming the input."""
     if what not in WHAT:
         raise UsageError(f"{what!r} is not a table to query; use one of {', '.join(WHAT)}")
@@ -84,8 +98,9 @@ def make_filters(what: str = "flags", actor: str | None = None, since=None, unti
         if not allowed:
             raise UsageError(f"kind does not apply to {what}; leave it out")
         if kind not in allowed:
-            raise UsageError(f"kind {kind!r} is not a kind of {what}; use one of "
-                             f"{', '.join(allowed)}")
+            raise UsageError(
+                f"kind {kind!r} is not a kind of {what}; use one of {', '.join(allowed)}"
+            )
     return Filters(actor=actor, since=since, until=until, min_score=min_score, kind=kind or None)
 
 
@@ -94,8 +109,14 @@ def current_model_version(store: Source) -> str | None:
     return Store.of(store).current_model_version()
 
 
-def page(store: Source, what: str, filters: Filters | None = None, limit: int | None = None,
-         offset: int = 0, **options) -> tuple[pd.DataFrame, int]:
+def page(
+    store: Source,
+    what: str,
+    filters: Filters | None = None,
+    limit: int | None = None,
+    offset: int = 0,
+    **options,
+) -> tuple[pd.DataFrame, int]:
     """(rows limit..offset, total matching) of table ``what`` (flags|statements|strikes|series).
 
     ``options``: ``model_version`` for statements and series, ``method`` for series."""
@@ -110,42 +131,68 @@ def page(store: Source, what: str, filters: Filters | None = None, limit: int | 
 
 # --- the frames ---------------------------------------------------------------------------------
 
-def flags_frame(store: Source, actor: str | None = None, since: date | None = None,
-                until: date | None = None, min_score: float | None = None,
-                kind: str | None = None) -> pd.DataFrame:
+
+def flags_frame(
+    store: Source,
+    actor: str | None = None,
+    since: date | None = None,
+    until: date | None = None,
+    min_score: float | None = None,
+    kind: str | None = None,
+) -> pd.DataFrame:
     """Flags overlapping [since, until], by actor and start."""
     f = make_filters("flags", actor, since, until, min_score, kind)
     return page(store, "flags", f)[0]
 
 
-def statements_frame(store: Source, actor: str | None = None, since: date | None = None,
-                     until: date | None = None, min_score: float | None = None,
-                     stance: str | None = None, model_version: str | None = None) -> pd.DataFrame:
+def statements_frame(
+    store: Source,
+    actor: str | None = None,
+    since: date | None = None,
+    until: date | None = None,
+    min_score: float | None = None,
+    stance: str | None = None,
+    model_version: str | None = None,
+) -> pd.DataFrame:
     """Classified sentences (one row each) with speaker, stance, text and URL; ``actor`` is the
     speaker, ``min_score`` the stance confidence; model version default: the newest run's."""
     f = make_filters("statements", actor, since, until, min_score, stance)
     return page(store, "statements", f, model_version=model_version)[0]
 
 
-def strikes_frame(store: Source, actor: str | None = None, since: date | None = None,
-                  until: date | None = None, target: str | None = None) -> pd.DataFrame:
+def strikes_frame(
+    store: Source,
+    actor: str | None = None,
+    since: date | None = None,
+    until: date | None = None,
+    target: str | None = None,
+) -> pd.DataFrame:
     """Strike events (``actor``: who struck; ``target``: target type), oldest first."""
     f = make_filters("strikes", actor, since, until, None, target)
     return page(store, "strikes", f)[0]
 
 
-def series_frame(store: Source, actor: str | None = None, since: date | None = None,
-                 until: date | None = None, min_score: float | None = None,
-                 method: str | None = None, model_version: str | None = None) -> pd.DataFrame:
+def series_frame(
+    store: Source,
+    actor: str | None = None,
+    since: date | None = None,
+    until: date | None = None,
+    min_score: float | None = None,
+    method: str | None = None,
+    model_version: str | None = None,
+) -> pd.DataFrame:
     """The scorer's R (``rhetoric``) and A (``action``) series per actor and period, with their
     z-scores, period score and p-value; model version default: the newest run's."""
     f = make_filters("series", actor, since, until, min_score)
     return page(store, "series", f, model_version=model_version, method=method)[0]
 
 
-
-def coupling_frame(store: Source, actor: str | None = None, method: str | None = None,
-                   model_version: str | None = None) -> pd.DataFrame:
+def coupling_frame(
+    store: Source,
+    actor: str | None = None,
+    method: str | None = None,
+    model_version: str | None = None,
+) -> pd.DataFrame:
     """The per-actor coupling test of contradiction.v3 (effect of claim periods on strike
     intensity, its bootstrap CI and circular-shift p-value); model version default: the newest
     run's. Empty where no v3 scoring ran."""
@@ -153,8 +200,9 @@ def coupling_frame(store: Source, actor: str | None = None, method: str | None =
     return Store.of(store).coupling_frame(f, model_version, method)
 
 
-def commitments_frame(store: Source, actor: str | None = None, since: date | None = None,
-                      until: date | None = None) -> pd.DataFrame:
+def commitments_frame(
+    store: Source, actor: str | None = None, since: date | None = None, until: date | None = None
+) -> pd.DataFrame:
     """Declared ceasefires and moratoria overlapping [since, until]."""
     return Store.of(store).commitments_frame(make_filters("flags", actor, since, until))
 

@@ -9,14 +9,14 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Any
 
 # The dates a record may carry (UTC), checked where data comes in (ingest rows, query filters):
 # narrow enough that a typo (0001, 2999, 9999) cannot make the scorer build centuries of
 # daily series, nor a date filter overflow at the calendar's ends.
-DATE_MIN = datetime(1900, 1, 1, tzinfo=timezone.utc)
-DATE_MAX = datetime(2100, 12, 31, 23, 59, 59, 999999, tzinfo=timezone.utc)
+DATE_MIN = datetime(1900, 1, 1, tzinfo=UTC)
+DATE_MAX = datetime(2100, 12, 31, 23, 59, 59, 999999, tzinfo=UTC)
 
 
 def stable_hash(*parts: Any, length: int = 32) -> str:
@@ -51,8 +51,13 @@ class Document:
 
     @property
     def content_hash(self) -> str:
-        return stable_hash(self.text, self.title, self.url, self.speaker,
-                           self.published_at.isoformat() if self.published_at else None)
+        return stable_hash(
+            self.text,
+            self.title,
+            self.url,
+            self.speaker,
+            self.published_at.isoformat() if self.published_at else None,
+        )
 
 
 @dataclass(frozen=True)
@@ -81,9 +86,18 @@ class StrikeEvent:
 
     @property
     def content_hash(self) -> str:
-        parts = [self.start.isoformat(), self.end.isoformat() if self.end else None,
-                 self.actor, self.target_actor, self.target_type, self.weapon,
-                 self.place, self.launched, self.destroyed, self.description]
+        parts = [
+            self.start.isoformat(),
+            self.end.isoformat() if self.end else None,
+            self.actor,
+            self.target_actor,
+            self.target_type,
+            self.weapon,
+            self.place,
+            self.launched,
+            self.destroyed,
+            self.description,
+        ]
         if self.revision is not None:  # only then, so that existing hashes stay as they were
             parts.append(self.revision)
         return stable_hash(*parts)
@@ -113,8 +127,12 @@ class SentenceLabel:
         """The strike details as stored in predictions.details (None for non-strikes)."""
         if self.action != "strike":
             return None
-        return dict(launched=self.launched, destroyed=self.destroyed, weapons=list(self.weapons),
-                    places=list(self.places))
+        return dict(
+            launched=self.launched,
+            destroyed=self.destroyed,
+            weapons=list(self.weapons),
+            places=list(self.places),
+        )
 
 
 @dataclass(frozen=True)
@@ -140,8 +158,15 @@ class StructuredStatement:
 
     @property
     def content_hash(self) -> str:
-        return stable_hash(self.date.isoformat(), self.actor, self.counterpart, self.stance,
-                           self.event_code, self.goldstein, self.url)
+        return stable_hash(
+            self.date.isoformat(),
+            self.actor,
+            self.counterpart,
+            self.stance,
+            self.event_code,
+            self.goldstein,
+            self.url,
+        )
 
 
 @dataclass(frozen=True)
@@ -184,11 +209,20 @@ class Flag:
 
     @property
     def id(self) -> str:
-        return stable_hash("flag", self.method, self.kind, self.actor, self.start.isoformat(),
-                           self.end.isoformat(), self.details.get("commitment_id"), length=16)
+        return stable_hash(
+            "flag",
+            self.method,
+            self.kind,
+            self.actor,
+            self.start.isoformat(),
+            self.end.isoformat(),
+            self.details.get("commitment_id"),
+            length=16,
+        )
 
 
 # --- what passes between the pipeline's stages ------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Sentence:
@@ -225,6 +259,7 @@ class PendingSentence:
 
 # --- run counts: what a run did, stored as JSON in runs.counts --------------------------------
 
+
 def _ints(cls, data: dict | None):
     data = data or {}
     return cls(**{f: int(data.get(f) or 0) for f in cls.__dataclass_fields__})
@@ -243,16 +278,17 @@ class IngestCounts:
     unchanged_payload: int = 0  # sources whose payload had not changed since the last fetch
     rows_refused: int = 0  # bad rows refused one by one (detector.ingest.validate)
 
-    def __add__(self, other: "IngestCounts") -> "IngestCounts":
-        return IngestCounts(**{f: getattr(self, f) + getattr(other, f)
-                               for f in self.__dataclass_fields__})
+    def __add__(self, other: IngestCounts) -> IngestCounts:
+        return IngestCounts(
+            **{f: getattr(self, f) + getattr(other, f) for f in self.__dataclass_fields__}
+        )
 
     def to_json(self) -> dict:
         # Only the counts that occurred, as the runs written before these records stored them.
         return {f: v for f, v in vars(self).items() if v}
 
     @classmethod
-    def from_json(cls, data: dict | None) -> "IngestCounts":
+    def from_json(cls, data: dict | None) -> IngestCounts:
         return _ints(cls, data)
 
 
@@ -276,7 +312,7 @@ class DeedsCounts:
         return dict(vars(self))
 
     @classmethod
-    def from_json(cls, data: dict | None) -> "DeedsCounts":
+    def from_json(cls, data: dict | None) -> DeedsCounts:
         return _ints(cls, data)
 
 
@@ -293,7 +329,7 @@ class ScoreCounts:
         return dict(vars(self))
 
     @classmethod
-    def from_json(cls, data: dict | None) -> "ScoreCounts":
+    def from_json(cls, data: dict | None) -> ScoreCounts:
         return _ints(cls, data)
 
 
@@ -311,8 +347,17 @@ class RunCounts:
     stage_seconds: dict[str, float] = field(default_factory=dict)
     seconds: float | None = None
 
-    _ORDER = ("since", "reclassify", "stage_seconds", "ingest", "sentences_new",
-              "predictions_new", "deeds", "score", "seconds")
+    _ORDER = (
+        "since",
+        "reclassify",
+        "stage_seconds",
+        "ingest",
+        "sentences_new",
+        "predictions_new",
+        "deeds",
+        "score",
+        "seconds",
+    )
 
     def to_json(self) -> dict:
         """The JSON object stored in runs.counts (keys of stages that did not run left out)."""
@@ -325,15 +370,20 @@ class RunCounts:
         return out
 
     @classmethod
-    def from_json(cls, data: dict | None) -> "RunCounts":
+    def from_json(cls, data: dict | None) -> RunCounts:
         data = data or {}
 
         def num(k):
             return data.get(k) if isinstance(data.get(k), (int, float)) else None
 
-        return cls(ingest=IngestCounts.from_json(data["ingest"]) if "ingest" in data else None,
-                   sentences_new=num("sentences_new"), predictions_new=num("predictions_new"),
-                   deeds=DeedsCounts.from_json(data["deeds"]) if "deeds" in data else None,
-                   score=ScoreCounts.from_json(data["score"]) if "score" in data else None,
-                   since=data.get("since"), reclassify=data.get("reclassify"),
-                   stage_seconds=dict(data.get("stage_seconds") or {}), seconds=num("seconds"))
+        return cls(
+            ingest=IngestCounts.from_json(data["ingest"]) if "ingest" in data else None,
+            sentences_new=num("sentences_new"),
+            predictions_new=num("predictions_new"),
+            deeds=DeedsCounts.from_json(data["deeds"]) if "deeds" in data else None,
+            score=ScoreCounts.from_json(data["score"]) if "score" in data else None,
+            since=data.get("since"),
+            reclassify=data.get("reclassify"),
+            stage_seconds=dict(data.get("stage_seconds") or {}),
+            seconds=num("seconds"),
+        )

@@ -17,9 +17,9 @@ Environment variables (all optional):
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Mapping
 
 from .errors import ConfigError
 
@@ -44,13 +44,15 @@ class Settings:
 
     def __post_init__(self) -> None:
         if self.encoder not in ENCODER_BACKENDS:
-            raise ConfigError(f"encoder {self.encoder!r} is not an encoder backend; use one of "
-                              f"{', '.join(ENCODER_BACKENDS)}")
+            raise ConfigError(
+                f"encoder {self.encoder!r} is not an encoder backend; use one of "
+                f"{', '.join(ENCODER_BACKENDS)}"
+            )
         if not isinstance(self.threads, int) or self.threads < 1:
             raise ConfigError(f"threads {self.threads!r} must be a positive whole number")
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None, **overrides) -> "Settings":
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides) -> Settings:
         """Settings from the environment (``env``, default ``os.environ``), then ``overrides``
         (None values are ignored, so CLI flags that were not given leave the default)."""
         env = os.environ if env is None else env
@@ -59,15 +61,19 @@ class Settings:
             values["db_url"] = env["DETECTOR_DB_URL"]
         if env.get("DETECTOR_ENCODER"):
             if env["DETECTOR_ENCODER"] not in ENCODER_BACKENDS:
-                raise ConfigError(f"DETECTOR_ENCODER {env['DETECTOR_ENCODER']!r} is not an "
-                                  f"encoder backend; use one of {', '.join(ENCODER_BACKENDS)}")
+                raise ConfigError(
+                    f"DETECTOR_ENCODER {env['DETECTOR_ENCODER']!r} is not an "
+                    f"encoder backend; use one of {', '.join(ENCODER_BACKENDS)}"
+                )
             values["encoder"] = env["DETECTOR_ENCODER"]
         if env.get("DETECTOR_THREADS"):
             try:
                 values["threads"] = max(1, int(env["DETECTOR_THREADS"]))
             except ValueError:
-                raise ConfigError(f"DETECTOR_THREADS {env['DETECTOR_THREADS']!r} is not a "
-                                  "number; set it to a thread count or unset it") from None
+                raise ConfigError(
+                    f"DETECTOR_THREADS {env['DETECTOR_THREADS']!r} is not a "
+                    "number; set it to a thread count or unset it"
+                ) from None
         else:
             values["threads"] = _available_cores()
         if env.get("DETECTOR_CACHE_DIR"):
@@ -80,6 +86,6 @@ class Settings:
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)
 
-    def with_(self, **changes) -> "Settings":
+    def with_(self, **changes) -> Settings:
         """A copy with ``changes`` (None values ignored)."""
         return replace(self, **{k: v for k, v in changes.items() if v is not None})

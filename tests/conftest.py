@@ -41,10 +41,17 @@ class KeywordClassifier:
             target = None
             if strike:
                 target = "energy" if re.search(r"power|energy|substation", low) else "civilian"
-            out.append(HeadOutput(stance=stance, stance_score=0.9,
-                                  stance_probs={stance: 0.9}, action="strike" if strike else "none",
-                                  action_score=0.9, target=target,
-                                  target_score=0.9 if strike else None))
+            out.append(
+                HeadOutput(
+                    stance=stance,
+                    stance_score=0.9,
+                    stance_probs={stance: 0.9},
+                    action="strike" if strike else "none",
+                    action_score=0.9,
+                    target=target,
+                    target_score=0.9 if strike else None,
+                )
+            )
         return out
 
 
@@ -59,18 +66,29 @@ def fake_classifier():
 # (initdb + pg_ctl in a temp dir, unix socket only, one database per test) and skips, saying
 # why, when no server binaries are installed.
 
+
 def pytest_configure(config):
-    config.addinivalue_line("markers", "backends(*names): run the test on each database "
-                                       "backend named (sqlite, postgresql) through db_url")
+    config.addinivalue_line(
+        "markers",
+        "backends(*names): run the test on each database "
+        "backend named (sqlite, postgresql) through db_url",
+    )
 
 
 def pytest_generate_tests(metafunc):
     marker = metafunc.definition.get_closest_marker("backends")
     if marker and "db_url" in metafunc.fixturenames:
         # The PostgreSQL tier (a server of its own, a database per test) is in the slow tier.
-        metafunc.parametrize("db_url", [
-            pytest.param(name, id=name, marks=[pytest.mark.slow] if name == "postgresql" else [])
-            for name in marker.args], indirect=True)
+        metafunc.parametrize(
+            "db_url",
+            [
+                pytest.param(
+                    name, id=name, marks=[pytest.mark.slow] if name == "postgresql" else []
+                )
+                for name in marker.args
+            ],
+            indirect=True,
+        )
 
 
 DEMO_FIXTURES = {"shared_demo_db", "hostile_demo_db"}
@@ -89,6 +107,7 @@ def pytest_collection_modifyitems(config, items):
 def _pg_bindir() -> Path | None:
     def version(p):
         return [int(x) for x in re.findall(r"\d+", p)] or [0]
+
     found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"), key=version)
     if found:
         return Path(found[-1]).parent
@@ -108,6 +127,7 @@ class PostgresServer:
         self.user = None
         if os.geteuid() == 0:
             import pwd
+
             for name in ("postgres", "nobody"):
                 try:
                     pw = pwd.getpwnam(name)
@@ -133,12 +153,31 @@ class PostgresServer:
             log = self.log.read_text() if self.log.exists() else ""
             raise RuntimeError(f"{' '.join(argv)} failed: {res.stderr}{res.stdout}{log[-2000:]}")
 
-    def start(self) -> "PostgresServer":
-        self._run("initdb", "-D", str(self.data), "-U", "postgres", "--auth=trust", "-E", "UTF8",
-                  "--no-sync")
-        self._run("pg_ctl", "-D", str(self.data), "-l", str(self.log), "-w", "-t", "60", "-o",
-                  f"-F -p {self.port} -k {self.sock} -c listen_addresses='' "
-                  "-c max_connections=200", "start")
+    def start(self) -> PostgresServer:
+        self._run(
+            "initdb",
+            "-D",
+            str(self.data),
+            "-U",
+            "postgres",
+            "--auth=trust",
+            "-E",
+            "UTF8",
+            "--no-sync",
+        )
+        self._run(
+            "pg_ctl",
+            "-D",
+            str(self.data),
+            "-l",
+            str(self.log),
+            "-w",
+            "-t",
+            "60",
+            "-o",
+            f"-F -p {self.port} -k {self.sock} -c listen_addresses='' -c max_connections=200",
+            "start",
+        )
         return self
 
     def stop(self) -> None:
@@ -147,12 +186,14 @@ class PostgresServer:
         shutil.rmtree(self.root, ignore_errors=True)
 
     def url(self, database: str) -> str:
-        return (f"postgresql+psycopg://postgres@/{database}?host={self.sock}&port={self.port}")
+        return f"postgresql+psycopg://postgres@/{database}?host={self.sock}&port={self.port}"
 
     def _admin(self, sql: str) -> None:
         import psycopg
-        with psycopg.connect(host=str(self.sock), port=self.port, user="postgres",
-                             dbname="postgres", autocommit=True) as conn:
+
+        with psycopg.connect(
+            host=str(self.sock), port=self.port, user="postgres", dbname="postgres", autocommit=True
+        ) as conn:
             conn.execute(sql)
 
     def create_database(self) -> str:
@@ -168,8 +209,10 @@ class PostgresServer:
 def pg_server():
     bindir = _pg_bindir()
     if bindir is None:
-        pytest.skip("PostgreSQL tier: no server binaries (initdb, pg_ctl) in "
-                    "/usr/lib/postgresql/*/bin or on PATH; install postgresql to run it")
+        pytest.skip(
+            "PostgreSQL tier: no server binaries (initdb, pg_ctl) in "
+            "/usr/lib/postgresql/*/bin or on PATH; install postgresql to run it"
+        )
     server = PostgresServer(bindir).start()
     yield server
     server.stop()
@@ -209,8 +252,10 @@ def shared_demo_db(tmp_path_factory):
     return SimpleNamespace(url=url, path=folder / "demo.db", stdout=out.getvalue())
 
 
-HOSTILE_TEXT = ('Moscow is ready for talks <script>window.__pwned = "script"</script>'
-                '<img src=x onerror="window.__pwned = \'img\'"> said the feed.')
+HOSTILE_TEXT = (
+    'Moscow is ready for talks <script>window.__pwned = "script"</script>'
+    "<img src=x onerror=\"window.__pwned = 'img'\"> said the feed."
+)
 
 
 @pytest.fixture(scope="session")
@@ -218,23 +263,37 @@ def hostile_demo_db(shared_demo_db, tmp_path_factory):
     """A copy of the demo database where a hostile feed statement (a <script> and an
     <img onerror>, a javascript: URL) is the first evidence statement of the first flag."""
     path = tmp_path_factory.mktemp("hostile") / "hostile.db"
-    with contextlib.closing(sqlite3.connect(shared_demo_db.path)) as src, \
-            contextlib.closing(sqlite3.connect(path)) as dst:
+    with (
+        contextlib.closing(sqlite3.connect(shared_demo_db.path)) as src,
+        contextlib.closing(sqlite3.connect(path)) as dst,
+    ):
         src.backup(dst)
-        flag_id, mv = dst.execute("SELECT id, model_version FROM flags ORDER BY actor, start "
-                                  "LIMIT 1").fetchone()
-        dst.execute("INSERT INTO documents (id, source, external_id, content_hash, published_at, "
-                    "url, title, text, speaker) VALUES ('hostiledoc', 'demo-kremlin', 'hostile-1', "
-                    "'h', '2025-11-25 10:00:00.000000', 'javascript:window.__pwned=1', "
-                    "'<b>title</b>', ?, 'RUS')", (HOSTILE_TEXT,))
-        dst.execute("INSERT INTO sentences (id, document_id, idx, text) VALUES "
-                    "('hostilesent', 'hostiledoc', 0, ?)", (HOSTILE_TEXT,))
-        dst.execute("INSERT INTO predictions (sentence_id, model_version, label_schema, stance, "
-                    "stance_score, action, action_score, speaker, created_at) VALUES "
-                    "('hostilesent', ?, 'labels.v1', 'willing', 0.99, 'none', 0.99, 'RUS', "
-                    "'2025-11-25 10:00:00.000000')", (mv,))
-        dst.execute("INSERT INTO flag_evidence (flag_id, item_type, item_id, rank) VALUES "
-                    "(?, 'statement', 'hostilesent', -1)", (flag_id,))
+        flag_id, mv = dst.execute(
+            "SELECT id, model_version FROM flags ORDER BY actor, start LIMIT 1"
+        ).fetchone()
+        dst.execute(
+            "INSERT INTO documents (id, source, external_id, content_hash, published_at, "
+            "url, title, text, speaker) VALUES ('hostiledoc', 'demo-kremlin', 'hostile-1', "
+            "'h', '2025-11-25 10:00:00.000000', 'javascript:window.__pwned=1', "
+            "'<b>title</b>', ?, 'RUS')",
+            (HOSTILE_TEXT,),
+        )
+        dst.execute(
+            "INSERT INTO sentences (id, document_id, idx, text) VALUES "
+            "('hostilesent', 'hostiledoc', 0, ?)",
+            (HOSTILE_TEXT,),
+        )
+        dst.execute(
+            "INSERT INTO predictions (sentence_id, model_version, label_schema, stance, "
+            "stance_score, action, action_score, speaker, created_at) VALUES "
+            "('hostilesent', ?, 'labels.v1', 'willing', 0.99, 'none', 0.99, 'RUS', "
+            "'2025-11-25 10:00:00.000000')",
+            (mv,),
+        )
+        dst.execute(
+            "INSERT INTO flag_evidence (flag_id, item_type, item_id, rank) VALUES "
+            "(?, 'statement', 'hostilesent', -1)",
+            (flag_id,),
+        )
         dst.commit()
-    return SimpleNamespace(url=f"sqlite:///{path}", path=path, flag_id=flag_id,
-                           text=HOSTILE_TEXT)
+    return SimpleNamespace(url=f"sqlite:///{path}", path=path, flag_id=flag_id, text=HOSTILE_TEXT)

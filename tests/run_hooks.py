@@ -22,20 +22,23 @@ if __name__ == "__main__":  # run as a script: this checkout's detector
 
 from detector.pipeline import RunHooks  # noqa: E402
 
-TRACE_ENV, PAUSE_ENV, RESUME_ENV = "DETECTOR_TEST_TRACE", "DETECTOR_TEST_PAUSE_AT", \
-    "DETECTOR_TEST_RESUME_FILE"
+TRACE_ENV, PAUSE_ENV, RESUME_ENV = (
+    "DETECTOR_TEST_TRACE",
+    "DETECTOR_TEST_PAUSE_AT",
+    "DETECTOR_TEST_RESUME_FILE",
+)
 
 
 class EnvHooks(RunHooks):
-    def __init__(self, trace: str | None = None, pause: str | None = None,
-                 resume: str | None = None):
+    def __init__(
+        self, trace: str | None = None, pause: str | None = None, resume: str | None = None
+    ):
         self.trace, self.pause, self.resume = trace, pause, resume
         self.hits: dict[str, int] = {}
 
     @classmethod
-    def from_env(cls) -> "EnvHooks":
-        return cls(os.environ.get(TRACE_ENV), os.environ.get(PAUSE_ENV),
-                   os.environ.get(RESUME_ENV))
+    def from_env(cls) -> EnvHooks:
+        return cls(os.environ.get(TRACE_ENV), os.environ.get(PAUSE_ENV), os.environ.get(RESUME_ENV))
 
     def checkpoint(self, name: str) -> None:
         if not (self.trace or self.pause):

@@ -23,5 +23,12 @@ def parse_payload(content: bytes, src: SourceConfig, raw_hash: str) -> ParsedBat
     return SOURCE_KINDS[src.kind].parse(content, src, raw_hash)
 
 
-__all__ = ["FetchResult", "ParsedBatch", "SOURCE_KINDS", "SourceKind", "fetch_source",
-           "parse_payload", "PARSERS"]
+__all__ = [
+    "FetchResult",
+    "ParsedBatch",
+    "SOURCE_KINDS",
+    "SourceKind",
+    "fetch_source",
+    "parse_payload",
+    "PARSERS",
+]

@@ -36,8 +36,15 @@ from .options import StrikeOptions
 from .timeparse import parse_datetime
 from .validate import Refusals, RowError, check_id
 
-REQUIRED = ["event_id_cnty", "event_date", "event_type", "sub_event_type", "actor1", "location",
-            "notes"]
+REQUIRED = [
+    "event_id_cnty",
+    "event_date",
+    "event_type",
+    "sub_event_type",
+    "actor1",
+    "location",
+    "notes",
+]
 STRIKE_SUB_EVENT_TYPES = ("Air/drone strike", "Shelling/artillery/missile attack")
 
 
@@ -45,10 +52,17 @@ STRIKE_SUB_EVENT_TYPES = ("Air/drone strike", "Shelling/artillery/missile attack
 class AcledOptions(StrikeOptions):
     sub_event_types: tuple[str, ...] = STRIKE_SUB_EVENT_TYPES  # the rows kept
 
-_ENERGY = re.compile(r"energ|power (?:plant|station|line|grid|facilit|infrastructure|supply)|"
-                     r"substation|\bgrid\b|thermal|hydro|nuclear|\bgas\b|heating|electric", re.I)
-_CIVILIAN = re.compile(r"residential|civilian|apartment|hospital|school|kindergarten|"
-                       r"\bhouses?\b|\bhomes?\b", re.I)
+
+_ENERGY = re.compile(
+    r"energ|power (?:plant|station|line|grid|facilit|infrastructure|supply)|"
+    r"substation|\bgrid\b|thermal|hydro|nuclear|\bgas\b|heating|electric",
+    re.I,
+)
+_CIVILIAN = re.compile(
+    r"residential|civilian|apartment|hospital|school|kindergarten|"
+    r"\bhouses?\b|\bhomes?\b",
+    re.I,
+)
 
 
 def _actor(name: str | None, default: str | None) -> str | None:
@@ -58,8 +72,9 @@ def _actor(name: str | None, default: str | None) -> str | None:
     return actor_code(name, default)
 
 
-def acled_target_type(notes: str | None, civilian_targeting: str | None,
-                      default: str = "unspecified") -> str:
+def acled_target_type(
+    notes: str | None, civilian_targeting: str | None, default: str = "unspecified"
+) -> str:
     if notes and _ENERGY.search(notes):
         return "energy"
     if (civilian_targeting or "").strip() or (notes and _CIVILIAN.search(notes)):
@@ -67,8 +82,9 @@ def acled_target_type(notes: str | None, civilian_targeting: str | None,
     return default
 
 
-def parse_acled_csv(content: bytes, src: SourceConfig, raw_hash: str,
-                    refused: list[str] | None = None) -> list[StrikeEvent]:
+def parse_acled_csv(
+    content: bytes, src: SourceConfig, raw_hash: str, refused: list[str] | None = None
+) -> list[StrikeEvent]:
     rows = read_csv_rows(content, src, REQUIRED)
     keep = set(src.options.sub_event_types)
     default_target = src.options.target_type
@@ -79,17 +95,22 @@ def parse_acled_csv(content: bytes, src: SourceConfig, raw_hash: str,
             continue
         ext = (row.get("event_id_cnty") or "").strip()
         if ext in seen:
-            raise ParseError(src.name, f"{src.location} line {n}: event_id_cnty {ext[:40]} "
-                                       "appears twice; keep one export per file")
+            raise ParseError(
+                src.name,
+                f"{src.location} line {n}: event_id_cnty {ext[:40]} "
+                "appears twice; keep one export per file",
+            )
         try:
             if not ext:
-                raise RowError("event_id_cnty is empty; export the file again with ACLED's id "
-                               "columns")
+                raise RowError(
+                    "event_id_cnty is empty; export the file again with ACLED's id columns"
+                )
             check_id(ext, "event_id_cnty")
             day = parse_datetime(row.get("event_date"), "UTC", "event_date")
             if day is None:
-                raise RowError(f"event_date {(row.get('event_date') or '')[:40]!r} is not a "
-                               "date; fix the row")
+                raise RowError(
+                    f"event_date {(row.get('event_date') or '')[:40]!r} is not a date; fix the row"
+                )
         except RowError as exc:
             refusals.refuse(n, str(exc))
             continue
@@ -97,13 +118,24 @@ def parse_acled_csv(content: bytes, src: SourceConfig, raw_hash: str,
         day = day.replace(hour=0, minute=0, second=0, microsecond=0)
         notes = (row.get("notes") or "").strip() or None
         stamp = (row.get("timestamp") or "").strip() or None
-        events.append(StrikeEvent(
-            source=src.name, external_id=ext, start=day, end=None,
-            actor=_actor(row.get("actor1"), src.actor),
-            target_actor=_actor(row.get("actor2"), src.target_actor),
-            target_type=acled_target_type(notes, row.get("civilian_targeting"),
-                                          default=default_target),
-            place=(row.get("location") or "").strip() or None, launched=None,
-            description=notes, location=src.location, raw_hash=raw_hash, revision=stamp))
+        events.append(
+            StrikeEvent(
+                source=src.name,
+                external_id=ext,
+                start=day,
+                end=None,
+                actor=_actor(row.get("actor1"), src.actor),
+                target_actor=_actor(row.get("actor2"), src.target_actor),
+                target_type=acled_target_type(
+                    notes, row.get("civilian_targeting"), default=default_target
+                ),
+                place=(row.get("location") or "").strip() or None,
+                launched=None,
+                description=notes,
+                location=src.location,
+                raw_hash=raw_hash,
+                revision=stamp,
+            )
+        )
     refusals.finish(len(events))
     return events

@@ -1,4 +1,4 @@
-"""The Ukrainian Air Force daily missile/drone report schema (one row per weapon line and window)."""
+"""The Ukrainian Air Force daily missile/drone report schema (a row per weapon line and window)."""
 
 from __future__ import annotations
 
@@ -23,7 +23,10 @@ REQUIRED = ["time_start", "time_end", "model", "target", "launched", "destroyed"
 
 # The reports name regions, not target kinds; a target kind is set only where the text says so.
 _TARGET_WORDS = [
-    ("energy", re.compile(r"energ|power|substation|grid|thermal|\bgas\b|heating|hydro|nuclear", re.I)),
+    (
+        "energy",
+        re.compile(r"energ|power|substation|grid|thermal|\bgas\b|heating|hydro|nuclear", re.I),
+    ),
     ("civilian", re.compile(r"residential|civilian|hospital|school|railway|port\b", re.I)),
     ("military", re.compile(r"airfield|military|front line|ammunition|base\b", re.I)),
 ]
@@ -55,8 +58,9 @@ def target_type_of(*texts: str | None, default: str = "unspecified") -> str:
     return default
 
 
-def parse_airforce_csv(content: bytes, src: SourceConfig, raw_hash: str,
-                       refused: list[str] | None = None) -> list[StrikeEvent]:
+def parse_airforce_csv(
+    content: bytes, src: SourceConfig, raw_hash: str, refused: list[str] | None = None
+) -> list[StrikeEvent]:
     rows = read_csv_rows(content, src, REQUIRED)
     tz, default_target = src.options.timezone, src.options.target_type
     refusals = Refusals(src, refused)
@@ -65,8 +69,9 @@ def parse_airforce_csv(content: bytes, src: SourceConfig, raw_hash: str,
         try:
             start = parse_datetime(row.get("time_start"), tz, "time_start")
             if start is None:
-                raise RowError(f"time_start {(row.get('time_start') or '')[:40]!r} is not a "
-                               "date; fix the row")
+                raise RowError(
+                    f"time_start {(row.get('time_start') or '')[:40]!r} is not a date; fix the row"
+                )
             end = parse_datetime(row.get("time_end"), tz, "time_end")
             check_span(start, end, "time_end")
             launched = _count(row.get("launched"), "launched")
@@ -74,19 +79,36 @@ def parse_airforce_csv(content: bytes, src: SourceConfig, raw_hash: str,
         except RowError as exc:
             refusals.refuse(n, str(exc))
             continue
-        key = stable_hash(row.get("time_start"), row.get("time_end"), row.get("model"),
-                          row.get("launch_place"), row.get("target"), row.get("source"))
+        key = stable_hash(
+            row.get("time_start"),
+            row.get("time_end"),
+            row.get("model"),
+            row.get("launch_place"),
+            row.get("target"),
+            row.get("source"),
+        )
         seen[key] = seen.get(key, 0) + 1
         ext = key if seen[key] == 1 else f"{key}#{seen[key]}"
         place = (row.get("target_main") or row.get("target") or "").strip() or None
-        events.append(StrikeEvent(
-            source=src.name, external_id=ext, start=start, end=end,
-            actor=src.actor, target_actor=src.target_actor,
-            target_type=target_type_of(row.get("target"), row.get("target_main"),
-                                       default=default_target),
-            weapon=(row.get("model") or "").strip() or None, place=place,
-            launched=launched, destroyed=destroyed,
-            description=(row.get("source") or "").strip() or None,
-            location=src.location, raw_hash=raw_hash))
+        events.append(
+            StrikeEvent(
+                source=src.name,
+                external_id=ext,
+                start=start,
+                end=end,
+                actor=src.actor,
+                target_actor=src.target_actor,
+                target_type=target_type_of(
+                    row.get("target"), row.get("target_main"), default=default_target
+                ),
+                weapon=(row.get("model") or "").strip() or None,
+                place=place,
+                launched=launched,
+                destroyed=destroyed,
+                description=(row.get("source") or "").strip() or None,
+                location=src.location,
+                raw_hash=raw_hash,
+            )
+        )
     refusals.finish(len(events))
     return events

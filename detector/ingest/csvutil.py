@@ -15,8 +15,11 @@ def decode_text(content: bytes, src: SourceConfig) -> str:
     try:
         text = content.decode(encoding)
     except UnicodeDecodeError as exc:
-        raise ParseError(src.name, f"{src.location} is not valid {encoding} (byte {exc.start}); "
-                                   "set encoding = \"...\" on the source") from exc
+        raise ParseError(
+            src.name,
+            f"{src.location} is not valid {encoding} (byte {exc.start}); "
+            'set encoding = "..." on the source',
+        ) from exc
     except LookupError as exc:
         raise ParseError(src.name, f"unknown encoding {encoding!r}; fix encoding = ...") from exc
     if not text.strip():
@@ -31,8 +34,11 @@ def read_csv_rows(content: bytes, src: SourceConfig, required: list[str]) -> lis
         header = reader.fieldnames or []
         missing = [c for c in required if c not in header]
         if missing:
-            raise ParseError(src.name, f"{src.location} lacks column(s) {', '.join(missing)} "
-                                       f"(found: {', '.join(header[:12])}); map them in the config")
+            raise ParseError(
+                src.name,
+                f"{src.location} lacks column(s) {', '.join(missing)} "
+                f"(found: {', '.join(header[:12])}); map them in the config",
+            )
         return list(reader)
     except csv.Error as exc:
         raise ParseError(src.name, f"{src.location} is not valid CSV ({exc})") from exc

@@ -6,7 +6,7 @@ import calendar
 import html
 import re
 import xml.sax
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from html.parser import HTMLParser
 
 import feedparser
@@ -57,16 +57,18 @@ def _entry_time(entry) -> datetime | None:
         st = entry.get(key)
         if st:
             try:
-                dt = datetime.fromtimestamp(calendar.timegm(st), tz=timezone.utc)
+                dt = datetime.fromtimestamp(calendar.timegm(st), tz=UTC)
             except (OverflowError, OSError, ValueError):
-                raise RowError(f"{key[:-7]} date {tuple(st)[:3]} is out of range; fix the "
-                               "entry") from None
+                raise RowError(
+                    f"{key[:-7]} date {tuple(st)[:3]} is out of range; fix the entry"
+                ) from None
             return check_date(dt, key[:-7])
     return None
 
 
 _HTML_START = re.compile(
-    rb"^\s*(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html)\b", re.I | re.S)
+    rb"^\s*(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html)\b", re.I | re.S
+)
 
 
 def _entry_text(entry) -> str:
@@ -76,29 +78,43 @@ def _entry_text(entry) -> str:
     return strip_html(entry.get("summary", "") or entry.get("description", ""))
 
 
-def parse_feed(content: bytes, src: SourceConfig, raw_hash: str,
-               refused: list[str] | None = None) -> list[Document]:
+def parse_feed(
+    content: bytes, src: SourceConfig, raw_hash: str, refused: list[str] | None = None
+) -> list[Document]:
     if _HTML_START.match(content[:4096]):
-        raise ParseError(src.name, f"{src.location} is an HTML page, not a feed; point the url "
-                                   "at the site's RSS/Atom feed (its <link rel=\"alternate\">)")
+        raise ParseError(
+            src.name,
+            f"{src.location} is an HTML page, not a feed; point the url "
+            'at the site\'s RSS/Atom feed (its <link rel="alternate">)',
+        )
     try:
         parsed = feedparser.parse(content)
     except (ValueError, OverflowError, RecursionError, LookupError) as exc:
         # e.g. a character reference beyond U+10FFFF (&#x110000;)
-        raise ParseError(src.name, f"{src.location} is not a readable RSS/Atom feed "
-                                   f"({exc.__class__.__name__}: {str(exc)[:80]})") from exc
+        raise ParseError(
+            src.name,
+            f"{src.location} is not a readable RSS/Atom feed "
+            f"({exc.__class__.__name__}: {str(exc)[:80]})",
+        ) from exc
     # Malformed XML is refused whole: a half-read feed would silently drop entries. Benign
     # complaints (e.g. a declared charset that differs from the real one) are accepted.
-    if parsed.bozo and (isinstance(parsed.get("bozo_exception"), xml.sax.SAXException)
-                        or not parsed.entries):
+    if parsed.bozo and (
+        isinstance(parsed.get("bozo_exception"), xml.sax.SAXException) or not parsed.entries
+    ):
         reason = getattr(parsed, "bozo_exception", "unknown error")
-        raise ParseError(src.name, f"{src.location} is not a readable RSS/Atom feed ({reason}); "
-                                   "check that the URL or path points to a feed")
+        raise ParseError(
+            src.name,
+            f"{src.location} is not a readable RSS/Atom feed ({reason}); "
+            "check that the URL or path points to a feed",
+        )
     if not parsed.entries and not parsed.get("feed"):
         raise ParseError(src.name, f"{src.location} holds no feed entries; check the URL or path")
     if not parsed.entries and not parsed.get("version"):
-        raise ParseError(src.name, f"{src.location} is not an RSS/Atom feed (no feed element); "
-                                   "point the url at the site's feed")
+        raise ParseError(
+            src.name,
+            f"{src.location} is not an RSS/Atom feed (no feed element); "
+            "point the url at the site's feed",
+        )
     refusals = Refusals(src, refused, unit="entry")
     docs, seen = [], {}
     for n, entry in enumerate(parsed.entries, start=1):
@@ -107,20 +123,34 @@ def parse_feed(content: bytes, src: SourceConfig, raw_hash: str,
             text = check_text(_entry_text(entry) or (title or ""))
             if not text:
                 continue
-            ext_id = check_id(str(entry.get("id") or entry.get("link")
-                                  or stable_hash(title, text)), "id")
+            ext_id = check_id(
+                str(entry.get("id") or entry.get("link") or stable_hash(title, text)), "id"
+            )
             published = _entry_time(entry)
         except RowError as exc:
             refusals.refuse(n, str(exc))
             continue
         if ext_id in seen:  # one guid, two entries: the first is kept, the second refused
             if seen[ext_id][:2] != (title, text):
-                refusals.refuse(n, f"id {ext_id[:80]!r} is also entry {seen[ext_id][2]}'s, "
-                                   "with other content; the first is kept")
+                refusals.refuse(
+                    n,
+                    f"id {ext_id[:80]!r} is also entry {seen[ext_id][2]}'s, "
+                    "with other content; the first is kept",
+                )
             continue
         seen[ext_id] = (title, text, n)
-        docs.append(Document(source=src.name, external_id=ext_id, text=text,
-                             published_at=published, url=entry.get("link"), title=title,
-                             speaker=src.speaker, location=src.location, raw_hash=raw_hash))
+        docs.append(
+            Document(
+                source=src.name,
+                external_id=ext_id,
+                text=text,
+                published_at=published,
+                url=entry.get("link"),
+                title=title,
+                speaker=src.speaker,
+                location=src.location,
+                raw_hash=raw_hash,
+            )
+        )
     refusals.finish(len(docs))
     return docs

@@ -42,7 +42,7 @@ import io
 import math
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from ..config import SourceConfig
 from ..errors import ParseError
@@ -53,22 +53,67 @@ from .validate import Refusals, RowError, check_date, check_id
 
 # The official GDELT 2.0 event table, in order (GDELT_2.0_Events_Column_Labels_Header_Row).
 FIELDS_V2 = [
-    "GLOBALEVENTID", "SQLDATE", "MonthYear", "Year", "FractionDate",
-    "Actor1Code", "Actor1Name", "Actor1CountryCode", "Actor1KnownGroupCode", "Actor1EthnicCode",
-    "Actor1Religion1Code", "Actor1Religion2Code", "Actor1Type1Code", "Actor1Type2Code",
+    "GLOBALEVENTID",
+    "SQLDATE",
+    "MonthYear",
+    "Year",
+    "FractionDate",
+    "Actor1Code",
+    "Actor1Name",
+    "Actor1CountryCode",
+    "Actor1KnownGroupCode",
+    "Actor1EthnicCode",
+    "Actor1Religion1Code",
+    "Actor1Religion2Code",
+    "Actor1Type1Code",
+    "Actor1Type2Code",
     "Actor1Type3Code",
-    "Actor2Code", "Actor2Name", "Actor2CountryCode", "Actor2KnownGroupCode", "Actor2EthnicCode",
-    "Actor2Religion1Code", "Actor2Religion2Code", "Actor2Type1Code", "Actor2Type2Code",
+    "Actor2Code",
+    "Actor2Name",
+    "Actor2CountryCode",
+    "Actor2KnownGroupCode",
+    "Actor2EthnicCode",
+    "Actor2Religion1Code",
+    "Actor2Religion2Code",
+    "Actor2Type1Code",
+    "Actor2Type2Code",
     "Actor2Type3Code",
-    "IsRootEvent", "EventCode", "EventBaseCode", "EventRootCode", "QuadClass", "GoldsteinScale",
-    "NumMentions", "NumSources", "NumArticles", "AvgTone",
-    "Actor1Geo_Type", "Actor1Geo_FullName", "Actor1Geo_CountryCode", "Actor1Geo_ADM1Code",
-    "Actor1Geo_ADM2Code", "Actor1Geo_Lat", "Actor1Geo_Long", "Actor1Geo_FeatureID",
-    "Actor2Geo_Type", "Actor2Geo_FullName", "Actor2Geo_CountryCode", "Actor2Geo_ADM1Code",
-    "Actor2Geo_ADM2Code", "Actor2Geo_Lat", "Actor2Geo_Long", "Actor2Geo_FeatureID",
-    "ActionGeo_Type", "ActionGeo_FullName", "ActionGeo_CountryCode", "ActionGeo_ADM1Code",
-    "ActionGeo_ADM2Code", "ActionGeo_Lat", "ActionGeo_Long", "ActionGeo_FeatureID",
-    "DATEADDED", "SOURCEURL",
+    "IsRootEvent",
+    "EventCode",
+    "EventBaseCode",
+    "EventRootCode",
+    "QuadClass",
+    "GoldsteinScale",
+    "NumMentions",
+    "NumSources",
+    "NumArticles",
+    "AvgTone",
+    "Actor1Geo_Type",
+    "Actor1Geo_FullName",
+    "Actor1Geo_CountryCode",
+    "Actor1Geo_ADM1Code",
+    "Actor1Geo_ADM2Code",
+    "Actor1Geo_Lat",
+    "Actor1Geo_Long",
+    "Actor1Geo_FeatureID",
+    "Actor2Geo_Type",
+    "Actor2Geo_FullName",
+    "Actor2Geo_CountryCode",
+    "Actor2Geo_ADM1Code",
+    "Actor2Geo_ADM2Code",
+    "Actor2Geo_Lat",
+    "Actor2Geo_Long",
+    "Actor2Geo_FeatureID",
+    "ActionGeo_Type",
+    "ActionGeo_FullName",
+    "ActionGeo_CountryCode",
+    "ActionGeo_ADM1Code",
+    "ActionGeo_ADM2Code",
+    "ActionGeo_Lat",
+    "ActionGeo_Long",
+    "ActionGeo_FeatureID",
+    "DATEADDED",
+    "SOURCEURL",
 ]
 # GDELT 1.0 daily files: the same without the three ADM2 codes (58 fields with SOURCEURL).
 FIELDS_V1 = [f for f in FIELDS_V2 if not f.endswith("_ADM2Code")]
@@ -93,12 +138,19 @@ class GdeltOptions(StrikeOptions):
     # GDELT country code -> the project's actor code, for codes that differ (e.g. EUR = "EU").
     country_codes: dict[str, str] = field(default_factory=dict)
 
+
 # Header names seen in the wild -> official names (compared lower-case, without _ and spaces).
 _ALIASES = {
-    "globaleventid": "GLOBALEVENTID", "day": "SQLDATE", "date": "SQLDATE",
-    "actor1countryabbr": "Actor1CountryCode", "actor2countryabbr": "Actor2CountryCode",
-    "actor1role": "Actor1Type1Code", "actor2role": "Actor2Type1Code",
-    "actiongeofullname": "ActionGeo_FullName", "sourceurl": "SOURCEURL", "url": "SOURCEURL",
+    "globaleventid": "GLOBALEVENTID",
+    "day": "SQLDATE",
+    "date": "SQLDATE",
+    "actor1countryabbr": "Actor1CountryCode",
+    "actor2countryabbr": "Actor2CountryCode",
+    "actor1role": "Actor1Type1Code",
+    "actor2role": "Actor2Type1Code",
+    "actiongeofullname": "ActionGeo_FullName",
+    "sourceurl": "SOURCEURL",
+    "url": "SOURCEURL",
 }
 
 
@@ -125,9 +177,12 @@ def _raw_rows(text: str, src: SourceConfig):
         elif len(parts) == 58:
             yield n, dict(zip(FIELDS_V1, parts))
         else:
-            raise ParseError(src.name, f"{src.location} line {n}: {len(parts)} tab-separated "
-                                       "fields, expected 61 (GDELT 2.0 export) or 58 (GDELT 1.0); "
-                                       "use the unmodified export file")
+            raise ParseError(
+                src.name,
+                f"{src.location} line {n}: {len(parts)} tab-separated "
+                "fields, expected 61 (GDELT 2.0 export) or 58 (GDELT 1.0); "
+                "use the unmodified export file",
+            )
 
 
 def _header_rows(text: str, src: SourceConfig):
@@ -136,8 +191,16 @@ def _header_rows(text: str, src: SourceConfig):
     try:
         reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
         header = next(reader)
-        offset = 1 if header and (not header[0].strip() or _norm(header[0]).startswith("unnamed")
-                                  or _norm(header[0]) == "index") else 0
+        offset = (
+            1
+            if header
+            and (
+                not header[0].strip()
+                or _norm(header[0]).startswith("unnamed")
+                or _norm(header[0]) == "index"
+            )
+            else 0
+        )
         names = header[offset:]
         if len(names) >= 61 and _norm(names[0]) == "globaleventid":
             mapping = {offset + i: f for i, f in enumerate(FIELDS_V2)}  # by position
@@ -148,18 +211,25 @@ def _header_rows(text: str, src: SourceConfig):
                 official = _OFFICIAL.get(key) or _ALIASES.get(key)
                 if official and official not in mapping.values():
                     mapping[offset + i] = official
-            missing = [f for f in ("GLOBALEVENTID", "SQLDATE", "EventCode")
-                       if f not in mapping.values()]
+            missing = [
+                f for f in ("GLOBALEVENTID", "SQLDATE", "EventCode") if f not in mapping.values()
+            ]
             if missing:
-                raise ParseError(src.name, f"{src.location} lacks column(s) {', '.join(missing)} "
-                                           f"(found: {', '.join(header[:12])}); use GDELT's "
-                                           "column names or the raw export")
+                raise ParseError(
+                    src.name,
+                    f"{src.location} lacks column(s) {', '.join(missing)} "
+                    f"(found: {', '.join(header[:12])}); use GDELT's "
+                    "column names or the raw export",
+                )
         for n, row in enumerate(reader, start=2):
             if not row or not any(c.strip() for c in row):
                 continue
             if len(row) != len(header):
-                raise ParseError(src.name, f"{src.location} line {n}: {len(row)} fields, "
-                                           f"expected {len(header)} as in the header; fix the row")
+                raise ParseError(
+                    src.name,
+                    f"{src.location} line {n}: {len(row)} fields, "
+                    f"expected {len(header)} as in the header; fix the row",
+                )
             yield n, {name: row[i] for i, name in mapping.items()}
     except csv.Error as exc:
         raise ParseError(src.name, f"{src.location} is not valid CSV ({exc})") from exc
@@ -183,8 +253,9 @@ def _float(value: str | None) -> float | None:
     return x if x is None or math.isfinite(x) else None
 
 
-def parse_gdelt_events(content: bytes, src: SourceConfig, raw_hash: str,
-                       refused: list[str] | None = None) -> GdeltParseResult:
+def parse_gdelt_events(
+    content: bytes, src: SourceConfig, raw_hash: str, refused: list[str] | None = None
+) -> GdeltParseResult:
     o: GdeltOptions = src.options
     strike_roots = {str(c).zfill(2) for c in o.strike_root_codes}
     willing_codes = {str(c) for c in o.willingness_codes}
@@ -206,18 +277,22 @@ def parse_gdelt_events(content: bytes, src: SourceConfig, raw_hash: str,
             continue
         ext = (row.get("GLOBALEVENTID") or "").strip()
         if ext in seen:
-            raise ParseError(src.name, f"{src.location} line {n}: GLOBALEVENTID {ext[:40]} "
-                                       "appears twice; keep each export file once")
+            raise ParseError(
+                src.name,
+                f"{src.location} line {n}: GLOBALEVENTID {ext[:40]} "
+                "appears twice; keep each export file once",
+            )
         raw_day = (row.get("SQLDATE") or "").strip()
         try:
             if not ext:
                 raise RowError("GLOBALEVENTID is empty; use the unmodified export file")
             check_id(ext, "GLOBALEVENTID")
             try:
-                day = datetime.strptime(raw_day, "%Y%m%d").replace(tzinfo=timezone.utc)
+                day = datetime.strptime(raw_day, "%Y%m%d").replace(tzinfo=UTC)
             except ValueError:
-                raise RowError(f"SQLDATE {raw_day[:40]!r} is not YYYYMMDD; use the unmodified "
-                               "export file") from None
+                raise RowError(
+                    f"SQLDATE {raw_day[:40]!r} is not YYYYMMDD; use the unmodified export file"
+                ) from None
             check_date(day, "SQLDATE", raw_day)
         except RowError as exc:
             refusals.refuse(n, str(exc))
@@ -226,19 +301,37 @@ def parse_gdelt_events(content: bytes, src: SourceConfig, raw_hash: str,
         url = (row.get("SOURCEURL") or "").strip() or None
         if is_strike:
             civilian = (row.get("Actor2Type1Code") or "").strip().upper() == "CVL"
-            result.events.append(StrikeEvent(
-                source=src.name, external_id=ext, start=day, end=None,
-                actor=country(row.get("Actor1CountryCode"), src.actor),
-                target_actor=country(row.get("Actor2CountryCode"), src.target_actor),
-                target_type="civilian" if civilian else default_target,
-                place=(row.get("ActionGeo_FullName") or "").strip() or None, launched=None,
-                description=url, location=src.location, raw_hash=raw_hash))
+            result.events.append(
+                StrikeEvent(
+                    source=src.name,
+                    external_id=ext,
+                    start=day,
+                    end=None,
+                    actor=country(row.get("Actor1CountryCode"), src.actor),
+                    target_actor=country(row.get("Actor2CountryCode"), src.target_actor),
+                    target_type="civilian" if civilian else default_target,
+                    place=(row.get("ActionGeo_FullName") or "").strip() or None,
+                    launched=None,
+                    description=url,
+                    location=src.location,
+                    raw_hash=raw_hash,
+                )
+            )
         else:
-            result.willingness.append(StructuredStatement(
-                source=src.name, external_id=ext, date=day.date(),
-                actor=country(row.get("Actor1CountryCode"), src.actor),
-                counterpart=country(row.get("Actor2CountryCode"), src.target_actor),
-                stance="willing", event_code=code, goldstein=_float(row.get("GoldsteinScale")),
-                url=url, location=src.location, raw_hash=raw_hash))
+            result.willingness.append(
+                StructuredStatement(
+                    source=src.name,
+                    external_id=ext,
+                    date=day.date(),
+                    actor=country(row.get("Actor1CountryCode"), src.actor),
+                    counterpart=country(row.get("Actor2CountryCode"), src.target_actor),
+                    stance="willing",
+                    event_code=code,
+                    goldstein=_float(row.get("GoldsteinScale")),
+                    url=url,
+                    location=src.location,
+                    raw_hash=raw_hash,
+                )
+            )
     refusals.finish(len(result.events) + len(result.willingness))
     return result

@@ -12,8 +12,9 @@ value to keep (normalised), or raises ValueError with what is wrong and how to f
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ..vocab import Target
@@ -28,8 +29,9 @@ def time_zone(value: str) -> str:
     try:
         ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError("is not a known time zone; use an IANA name such as "
-                         "\"Europe/Kyiv\" or \"UTC\"") from None
+        raise ValueError(
+            'is not a known time zone; use an IANA name such as "Europe/Kyiv" or "UTC"'
+        ) from None
     return value
 
 
@@ -48,6 +50,7 @@ def not_negative(value: int) -> int:
 @dataclass(frozen=True)
 class SourceOptions:
     """Every kind: how the payload is fetched (HTTP sources; a file is read whole)."""
+
     timeout: float = checked(20.0, positive)  # seconds per HTTP attempt
     retries: int = checked(2, not_negative)  # extra attempts on timeouts and 5xx, with backoff
 
@@ -55,10 +58,12 @@ class SourceOptions:
 @dataclass(frozen=True)
 class TextOptions(SourceOptions):
     """Kinds whose payload is text (CSV, JSON): its encoding."""
+
     encoding: str = "utf-8-sig"
 
 
 @dataclass(frozen=True)
 class StrikeOptions(TextOptions):
     """Strike datasets: the target type of a row that does not tell."""
+
     target_type: Target = "unspecified"

@@ -7,8 +7,9 @@ kind is a parser module with its options dataclass and one ``SourceKind`` line h
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Callable, Literal
+from typing import TYPE_CHECKING, Literal
 
 from ..records import Document, StrikeEvent, StructuredStatement
 from .acled import AcledOptions, parse_acled_csv
@@ -50,6 +51,7 @@ def _clean(record):
 
 def _checked(parse) -> Parser:
     """``parse`` with the records' strings cleaned (every kind: one place, not one per parser)."""
+
     def run(content: bytes, src: SourceConfig, raw_hash: str) -> ParsedBatch:
         batch = parse(content, src, raw_hash)
         batch.documents = [_clean(r) for r in batch.documents]
@@ -57,6 +59,7 @@ def _checked(parse) -> Parser:
         batch.structured = [_clean(r) for r in batch.structured]
         batch.refused = [clean_text(m) for m in batch.refused]
         return batch
+
     return run
 
 
@@ -73,6 +76,7 @@ def _documents(parse) -> Parser:
     def run(content, src, raw_hash):
         refused: list[str] = []
         return ParsedBatch(documents=parse(content, src, raw_hash, refused), refused=refused)
+
     return _checked(run)
 
 
@@ -80,6 +84,7 @@ def _events(parse) -> Parser:
     def run(content, src, raw_hash):
         refused: list[str] = []
         return ParsedBatch(events=parse(content, src, raw_hash, refused), refused=refused)
+
     return _checked(run)
 
 
@@ -90,17 +95,33 @@ def _gdelt(content: bytes, src: SourceConfig, raw_hash: str) -> ParsedBatch:
     return ParsedBatch(events=result.events, structured=result.willingness, refused=refused)
 
 
-SOURCE_KINDS: dict[str, SourceKind] = {k.name: k for k in (
-    SourceKind("feed", _documents(parse_feed), SourceOptions, "statements", "speaker"),
-    SourceKind("statements_csv", _documents(parse_statements_csv), StatementsOptions,
-               "statements", "speaker"),
-    SourceKind("statements_jsonl", _documents(parse_statements_jsonl), StatementsOptions,
-               "statements", "speaker"),
-    SourceKind("telegram_csv", _documents(parse_telegram_csv), TelegramOptions,
-               "statements", "speaker"),
-    SourceKind("airforce_csv", _events(parse_airforce_csv), AirforceOptions, "strikes", "actor"),
-    SourceKind("acled_csv", _events(parse_acled_csv), AcledOptions, "strikes", "actor"),
-    SourceKind("ucdp_ged_csv", _events(parse_ucdp_ged_csv), UcdpOptions, "strikes", "actor"),
-    # Strike events, and verbal willingness as structured statements beside them.
-    SourceKind("gdelt_events", _gdelt, GdeltOptions, "strikes", "actor"),
-)}
+SOURCE_KINDS: dict[str, SourceKind] = {
+    k.name: k
+    for k in (
+        SourceKind("feed", _documents(parse_feed), SourceOptions, "statements", "speaker"),
+        SourceKind(
+            "statements_csv",
+            _documents(parse_statements_csv),
+            StatementsOptions,
+            "statements",
+            "speaker",
+        ),
+        SourceKind(
+            "statements_jsonl",
+            _documents(parse_statements_jsonl),
+            StatementsOptions,
+            "statements",
+            "speaker",
+        ),
+        SourceKind(
+            "telegram_csv", _documents(parse_telegram_csv), TelegramOptions, "statements", "speaker"
+        ),
+        SourceKind(
+            "airforce_csv", _events(parse_airforce_csv), AirforceOptions, "strikes", "actor"
+        ),
+        SourceKind("acled_csv", _events(parse_acled_csv), AcledOptions, "strikes", "actor"),
+        SourceKind("ucdp_ged_csv", _events(parse_ucdp_ged_csv), UcdpOptions, "strikes", "actor"),
+        # Strike events, and verbal willingness as structured statements beside them.
+        SourceKind("gdelt_events", _gdelt, GdeltOptions, "strikes", "actor"),
+    )
+}

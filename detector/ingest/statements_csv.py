@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 from ..config import SourceConfig
 from ..records import Document, stable_hash
@@ -17,6 +17,7 @@ from .validate import Refusals, RowError, check_id, check_text, string_value
 class StatementsOptions(TextOptions):
     """statements_csv and statements_jsonl: which column (key) holds what, and the time zone of
     naive dates."""
+
     text_column: str = "text"
     date_column: str = "date"
     url_column: str = "url"
@@ -31,8 +32,12 @@ def _field(row: dict, column: str, *, numbers: bool = False) -> str:
     return string_value(row.get(column), column, numbers=numbers).strip()
 
 
-def documents_from_rows(rows: Iterable[tuple[int, dict]], src: SourceConfig, raw_hash: str,
-                        refused: list[str] | None = None) -> list[Document]:
+def documents_from_rows(
+    rows: Iterable[tuple[int, dict]],
+    src: SourceConfig,
+    raw_hash: str,
+    refused: list[str] | None = None,
+) -> list[Document]:
     """Numbered rows (line number, mapping) -> Documents, with the source's column mapping.
 
     Shared by ``statements_csv`` and ``statements_jsonl`` (options: ``StatementsOptions``). A
@@ -46,8 +51,20 @@ def documents_from_rows(rows: Iterable[tuple[int, dict]], src: SourceConfig, raw
     docs, seen = [], {}
     for n, row in rows:
         try:
-            doc = _document(row, n, src, raw_hash, seen, col_text, col_date, col_url,
-                            col_speaker, col_id, col_title, tz)
+            doc = _document(
+                row,
+                n,
+                src,
+                raw_hash,
+                seen,
+                col_text,
+                col_date,
+                col_url,
+                col_speaker,
+                col_id,
+                col_title,
+                tz,
+            )
         except RowError as exc:
             refusals.refuse(n, str(exc))
             continue
@@ -57,15 +74,17 @@ def documents_from_rows(rows: Iterable[tuple[int, dict]], src: SourceConfig, raw
     return docs
 
 
-def _document(row, n, src, raw_hash, seen, col_text, col_date, col_url, col_speaker, col_id,
-              col_title, tz) -> Document | None:
+def _document(
+    row, n, src, raw_hash, seen, col_text, col_date, col_url, col_speaker, col_id, col_title, tz
+) -> Document | None:
     text = check_text(_field(row, col_text), col_text)
     if not text:
         return None
     raw_date = row.get(col_date)
     if raw_date is not None and not isinstance(raw_date, str):
-        raise RowError(f"{col_date} {raw_date!r:.40} is not a date string; use ISO 8601 "
-                       "(YYYY-MM-DD[ HH:MM])")
+        raise RowError(
+            f"{col_date} {raw_date!r:.40} is not a date string; use ISO 8601 (YYYY-MM-DD[ HH:MM])"
+        )
     published = parse_datetime(raw_date, tz, col_date)
     if raw_date is not None and str(raw_date).strip() and published is None:
         raise RowError(f"date {raw_date[:40]!r} is not a date; use ISO 8601 (YYYY-MM-DD[ HH:MM])")
@@ -73,13 +92,21 @@ def _document(row, n, src, raw_hash, seen, col_text, col_date, col_url, col_spea
     seen[ext] = seen.get(ext, 0) + 1
     if seen[ext] > 1:  # identical rows are distinct report lines; keep each once
         ext = f"{ext}#{seen[ext]}"
-    return Document(source=src.name, external_id=ext, text=text, published_at=published,
-                    url=_field(row, col_url) or None, title=_field(row, col_title) or None,
-                    speaker=_field(row, col_speaker) or src.speaker,
-                    location=src.location, raw_hash=raw_hash)
+    return Document(
+        source=src.name,
+        external_id=ext,
+        text=text,
+        published_at=published,
+        url=_field(row, col_url) or None,
+        title=_field(row, col_title) or None,
+        speaker=_field(row, col_speaker) or src.speaker,
+        location=src.location,
+        raw_hash=raw_hash,
+    )
 
 
-def parse_statements_csv(content: bytes, src: SourceConfig, raw_hash: str,
-                         refused: list[str] | None = None) -> list[Document]:
+def parse_statements_csv(
+    content: bytes, src: SourceConfig, raw_hash: str, refused: list[str] | None = None
+) -> list[Document]:
     rows = read_csv_rows(content, src, [src.options.text_column])
     return documents_from_rows(enumerate(rows, start=2), src, raw_hash, refused)

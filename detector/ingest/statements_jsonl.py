@@ -25,25 +25,36 @@ from .validate import MAX_JSON_DEPTH, Refusals, json_depth_ok
 def _read_array_rows(text: str, src: SourceConfig) -> list[tuple[int, dict]]:
     """A JSON array payload; rows are numbered by item (1-based), since lines mean nothing here."""
     if not json_depth_ok(text, MAX_JSON_DEPTH + 1):
-        raise ParseError(src.name, f"{src.location} nests JSON deeper than {MAX_JSON_DEPTH} "
-                                   "levels; write one flat object per statement")
+        raise ParseError(
+            src.name,
+            f"{src.location} nests JSON deeper than {MAX_JSON_DEPTH} "
+            "levels; write one flat object per statement",
+        )
     try:
         items = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise ParseError(src.name, f"{src.location} is not a valid JSON array ({exc.msg}, line "
-                                   f"{exc.lineno}); fix the file or write JSON Lines") from exc
+        raise ParseError(
+            src.name,
+            f"{src.location} is not a valid JSON array ({exc.msg}, line "
+            f"{exc.lineno}); fix the file or write JSON Lines",
+        ) from exc
     except (ValueError, RecursionError) as exc:  # e.g. an integer beyond the digit limit
-        raise ParseError(src.name, f"{src.location} is not a readable JSON array "
-                                   f"({str(exc)[:80]}); fix the file") from exc
+        raise ParseError(
+            src.name, f"{src.location} is not a readable JSON array ({str(exc)[:80]}); fix the file"
+        ) from exc
     for n, obj in enumerate(items, start=1):
         if not isinstance(obj, dict):
-            raise ParseError(src.name, f"{src.location} item {n} is a JSON {type(obj).__name__}, "
-                                       "not an object; write an array of objects")
+            raise ParseError(
+                src.name,
+                f"{src.location} item {n} is a JSON {type(obj).__name__}, "
+                "not an object; write an array of objects",
+            )
     return list(enumerate(items, start=1))
 
 
-def _read_jsonl_rows(content: bytes, src: SourceConfig,
-                     refusals: Refusals) -> list[tuple[int, dict]]:
+def _read_jsonl_rows(
+    content: bytes, src: SourceConfig, refusals: Refusals
+) -> list[tuple[int, dict]]:
     text = decode_text(content, src)
     if text.lstrip().startswith("["):
         return _read_array_rows(text, src)
@@ -52,33 +63,44 @@ def _read_jsonl_rows(content: bytes, src: SourceConfig,
         if not line.strip():
             continue
         if not json_depth_ok(line):
-            refusals.refuse(n, f"nests JSON deeper than {MAX_JSON_DEPTH} levels; write one flat "
-                               "object per line")
+            refusals.refuse(
+                n, f"nests JSON deeper than {MAX_JSON_DEPTH} levels; write one flat object per line"
+            )
             continue
         try:
             obj = json.loads(line)
         except json.JSONDecodeError as exc:
-            raise ParseError(src.name, f"{src.location} line {n} is not valid JSON ({exc.msg}); "
-                                       "write one JSON object per line") from exc
+            raise ParseError(
+                src.name,
+                f"{src.location} line {n} is not valid JSON ({exc.msg}); "
+                "write one JSON object per line",
+            ) from exc
         except (ValueError, RecursionError) as exc:  # e.g. an integer beyond the digit limit
             refusals.refuse(n, f"cannot be read ({str(exc)[:80]}); fix the line")
             continue
         if not isinstance(obj, dict):
-            raise ParseError(src.name, f"{src.location} line {n} is a JSON {type(obj).__name__}, "
-                                       "not an object; write one JSON object per line")
+            raise ParseError(
+                src.name,
+                f"{src.location} line {n} is a JSON {type(obj).__name__}, "
+                "not an object; write one JSON object per line",
+            )
         rows.append((n, obj))
     return rows
 
 
-def parse_statements_jsonl(content: bytes, src: SourceConfig, raw_hash: str,
-                           refused: list[str] | None = None) -> list[Document]:
+def parse_statements_jsonl(
+    content: bytes, src: SourceConfig, raw_hash: str, refused: list[str] | None = None
+) -> list[Document]:
     refused = [] if refused is None else refused
     rows = _read_jsonl_rows(content, src, Refusals(src, refused))
     if not rows:
         Refusals(src, refused).finish(0)
     col_text = src.options.text_column
     if rows and not any(col_text in obj for _, obj in rows):
-        raise ParseError(src.name, f"{src.location}: no line has the key {col_text!r} "
-                                   f"(first line's keys: {', '.join(list(rows[0][1])[:12])}); "
-                                   "set text_column = ... on the source")
+        raise ParseError(
+            src.name,
+            f"{src.location}: no line has the key {col_text!r} "
+            f"(first line's keys: {', '.join(list(rows[0][1])[:12])}); "
+            "set text_column = ... on the source",
+        )
     return documents_from_rows(rows, src, raw_hash, refused)

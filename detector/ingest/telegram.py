@@ -35,8 +35,9 @@ def first_url(value: str | None) -> str | None:
     return None
 
 
-def parse_telegram_csv(content: bytes, src: SourceConfig, raw_hash: str,
-                       refused: list[str] | None = None) -> list[Document]:
+def parse_telegram_csv(
+    content: bytes, src: SourceConfig, raw_hash: str, refused: list[str] | None = None
+) -> list[Document]:
     rows = read_csv_rows(content, src, REQUIRED)
     tz = src.options.timezone
     refusals = Refusals(src, refused)
@@ -49,9 +50,12 @@ def parse_telegram_csv(content: bytes, src: SourceConfig, raw_hash: str,
         if msg_id in seen:  # overlapping exports repeat messages: keep one, refuse conflicts
             if seen[msg_id] == text:
                 continue
-            raise ParseError(src.name, f"{src.location} line {n}: message_id {msg_id[:40]} "
-                                       "appears twice with different text; export the channel "
-                                       "again")
+            raise ParseError(
+                src.name,
+                f"{src.location} line {n}: message_id {msg_id[:40]} "
+                "appears twice with different text; export the channel "
+                "again",
+            )
         try:
             if not msg_id:
                 raise RowError("message_id is empty; every message needs its id")
@@ -60,14 +64,25 @@ def parse_telegram_csv(content: bytes, src: SourceConfig, raw_hash: str,
             raw_date = row.get("date")
             published = parse_datetime(raw_date, tz)
             if published is None:
-                raise RowError(f"date {(raw_date or '')[:40]!r} is not a date; use ISO 8601 "
-                               "with an offset (2025-11-21T10:00:00+03:00)")
+                raise RowError(
+                    f"date {(raw_date or '')[:40]!r} is not a date; use ISO 8601 "
+                    "with an offset (2025-11-21T10:00:00+03:00)"
+                )
         except RowError as exc:
             refusals.refuse(n, str(exc))
             continue
         seen[msg_id] = text
-        docs.append(Document(source=src.name, external_id=msg_id, text=text, published_at=published,
-                             url=first_url(row.get("urls")), speaker=src.speaker,
-                             location=src.location, raw_hash=raw_hash))
+        docs.append(
+            Document(
+                source=src.name,
+                external_id=msg_id,
+                text=text,
+                published_at=published,
+                url=first_url(row.get("urls")),
+                speaker=src.speaker,
+                location=src.location,
+                raw_hash=raw_hash,
+            )
+        )
     refusals.finish(len(docs))
     return docs

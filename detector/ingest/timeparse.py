@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from .validate import DATE_MAX, DATE_MIN, RowError
 
-_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d", "%d.%m.%Y %H:%M", "%d.%m.%Y",
-            "%Y/%m/%d", "%d/%m/%Y", "%d/%m/%Y %H:%M:%S", "%d %B %Y")
+_FORMATS = (
+    "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%d %H:%M",
+    "%Y-%m-%d",
+    "%d.%m.%Y %H:%M",
+    "%d.%m.%Y",
+    "%Y/%m/%d",
+    "%d/%m/%Y",
+    "%d/%m/%Y %H:%M:%S",
+    "%d %B %Y",
+)
 
 
 def parse_datetime(value: object, local_tz: str = "UTC", what: str = "date") -> datetime | None:
@@ -37,10 +46,12 @@ def parse_datetime(value: object, local_tz: str = "UTC", what: str = "date") -> 
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=ZoneInfo(local_tz))
     try:
-        utc = dt.astimezone(timezone.utc)
+        utc = dt.astimezone(UTC)
     except (OverflowError, ValueError):
         utc = None
     if utc is None or not (DATE_MIN <= utc <= DATE_MAX):
-        raise RowError(f"{what} {text[:40]!r} is outside {DATE_MIN:%Y-%m-%d} .. "
-                       f"{DATE_MAX:%Y-%m-%d} (UTC); fix the row")
+        raise RowError(
+            f"{what} {text[:40]!r} is outside {DATE_MIN:%Y-%m-%d} .. "
+            f"{DATE_MAX:%Y-%m-%d} (UTC); fix the row"
+        )
     return utc

@@ -23,7 +23,7 @@ Mapping:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from ..actors import actor_code
 from ..config import SourceConfig
@@ -43,8 +43,10 @@ def _violence_types(values: tuple) -> tuple[int, ...]:
     except ValueError:
         types = ()
     if not set(types) <= {1, 2, 3} or (values and not types):
-        raise ValueError("must list UCDP types of violence: 1 (state-based), 2 (non-state), "
-                         "3 (one-sided), e.g. [1, 3]")
+        raise ValueError(
+            "must list UCDP types of violence: 1 (state-based), 2 (non-state), "
+            "3 (one-sided), e.g. [1, 3]"
+        )
     return types
 
 
@@ -52,6 +54,7 @@ def _violence_types(values: tuple) -> tuple[int, ...]:
 class UcdpOptions(StrikeOptions):
     # UCDP's type_of_violence values to keep; None keeps every row.
     types_of_violence: tuple[int | str, ...] | None = checked(None, _violence_types)
+
 
 # US-style dates that UCDP exports carry next to ISO ones (timeparse reads D/M/Y, not M/D/Y).
 _US_FORMATS = ("%m/%d/%Y %I:%M:%S %p", "%m/%d/%Y %H:%M:%S", "%m/%d/%Y %H:%M", "%m/%d/%Y")
@@ -77,7 +80,7 @@ def ucdp_date(value: str | None, what: str = "date") -> datetime | None:
                 continue
         else:
             return None
-        dt = check_date(dt.replace(tzinfo=timezone.utc), what, text)
+        dt = check_date(dt.replace(tzinfo=UTC), what, text)
     else:
         dt = parse_datetime(text, "UTC", what)
         if dt is None:
@@ -85,8 +88,9 @@ def ucdp_date(value: str | None, what: str = "date") -> datetime | None:
     return dt.replace(hour=0, minute=0, second=0, microsecond=0)
 
 
-def parse_ucdp_ged_csv(content: bytes, src: SourceConfig, raw_hash: str,
-                       refused: list[str] | None = None) -> list[StrikeEvent]:
+def parse_ucdp_ged_csv(
+    content: bytes, src: SourceConfig, raw_hash: str, refused: list[str] | None = None
+) -> list[StrikeEvent]:
     rows = read_csv_rows(content, src, REQUIRED)
     keep = src.options.types_of_violence
     keep = {str(int(t)) for t in keep} if keep else None
@@ -99,33 +103,49 @@ def parse_ucdp_ged_csv(content: bytes, src: SourceConfig, raw_hash: str,
             continue
         ext = _field(row, "id")
         if ext in seen:
-            raise ParseError(src.name, f"{src.location} line {n}: id {ext[:40]} appears twice; "
-                                       "keep one export per file")
+            raise ParseError(
+                src.name,
+                f"{src.location} line {n}: id {ext[:40]} appears twice; keep one export per file",
+            )
         try:
             if not ext:
                 raise RowError("id is empty; export the file again with UCDP's id column")
             check_id(ext, "id")
             start = ucdp_date(row.get("date_start"), "date_start")
             if start is None:
-                raise RowError(f"date_start {(row.get('date_start') or '')[:40]!r} is not a "
-                               "date; fix the row")
+                raise RowError(
+                    f"date_start {(row.get('date_start') or '')[:40]!r} is not a date; fix the row"
+                )
             end = ucdp_date(row.get("date_end"), "date_end")
             if _field(row, "date_end") and end is None:
-                raise RowError(f"date_end {(row.get('date_end') or '')[:40]!r} is not a date; "
-                               "fix the row")
+                raise RowError(
+                    f"date_end {(row.get('date_end') or '')[:40]!r} is not a date; fix the row"
+                )
             check_span(start, end, "date_end")
         except RowError as exc:
             refusals.refuse(n, str(exc))
             continue
         seen.add(ext)
-        target_actor = (actor_code(_field(row, "side_b")) or actor_code(_field(row, "country"))
-                        or src.target_actor)
-        events.append(StrikeEvent(
-            source=src.name, external_id=ext, start=start, end=end,
-            actor=actor_code(_field(row, "side_a"), src.actor), target_actor=target_actor,
-            target_type="civilian" if violence == "3" else default_target,
-            place=_field(row, "where_coordinates") or _field(row, "adm_1") or None,
-            launched=None, description=_field(row, "source_headline") or None,
-            location=src.location, raw_hash=raw_hash))
+        target_actor = (
+            actor_code(_field(row, "side_b"))
+            or actor_code(_field(row, "country"))
+            or src.target_actor
+        )
+        events.append(
+            StrikeEvent(
+                source=src.name,
+                external_id=ext,
+                start=start,
+                end=end,
+                actor=actor_code(_field(row, "side_a"), src.actor),
+                target_actor=target_actor,
+                target_type="civilian" if violence == "3" else default_target,
+                place=_field(row, "where_coordinates") or _field(row, "adm_1") or None,
+                launched=None,
+                description=_field(row, "source_headline") or None,
+                location=src.location,
+                raw_hash=raw_hash,
+            )
+        )
     refusals.finish(len(events))
     return events

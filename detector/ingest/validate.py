@@ -35,15 +35,18 @@ class RowError(ValueError):
 def check_date(dt: datetime | None, what: str, raw: object = None) -> datetime | None:
     """``dt`` (aware) if within DATE_MIN .. DATE_MAX; RowError otherwise."""
     if dt is not None and not (DATE_MIN <= dt <= DATE_MAX):
-        raise RowError(f"{what} {raw if raw is not None else dt.isoformat()!r} is outside "
-                       f"{DATE_MIN:%Y-%m-%d} .. {DATE_MAX:%Y-%m-%d}; fix the row")
+        raise RowError(
+            f"{what} {raw if raw is not None else dt.isoformat()!r} is outside "
+            f"{DATE_MIN:%Y-%m-%d} .. {DATE_MAX:%Y-%m-%d}; fix the row"
+        )
     return dt
 
 
 def check_span(start: datetime, end: datetime | None, what: str = "end") -> None:
     if end is not None and end < start:
-        raise RowError(f"{what} {end.isoformat()} is before the start {start.isoformat()}; "
-                       "fix the row")
+        raise RowError(
+            f"{what} {end.isoformat()} is before the start {start.isoformat()}; fix the row"
+        )
 
 
 def check_count(value: float | None, what: str) -> float | None:
@@ -57,15 +60,17 @@ def check_count(value: float | None, what: str) -> float | None:
 
 def check_id(value: str, what: str) -> str:
     if len(value) > MAX_ID_CHARS:
-        raise RowError(f"{what} is {len(value)} characters long (at most {MAX_ID_CHARS}); "
-                       "fix the row")
+        raise RowError(
+            f"{what} is {len(value)} characters long (at most {MAX_ID_CHARS}); fix the row"
+        )
     return value
 
 
 def check_text(value: str, what: str = "text") -> str:
     if len(value) > MAX_TEXT_CHARS:
-        raise RowError(f"{what} is {len(value)} characters long (at most {MAX_TEXT_CHARS}); "
-                       "split the document")
+        raise RowError(
+            f"{what} is {len(value)} characters long (at most {MAX_TEXT_CHARS}); split the document"
+        )
     return value
 
 
@@ -76,7 +81,7 @@ def string_value(value: object, what: str, *, numbers: bool = False) -> str:
     if isinstance(value, str):
         return clean_text(value)
     if numbers and isinstance(value, int) and not isinstance(value, bool):
-        if abs(value) >= 10 ** MAX_ID_CHARS:
+        if abs(value) >= 10**MAX_ID_CHARS:
             raise RowError(f"{what} is a number of more than {MAX_ID_CHARS} digits; fix the row")
         return str(value)
     if numbers and isinstance(value, float) and math.isfinite(value):
@@ -138,5 +143,7 @@ class Refusals:
         """A payload whose rows were all refused is refused whole, with the first reason."""
         if self.messages and not kept:
             more = len(self.messages) - 1
-            raise ParseError(self.src.name, self.messages[0]
-                             + (f" (and {more} more row(s) refused)" if more else ""))
+            raise ParseError(
+                self.src.name,
+                self.messages[0] + (f" (and {more} more row(s) refused)" if more else ""),
+            )

@@ -11,10 +11,10 @@ def run_migrations_online() -> None:
     connection = config.attributes.get("connection")
     if connection is None:  # run from the alembic CLI (developers generating revisions)
         from sqlalchemy import create_engine
+
         engine = create_engine(config.get_main_option("sqlalchemy.url"))
         with engine.begin() as conn:
-            context.configure(connection=conn, target_metadata=metadata,
-                              render_as_batch=True)
+            context.configure(connection=conn, target_metadata=metadata, render_as_batch=True)
             with context.begin_transaction():
                 context.run_migrations()
         return

@@ -8,7 +8,8 @@ naming its method. A new method is one line here.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -27,9 +28,9 @@ if TYPE_CHECKING:
 Scorer = Callable[[pd.DataFrame, pd.DataFrame, "ScoringConfig"], tuple[pd.DataFrame, list[Flag]]]
 
 
-
-def score_v3(statements: pd.DataFrame, strikes: pd.DataFrame, cfg: "ScoringConfig"
-             ) -> tuple[pd.DataFrame, list[Flag]]:
+def score_v3(
+    statements: pd.DataFrame, strikes: pd.DataFrame, cfg: ScoringConfig
+) -> tuple[pd.DataFrame, list[Flag]]:
     """contradiction.v3 under the common signature (the coupling rows left out). The pipeline
     calls ``score_contradictions_v3`` itself, with the merged strike events, the structured
     statements, and keeps the coupling (``COUPLING_SCORERS``)."""
@@ -51,8 +52,19 @@ SCORERS: dict[str, Scorer] = {
 COUPLING_SCORERS = {CONTRADICTION_V3_METHOD: score_contradictions_v3}
 CONTRADICTION_METHODS = tuple(SCORERS)
 
-__all__ = ["COMMITMENT_METHOD", "CONTRADICTION_METHOD", "CONTRADICTION_METHODS",
-           "CONTRADICTION_V3_METHOD", "COUPLING_SCORERS", "SCORERS", "Scorer", "coupling_test",
-           "find_violations",
-           "merge_strike_events", "score_contradictions", "score_contradictions_v3",
-           "score_v3", "strike_reports"]
+__all__ = [
+    "COMMITMENT_METHOD",
+    "CONTRADICTION_METHOD",
+    "CONTRADICTION_METHODS",
+    "CONTRADICTION_V3_METHOD",
+    "COUPLING_SCORERS",
+    "SCORERS",
+    "Scorer",
+    "coupling_test",
+    "find_violations",
+    "merge_strike_events",
+    "score_contradictions",
+    "score_contradictions_v3",
+    "score_v3",
+    "strike_reports",
+]

@@ -67,11 +67,26 @@ def find_violations(commitments: list[Commitment], strikes: pd.DataFrame) -> lis
         for day, group in s.groupby("local_day"):
             n = pd.to_numeric(group["launched"], errors="coerce").fillna(1.0)
             group = group.assign(_n=n.to_numpy()).sort_values("_n", ascending=False)
-            flags.append(Flag(kind="violation", actor=c.actor, start=day.date(), end=day.date(),
-                              score=1.0, p_value=None, method=METHOD, action=float(n.sum()),
-                              strike_ids=list(group["event_id"]),
-                              details={"commitment_id": c.id, "scope": c.scope,
-                                       "places": list(c.places), "timezone": c.timezone,
-                                       "commitment": c.description, "source": c.source,
-                                       "window": [c.start.isoformat(), c.end.isoformat()]}))
+            flags.append(
+                Flag(
+                    kind="violation",
+                    actor=c.actor,
+                    start=day.date(),
+                    end=day.date(),
+                    score=1.0,
+                    p_value=None,
+                    method=METHOD,
+                    action=float(n.sum()),
+                    strike_ids=list(group["event_id"]),
+                    details={
+                        "commitment_id": c.id,
+                        "scope": c.scope,
+                        "places": list(c.places),
+                        "timezone": c.timezone,
+                        "commitment": c.description,
+                        "source": c.source,
+                        "window": [c.start.isoformat(), c.end.isoformat()],
+                    },
+                )
+            )
     return flags

@@ -40,7 +40,6 @@ Per actor X and period p (ISO week or day):
 from __future__ import annotations
 
 import dataclasses
-
 from datetime import timedelta
 
 import numpy as np
@@ -71,8 +70,9 @@ def _period_start(days: pd.Series, cfg: ScoringConfig) -> pd.Series:
     return days
 
 
-def trailing_z(x: np.ndarray, window: int, min_periods: int, abs_floor: float,
-               rel_floor: float = 0.0) -> np.ndarray:
+def trailing_z(
+    x: np.ndarray, window: int, min_periods: int, abs_floor: float, rel_floor: float = 0.0
+) -> np.ndarray:
     """(x[p] - m) / (s + abs_floor + rel_floor * |m|), m and s the mean and std of the `window`
     values before p; NaN where fewer than `min_periods` exist. The floors keep a flat baseline
     from turning any small change into a huge z. Along the last axis, so that all circular
@@ -103,14 +103,20 @@ def _window_max(x: np.ndarray, half: int) -> np.ndarray:
 
 
 def _score(zr: np.ndarray, za: np.ndarray, r_win: np.ndarray, cfg: ScoringConfig) -> np.ndarray:
-    ok = (r_win >= cfg.min_willing) & (np.nan_to_num(zr, nan=-1) >= cfg.rhetoric_threshold) & \
-         (np.nan_to_num(za, nan=-1) >= cfg.action_threshold)
-    s = np.tanh(np.clip(np.nan_to_num(zr), 0, None) / 2) * np.tanh(np.clip(np.nan_to_num(za), 0, None) / 2)
+    ok = (
+        (r_win >= cfg.min_willing)
+        & (np.nan_to_num(zr, nan=-1) >= cfg.rhetoric_threshold)
+        & (np.nan_to_num(za, nan=-1) >= cfg.action_threshold)
+    )
+    s = np.tanh(np.clip(np.nan_to_num(zr), 0, None) / 2) * np.tanh(
+        np.clip(np.nan_to_num(za), 0, None) / 2
+    )
     return np.where(ok, s, 0.0)
 
 
-def shift_offsets(n_days: int, pdays: int, cfg: ScoringConfig,
-                  rng: np.random.Generator) -> np.ndarray:
+def shift_offsets(
+    n_days: int, pdays: int, cfg: ScoringConfig, rng: np.random.Generator
+) -> np.ndarray:
     """The circular shifts (in days) of the rhetoric series that form the reference set.
 
     v1 leaves out shifts shorter than the lag window plus one period: they would keep a claim
@@ -141,8 +147,9 @@ def strike_weights(strikes: pd.DataFrame, cfg: ScoringConfig) -> pd.Series:
     return w * n
 
 
-def score_actor(actor: str, statements: pd.DataFrame, strikes: pd.DataFrame,
-                cfg: ScoringConfig) -> tuple[pd.DataFrame, list[Flag]]:
+def score_actor(
+    actor: str, statements: pd.DataFrame, strikes: pd.DataFrame, cfg: ScoringConfig
+) -> tuple[pd.DataFrame, list[Flag]]:
     """Series and flags of one actor. ``statements``/``strikes`` already filtered to the actor."""
     cfg = _own_method(cfg)
     pdays = _period_days(cfg)
@@ -184,8 +191,18 @@ def score_actor(actor: str, statements: pd.DataFrame, strikes: pd.DataFrame,
     observed = _score(zr, za, r_win, cfg)
 
     starts = [days[0] + timedelta(days=p * pdays) for p in range(n_periods)]
-    series = pd.DataFrame({"actor": actor, "period_start": starts, "R": r, "R_window": r_win,
-                           "A": a, "z_R": zr, "z_A": za, "score": observed})
+    series = pd.DataFrame(
+        {
+            "actor": actor,
+            "period_start": starts,
+            "R": r,
+            "R_window": r_win,
+            "A": a,
+            "z_R": zr,
+            "z_A": za,
+            "score": observed,
+        }
+    )
 
     candidates = np.flatnonzero(observed > 0)
     if len(candidates) == 0:
@@ -201,7 +218,7 @@ def score_actor(actor: str, statements: pd.DataFrame, strikes: pd.DataFrame,
     gated = np.zeros(n_periods)
     block = max(1, 2_000_000 // n_days)
     for b in range(0, len(offsets), block):
-        ks = offsets[b:b + block]
+        ks = offsets[b : b + block]
         idx = (np.arange(n_days)[None, :] - ks[:, None]) % n_days
         _, rw_k, zr_k = rhetoric(r_day[idx])
         s_k = _score(zr_k, za, rw_k, cfg)
@@ -216,8 +233,9 @@ def score_actor(actor: str, statements: pd.DataFrame, strikes: pd.DataFrame,
     # p-value conditional on passing the gates; it is uniform under the null.
     gate_share = (gated + (observed > 0)) / n_ref
     series["gate_share"] = gate_share
-    series["p_conditional"] = np.where(observed > 0, pvals / np.where(gate_share > 0, gate_share, 1),
-                                       np.nan)
+    series["p_conditional"] = np.where(
+        observed > 0, pvals / np.where(gate_share > 0, gate_share, 1), np.nan
+    )
 
     flags = []
     period_of = (st["date"].map(day_idx).to_numpy(dtype=int) // pdays) if len(st) else np.array([])
@@ -230,37 +248,56 @@ def score_actor(actor: str, statements: pd.DataFrame, strikes: pd.DataFrame,
         # The statements that carry R_win and z_R: those of the periods in the lag window.
         # The period whose claim gave z_R comes first, then the others, each by weight.
         lo, hi = max(0, p - half), min(n_periods - 1, p + half)
-        top = lo + int(np.argmax(zr_raw[lo:hi + 1]))
+        top = lo + int(np.argmax(zr_raw[lo : hi + 1]))
         in_win = (period_of >= lo) & (period_of <= hi) & (st["w"].to_numpy() > 0)
         ev_st = st[in_win].assign(_first=(period_of[in_win] != top))
         ev_st = ev_st.sort_values(["_first", "w", "date"], ascending=[True, False, True])
-        ev_sk = sk[(sk["w"] > 0) & (sk["date"] >= pd.Timestamp(start))
-                   & (sk["date"] <= pd.Timestamp(end))].sort_values("w", ascending=False)
-        flags.append(Flag(kind="contradiction", actor=actor, start=start, end=end,
-                          score=round(float(observed[p]), 4), p_value=round(float(pvals[p]), 4),
-                          method=cfg.method, rhetoric=round(float(r_win[p]), 4),
-                          action=round(float(a[p]), 2),
-                          statement_ids=list(ev_st["sentence_id"]),
-                          strike_ids=list(ev_sk["event_id"]),
-                          details={"z_R": round(float(zr[p]), 3), "z_A": round(float(za[p]), 3),
-                                   "period": cfg.period, "lag_days": cfg.lag_days,
-                                   "baseline_periods": cfg.baseline_periods,
-                                   "n_shifts": int(len(offsets)),
-                                   "gate_share": round(float(gate_share[p]), 4),
-                                   "p_conditional": round(float(pvals[p] / gate_share[p]), 4),
-                                   "rhetoric_period": starts[top].date().isoformat()}))
+        ev_sk = sk[
+            (sk["w"] > 0) & (sk["date"] >= pd.Timestamp(start)) & (sk["date"] <= pd.Timestamp(end))
+        ].sort_values("w", ascending=False)
+        flags.append(
+            Flag(
+                kind="contradiction",
+                actor=actor,
+                start=start,
+                end=end,
+                score=round(float(observed[p]), 4),
+                p_value=round(float(pvals[p]), 4),
+                method=cfg.method,
+                rhetoric=round(float(r_win[p]), 4),
+                action=round(float(a[p]), 2),
+                statement_ids=list(ev_st["sentence_id"]),
+                strike_ids=list(ev_sk["event_id"]),
+                details={
+                    "z_R": round(float(zr[p]), 3),
+                    "z_A": round(float(za[p]), 3),
+                    "period": cfg.period,
+                    "lag_days": cfg.lag_days,
+                    "baseline_periods": cfg.baseline_periods,
+                    "n_shifts": int(len(offsets)),
+                    "gate_share": round(float(gate_share[p]), 4),
+                    "p_conditional": round(float(pvals[p] / gate_share[p]), 4),
+                    "rhetoric_period": starts[top].date().isoformat(),
+                },
+            )
+        )
     return series, flags
 
 
-def score_contradictions(statements: pd.DataFrame, strikes: pd.DataFrame,
-                         cfg: ScoringConfig | None = None) -> tuple[pd.DataFrame, list[Flag]]:
+def score_contradictions(
+    statements: pd.DataFrame, strikes: pd.DataFrame, cfg: ScoringConfig | None = None
+) -> tuple[pd.DataFrame, list[Flag]]:
     """Score every actor that has both statements spoken by it and strikes by it."""
     cfg = _own_method(cfg or ScoringConfig())
     actors = sorted(set(statements["speaker"].dropna()) & set(strikes["actor"].dropna()))
     all_series, all_flags = [], []
     for actor in actors:
-        series, flags = score_actor(actor, statements[statements["speaker"] == actor],
-                                    strikes[strikes["actor"] == actor], cfg)
+        series, flags = score_actor(
+            actor,
+            statements[statements["speaker"] == actor],
+            strikes[strikes["actor"] == actor],
+            cfg,
+        )
         all_series.append(series)
         all_flags.extend(flags)
     series = pd.concat(all_series, ignore_index=True) if all_series else pd.DataFrame()

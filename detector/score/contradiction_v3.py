@@ -66,9 +66,22 @@ from ..records import Flag, stable_hash
 from .contradiction import trailing_z
 
 METHOD = "contradiction.v3"
-COUPLING_COLUMNS = ["actor", "method", "n_periods", "n_claim_periods", "mean_claim",
-                    "mean_other", "effect", "ratio", "ci_low", "ci_high", "p_value", "n_shifts",
-                    "block", "note"]
+COUPLING_COLUMNS = [
+    "actor",
+    "method",
+    "n_periods",
+    "n_claim_periods",
+    "mean_claim",
+    "mean_other",
+    "effect",
+    "ratio",
+    "ci_low",
+    "ci_high",
+    "p_value",
+    "n_shifts",
+    "block",
+    "note",
+]
 
 
 def _pdays(cfg: ScoringConfig) -> int:
@@ -89,21 +102,39 @@ def _combined_share(n: np.ndarray, w: np.ndarray, cfg: ScoringConfig) -> np.ndar
     return np.where(total > 0, (weight * share).sum(axis=0) / np.where(total > 0, total, 1), 0.0)
 
 
-def coupling_test(claim: np.ndarray, intensity: np.ndarray, cfg: ScoringConfig,
-                  actor: str = "") -> dict:
+def coupling_test(
+    claim: np.ndarray, intensity: np.ndarray, cfg: ScoringConfig, actor: str = ""
+) -> dict:
     """Is intensity higher in claim periods? See the module docstring. Plain dict (one row)."""
     claim = np.asarray(claim, dtype=bool)
     x = np.asarray(intensity, dtype=float)
     n, k = len(x), int(claim.sum())
-    row = dict(actor=actor, method=METHOD, n_periods=n, n_claim_periods=k, mean_claim=np.nan,
-               mean_other=np.nan, effect=np.nan, ratio=np.nan, ci_low=np.nan, ci_high=np.nan,
-               p_value=np.nan, n_shifts=0, block=cfg.coupling_block, note="")
+    row = dict(
+        actor=actor,
+        method=METHOD,
+        n_periods=n,
+        n_claim_periods=k,
+        mean_claim=np.nan,
+        mean_other=np.nan,
+        effect=np.nan,
+        ratio=np.nan,
+        ci_low=np.nan,
+        ci_high=np.nan,
+        p_value=np.nan,
+        n_shifts=0,
+        block=cfg.coupling_block,
+        note="",
+    )
     if k < 2 or n - k < 2:
         row["note"] = "too few claim periods or other periods (need 2 of each)"
         return row
     m1, m0 = x[claim].mean(), x[~claim].mean()
-    row.update(mean_claim=m1, mean_other=m0, effect=m1 - m0,
-               ratio=m1 / m0 if m0 > 0 else np.inf if m1 > 0 else np.nan)
+    row.update(
+        mean_claim=m1,
+        mean_other=m0,
+        effect=m1 - m0,
+        ratio=m1 / m0 if m0 > 0 else np.inf if m1 > 0 else np.nan,
+    )
     total = x.sum()
 
     def effect(c: np.ndarray, xs: np.ndarray | None = None) -> np.ndarray:
@@ -126,7 +157,8 @@ def coupling_test(claim: np.ndarray, intensity: np.ndarray, cfg: ScoringConfig,
     n_blocks = int(np.ceil(n / b))
     starts = rng.integers(0, n, size=(cfg.coupling_n_boot, n_blocks))
     boot = ((starts[:, :, None] + np.arange(b)[None, None, :]) % n).reshape(
-        cfg.coupling_n_boot, -1)[:, :n]
+        cfg.coupling_n_boot, -1
+    )[:, :n]
     est = effect(claim[boot], x[boot])
     est = est[np.isfinite(est)]
     if len(est):
@@ -146,8 +178,11 @@ def _reason(day: pd.Timestamp, start: pd.Timestamp, end: pd.Timestamp) -> str:
 def _prepare_statements(statements: pd.DataFrame, cfg: ScoringConfig) -> pd.DataFrame:
     """The columns the scorer reads, with its per-statement flags computed once (vectorised over
     all actors: on the real case most of the time went into per-actor string comparisons)."""
-    cols = [c for c in ("sentence_id", "date", "speaker", "stance", "stance_score", "source")
-            if c in statements]
+    cols = [
+        c
+        for c in ("sentence_id", "date", "speaker", "stance", "stance_score", "source")
+        if c in statements
+    ]
     st = statements.loc[statements["date"].notna(), cols].copy()
     st["date"] = pd.to_datetime(st["date"]).dt.normalize()
     source = st["source"].fillna("?") if "source" in st else pd.Series("all", index=st.index)
@@ -161,8 +196,11 @@ def _prepare_statements(statements: pd.DataFrame, cfg: ScoringConfig) -> pd.Data
 
 
 def _prepare_strikes(strikes: pd.DataFrame, cfg: ScoringConfig) -> pd.DataFrame:
-    cols = [c for c in ("event_id", "date", "actor", "target_type", "launched", "origin",
-                        "sentence_ids") if c in strikes]
+    cols = [
+        c
+        for c in ("event_id", "date", "actor", "target_type", "launched", "origin", "sentence_ids")
+        if c in strikes
+    ]
     sk = strikes.loc[strikes["date"].notna(), cols].copy()
     sk["date"] = pd.to_datetime(sk["date"]).dt.normalize()
     sk["actor"] = sk["actor"].to_numpy(dtype=object)
@@ -172,9 +210,13 @@ def _prepare_strikes(strikes: pd.DataFrame, cfg: ScoringConfig) -> pd.DataFrame:
     return sk
 
 
-def score_actor_v3(actor: str, statements: pd.DataFrame, strikes: pd.DataFrame,
-                   cfg: ScoringConfig, structured: pd.DataFrame | None = None
-                   ) -> tuple[pd.DataFrame, list[Flag], dict]:
+def score_actor_v3(
+    actor: str,
+    statements: pd.DataFrame,
+    strikes: pd.DataFrame,
+    cfg: ScoringConfig,
+    structured: pd.DataFrame | None = None,
+) -> tuple[pd.DataFrame, list[Flag], dict]:
     """Series, flags and coupling row of one actor; the frames already filtered to the actor."""
     pdays = _pdays(cfg)
     st = statements if "_w" in statements else _prepare_statements(statements, cfg)
@@ -188,7 +230,7 @@ def score_actor_v3(actor: str, statements: pd.DataFrame, strikes: pd.DataFrame,
         first -= timedelta(days=first.day_of_week)
     days = pd.date_range(first, last + timedelta(days=pdays - 1), freq="D")
     n_periods = len(days) // pdays
-    days = days[:n_periods * pdays]
+    days = days[: n_periods * pdays]
     n_days = len(days)
     d_st = ((st["date"] - first).dt.days).to_numpy()
     d_sk = ((sk["date"] - first).dt.days).to_numpy()
@@ -250,45 +292,85 @@ def score_actor_v3(actor: str, statements: pd.DataFrame, strikes: pd.DataFrame,
             runs.append((p, p))
     episodes = []
     for lo, hi in runs:
-        peak = lo + int(np.argmax(score[lo:hi + 1]))
+        peak = lo + int(np.argmax(score[lo : hi + 1]))
         eid = stable_hash("episode", METHOD, actor, starts[lo].date().isoformat(), length=16)
-        episode[lo:hi + 1] = len(episodes)
-        episodes.append(dict(id=eid, start=starts[lo].date().isoformat(),
-                             end=(starts[hi] + timedelta(days=pdays - 1)).date().isoformat(),
-                             peak=starts[peak].date().isoformat(), n_periods=hi - lo + 1))
+        episode[lo : hi + 1] = len(episodes)
+        episodes.append(
+            dict(
+                id=eid,
+                start=starts[lo].date().isoformat(),
+                end=(starts[hi] + timedelta(days=pdays - 1)).date().isoformat(),
+                peak=starts[peak].date().isoformat(),
+                n_periods=hi - lo + 1,
+            )
+        )
 
     def gate_text(p: int) -> str:
         if flagged[p]:
             return "level"
         missing = [] if rhet_ok[p] else ["claims"]
-        return "" if act_ok[p] and rhet_ok[p] else "no " + " and no ".join(
-            missing + ([] if act_ok[p] else ["strikes on targets"]))
+        return (
+            ""
+            if act_ok[p] and rhet_ok[p]
+            else "no " + " and no ".join(missing + ([] if act_ok[p] else ["strikes on targets"]))
+        )
 
-    series = pd.DataFrame({
-        "actor": actor, "method": METHOD, "period_start": starts,
-        "period_end": starts + timedelta(days=pdays - 1), "n_statements": n_stat,
-        "claims": claims, "unwilling": u_p.sum(axis=0), "R": r, "claims_window": claims_win,
-        "R_window": r_win,
-        "A": a, "events": events, "energy_launched": energy, "civilian_launched": civilian,
-        "A_all": a_all, "structured_willing": structured_willing, "z_R": z_r, "z_A": z_a,
-        "rhetoric_ok": rhet_ok, "action_ok": act_ok, "flagged": flagged,
-        "rule": [gate_text(p) for p in range(n_periods)], "score": score, "p_value": np.nan,
-        "episode_id": [episodes[e]["id"] if e >= 0 else None for e in episode]})
+    series = pd.DataFrame(
+        {
+            "actor": actor,
+            "method": METHOD,
+            "period_start": starts,
+            "period_end": starts + timedelta(days=pdays - 1),
+            "n_statements": n_stat,
+            "claims": claims,
+            "unwilling": u_p.sum(axis=0),
+            "R": r,
+            "claims_window": claims_win,
+            "R_window": r_win,
+            "A": a,
+            "events": events,
+            "energy_launched": energy,
+            "civilian_launched": civilian,
+            "A_all": a_all,
+            "structured_willing": structured_willing,
+            "z_R": z_r,
+            "z_A": z_a,
+            "rhetoric_ok": rhet_ok,
+            "action_ok": act_ok,
+            "flagged": flagged,
+            "rule": [gate_text(p) for p in range(n_periods)],
+            "score": score,
+            "p_value": np.nan,
+            "episode_id": [episodes[e]["id"] if e >= 0 else None for e in episode],
+        }
+    )
 
     # The coupling test over the periods with statements by the actor.
     observed = n_stat > 0
     claim_period = (claims >= cfg.v3_min_claims) & (r >= cfg.v3_min_share)
     coupling = coupling_test(claim_period[observed], a[observed], cfg, actor)
-    coupling_summary = {k: (None if isinstance(v, float) and not np.isfinite(v) else
-                            round(float(v), 4) if isinstance(v, (float, np.floating)) else v)
-                        for k, v in coupling.items() if k in ("effect", "ratio", "ci_low",
-                                                            "ci_high", "p_value",
-                                                            "n_claim_periods", "n_periods")}
+    coupling_summary = {
+        k: (
+            None
+            if isinstance(v, float) and not np.isfinite(v)
+            else round(float(v), 4)
+            if isinstance(v, (float, np.floating))
+            else v
+        )
+        for k, v in coupling.items()
+        if k in ("effect", "ratio", "ci_low", "ci_high", "p_value", "n_claim_periods", "n_periods")
+    }
 
-    thresholds = dict(min_claims=cfg.v3_min_claims, min_share=cfg.v3_min_share,
-                      willing_threshold=cfg.willing_threshold, lag_days=lag,
-                      min_launched=cfg.v3_min_launched, min_events=cfg.v3_min_events,
-                      targets=list(cfg.v3_targets), source_cap=cfg.v3_source_cap)
+    thresholds = dict(
+        min_claims=cfg.v3_min_claims,
+        min_share=cfg.v3_min_share,
+        willing_threshold=cfg.willing_threshold,
+        lag_days=lag,
+        min_launched=cfg.v3_min_launched,
+        min_events=cfg.v3_min_events,
+        targets=list(cfg.v3_targets),
+        source_cap=cfg.v3_source_cap,
+    )
     flags = []
     st_day = d_st
     on_sk = sk[on]
@@ -296,62 +378,102 @@ def score_actor_v3(actor: str, statements: pd.DataFrame, strikes: pd.DataFrame,
     for p in np.flatnonzero(flagged):
         ps, pe = starts[p], starts[p] + timedelta(days=pdays - 1)
         win = (st_day >= wl[p]) & (st_day < wh[p]) & (st["_w"].to_numpy() > 0)
-        ev_st = st[win].assign(_out=lambda f: (f["date"] < ps) | (f["date"] > pe))
-        ev_st = ev_st.sort_values(["_out", "stance_score", "date", "sentence_id"],
-                                  ascending=[True, False, True, True])
+        ev_st = st[win]
+        ev_st = ev_st.assign(_out=(ev_st["date"] < ps) | (ev_st["date"] > pe))
+        ev_st = ev_st.sort_values(
+            ["_out", "stance_score", "date", "sentence_id"], ascending=[True, False, True, True]
+        )
         in_p = (on_day >= p0[p]) & (on_day < p1[p])
         ev_sk = on_sk[in_p].sort_values(["n_launched", "event_id"], ascending=[False, True])
         strike_reasons = {}
         for r_ in ev_sk.itertuples():
             origin = getattr(r_, "origin", None) or "structured"
-            strike_reasons[r_.event_id] = (f"{r_.target_type} strike in the period, "
-                                           f"{r_.n_launched:g} launched, origin {origin}")
+            strike_reasons[r_.event_id] = (
+                f"{r_.target_type} strike in the period, "
+                f"{r_.n_launched:g} launched, origin {origin}"
+            )
         reports = {}
         if "sentence_ids" in ev_sk:
-            reports = {e: list(s) for e, s in zip(ev_sk["event_id"], ev_sk["sentence_ids"])
-                       if isinstance(s, (list, tuple, np.ndarray)) and len(s)}
-        per_source = {s: dict(statements=int(n_w[i, p]), willing=int(w_w[i, p]),
-                              unwilling=int(u_w[i, p]),
-                              weight=float(min(n_w[i, p], cfg.v3_source_cap)))
-                      for i, s in enumerate(sources) if n_w[i, p] > 0}
+            reports = {
+                e: list(s)
+                for e, s in zip(ev_sk["event_id"], ev_sk["sentence_ids"])
+                if isinstance(s, (list, tuple, np.ndarray)) and len(s)
+            }
+        per_source = {
+            s: dict(
+                statements=int(n_w[i, p]),
+                willing=int(w_w[i, p]),
+                unwilling=int(u_w[i, p]),
+                weight=float(min(n_w[i, p], cfg.v3_source_cap)),
+            )
+            for i, s in enumerate(sources)
+            if n_w[i, p] > 0
+        }
         ep = episodes[episode[p]]
-        flags.append(Flag(
-            kind="contradiction", actor=actor, start=ps.date(), end=pe.date(),
-            score=round(float(score[p]), 4), p_value=None, method=METHOD,
-            rhetoric=round(float(r_gate[p]), 4), action=round(float(a[p]), 2),
-            statement_ids=list(ev_st["sentence_id"]), strike_ids=list(ev_sk["event_id"]),
-            details={"rule": "level",
-                     "why": (f"{int(claims_win[p])} confident willing claims (share "
-                             f"{r_gate[p]:.3f}, the larger of the period's and the window's) in "
-                             f"the "
-                             f"period and {lag} days either side; "
-                             f"{a[p]:g} launched in {int(events[p])} strike events on "
-                             f"{'/'.join(cfg.v3_targets)} targets in it"),
-                     "thresholds": thresholds, "period": cfg.period,
-                     "evidence_window": [(ps - timedelta(days=lag)).date().isoformat(),
-                                         (pe + timedelta(days=lag)).date().isoformat()],
-                     "claims_window": int(claims_win[p]), "share_window": round(float(r_win[p]), 4),
-                     "share_rule": round(float(r_gate[p]), 4),
-                     "claims": int(claims[p]), "share": round(float(r[p]), 4),
-                     "events": int(events[p]), "energy_launched": float(energy[p]),
-                     "civilian_launched": float(civilian[p]),
-                     "z_R": None if np.isnan(z_r[p]) else round(float(z_r[p]), 3),
-                     "z_A": None if np.isnan(z_a[p]) else round(float(z_a[p]), 3),
-                     "per_source": per_source,
-                     "episode_id": ep["id"], "episode_start": ep["start"],
-                     "episode_end": ep["end"], "episode_peak": ep["peak"],
-                     "episode_periods": ep["n_periods"],
-                     "statement_reasons": {sid: _reason(d, ps, pe) for sid, d in
-                                           zip(ev_st["sentence_id"], ev_st["date"])},
-                     "strike_reasons": strike_reasons, "strike_reports": reports,
-                     "coupling": coupling_summary}))
+        flags.append(
+            Flag(
+                kind="contradiction",
+                actor=actor,
+                start=ps.date(),
+                end=pe.date(),
+                score=round(float(score[p]), 4),
+                p_value=None,
+                method=METHOD,
+                rhetoric=round(float(r_gate[p]), 4),
+                action=round(float(a[p]), 2),
+                statement_ids=list(ev_st["sentence_id"]),
+                strike_ids=list(ev_sk["event_id"]),
+                details={
+                    "rule": "level",
+                    "why": (
+                        f"{int(claims_win[p])} confident willing claims (share "
+                        f"{r_gate[p]:.3f}, the larger of the period's and the window's) in "
+                        f"the "
+                        f"period and {lag} days either side; "
+                        f"{a[p]:g} launched in {int(events[p])} strike events on "
+                        f"{'/'.join(cfg.v3_targets)} targets in it"
+                    ),
+                    "thresholds": thresholds,
+                    "period": cfg.period,
+                    "evidence_window": [
+                        (ps - timedelta(days=lag)).date().isoformat(),
+                        (pe + timedelta(days=lag)).date().isoformat(),
+                    ],
+                    "claims_window": int(claims_win[p]),
+                    "share_window": round(float(r_win[p]), 4),
+                    "share_rule": round(float(r_gate[p]), 4),
+                    "claims": int(claims[p]),
+                    "share": round(float(r[p]), 4),
+                    "events": int(events[p]),
+                    "energy_launched": float(energy[p]),
+                    "civilian_launched": float(civilian[p]),
+                    "z_R": None if np.isnan(z_r[p]) else round(float(z_r[p]), 3),
+                    "z_A": None if np.isnan(z_a[p]) else round(float(z_a[p]), 3),
+                    "per_source": per_source,
+                    "episode_id": ep["id"],
+                    "episode_start": ep["start"],
+                    "episode_end": ep["end"],
+                    "episode_peak": ep["peak"],
+                    "episode_periods": ep["n_periods"],
+                    "statement_reasons": {
+                        sid: _reason(d, ps, pe)
+                        for sid, d in zip(ev_st["sentence_id"], ev_st["date"])
+                    },
+                    "strike_reasons": strike_reasons,
+                    "strike_reports": reports,
+                    "coupling": coupling_summary,
+                },
+            )
+        )
     return series, flags, coupling
 
 
-def score_contradictions_v3(statements: pd.DataFrame, strikes: pd.DataFrame,
-                            cfg: ScoringConfig | None = None,
-                            structured: pd.DataFrame | None = None
-                            ) -> tuple[pd.DataFrame, list[Flag], pd.DataFrame]:
+def score_contradictions_v3(
+    statements: pd.DataFrame,
+    strikes: pd.DataFrame,
+    cfg: ScoringConfig | None = None,
+    structured: pd.DataFrame | None = None,
+) -> tuple[pd.DataFrame, list[Flag], pd.DataFrame]:
     """Score every actor that has both statements spoken by it and strikes by it.
 
     Returns (series, flags, coupling): the series frame (one row per actor and period, columns
@@ -372,11 +494,15 @@ def score_contradictions_v3(statements: pd.DataFrame, strikes: pd.DataFrame,
     actors = sorted(set(st_by) & set(sk_by))
     all_series, all_flags, rows = [], [], []
     for actor in actors:
-        series, flags, coupling = score_actor_v3(actor, st_by[actor], sk_by[actor], cfg,
-                                                 g_by.get(actor))
+        series, flags, coupling = score_actor_v3(
+            actor, st_by[actor], sk_by[actor], cfg, g_by.get(actor)
+        )
         all_series.append(series)
         all_flags.extend(flags)
         rows.append(coupling)
     series = pd.concat(all_series, ignore_index=True) if all_series else pd.DataFrame()
-    return (series, sorted(all_flags, key=lambda f: (f.actor, f.start)),
-            pd.DataFrame(rows, columns=COUPLING_COLUMNS))
+    return (
+        series,
+        sorted(all_flags, key=lambda f: (f.actor, f.start)),
+        pd.DataFrame(rows, columns=COUPLING_COLUMNS),
+    )

@@ -64,13 +64,44 @@ from ..records import stable_hash
 
 # Columns of the events frame: those of repository.load_strikes (what the scorers read) plus the
 # merge's own.
-EVENT_COLUMNS = ["event_id", "start", "end", "date", "actor", "target_actor", "target_type",
-                 "launched", "destroyed", "weapon", "place", "source", "origin", "n_reports",
-                 "sentence_ids"]
+EVENT_COLUMNS = [
+    "event_id",
+    "start",
+    "end",
+    "date",
+    "actor",
+    "target_actor",
+    "target_type",
+    "launched",
+    "destroyed",
+    "weapon",
+    "place",
+    "source",
+    "origin",
+    "n_reports",
+    "sentence_ids",
+]
 LINK_COLUMNS = ["event_id", "sentence_id", "source", "reason"]
-REPORT_COLUMNS = ["report_id", "sentence_id", "document_id", "start", "date", "actor",
-                  "target_actor", "target_type", "target", "target_score", "launched",
-                  "destroyed", "weapons", "places", "action_score", "source", "url", "text"]
+REPORT_COLUMNS = [
+    "report_id",
+    "sentence_id",
+    "document_id",
+    "start",
+    "date",
+    "actor",
+    "target_actor",
+    "target_type",
+    "target",
+    "target_score",
+    "launched",
+    "destroyed",
+    "weapons",
+    "places",
+    "action_score",
+    "source",
+    "url",
+    "text",
+]
 # A report's target counts only when the classifier is this sure of it (else ``unspecified``):
 # on the real case, the unsure targets were mostly sentences that are not about a strike on
 # that target at all (front-line or border news typing a night's launches as civilian).
@@ -82,8 +113,11 @@ MIN_TARGET_SCORE = 0.7
 _TYPING_ORDER = {"energy": 3, "civilian": 2, "military": 1, "unspecified": 0}
 # Places that name a whole country say nothing about where a strike landed.
 COUNTRYWIDE = frozenset({"ukraine", "russia", "russian federation", "belarus", "israel", "gaza"})
-_PLACE_SUFFIX = re.compile(r"\b(oblast|region|district|province|krai|territory|community|city|"
-                           r"raion|governorate)\b", re.IGNORECASE)
+_PLACE_SUFFIX = re.compile(
+    r"\b(oblast|region|district|province|krai|territory|community|city|"
+    r"raion|governorate)\b",
+    re.IGNORECASE,
+)
 
 
 def _as_list(value) -> list[str]:
@@ -123,8 +157,11 @@ def _local_day(utc_naive: pd.Series, tz: str) -> pd.Series:
     return t.dt.normalize()
 
 
-def strike_reports(sentences: pd.DataFrame, min_action_score: float = 0.0,
-                   min_target_score: float = MIN_TARGET_SCORE) -> pd.DataFrame:
+def strike_reports(
+    sentences: pd.DataFrame,
+    min_action_score: float = 0.0,
+    min_target_score: float = MIN_TARGET_SCORE,
+) -> pd.DataFrame:
     """One strike report per sentence classified ``strike``.
 
     ``sentences`` columns (one row per classified sentence; extra columns are ignored):
@@ -166,19 +203,31 @@ def strike_reports(sentences: pd.DataFrame, min_action_score: float = 0.0,
     target = pd.Series(col("target"), dtype=object)
     target_score = pd.to_numeric(pd.Series(col("target_score")), errors="coerce")
     sure = target_score.isna() | (target_score >= min_target_score)
-    out = pd.DataFrame({
-        "report_id": s["sentence_id"].to_numpy(), "sentence_id": s["sentence_id"].to_numpy(),
-        "document_id": col("document_id"), "start": start.to_numpy(),
-        "date": start.dt.normalize().to_numpy(), "actor": col("actor"),
-        "target_actor": col("target_actor"),
-        "target_type": target.where(sure.to_numpy(), None).fillna("unspecified").to_numpy(),
-        "target": target.to_numpy(), "target_score": target_score.to_numpy(),
-        "launched": pd.to_numeric(pd.Series(col("launched")), errors="coerce").to_numpy(),
-        "destroyed": pd.to_numeric(pd.Series(col("destroyed")), errors="coerce").to_numpy(),
-        "weapons": [_as_list(v) for v in col("weapons")],
-        "places": [_as_list(v) for v in col("places")],
-        "action_score": pd.to_numeric(pd.Series(col("action_score")), errors="coerce").to_numpy(),
-        "source": col("source"), "url": col("url"), "text": col("text")}, columns=REPORT_COLUMNS)
+    out = pd.DataFrame(
+        {
+            "report_id": s["sentence_id"].to_numpy(),
+            "sentence_id": s["sentence_id"].to_numpy(),
+            "document_id": col("document_id"),
+            "start": start.to_numpy(),
+            "date": start.dt.normalize().to_numpy(),
+            "actor": col("actor"),
+            "target_actor": col("target_actor"),
+            "target_type": target.where(sure.to_numpy(), None).fillna("unspecified").to_numpy(),
+            "target": target.to_numpy(),
+            "target_score": target_score.to_numpy(),
+            "launched": pd.to_numeric(pd.Series(col("launched")), errors="coerce").to_numpy(),
+            "destroyed": pd.to_numeric(pd.Series(col("destroyed")), errors="coerce").to_numpy(),
+            "weapons": [_as_list(v) for v in col("weapons")],
+            "places": [_as_list(v) for v in col("places")],
+            "action_score": pd.to_numeric(
+                pd.Series(col("action_score")), errors="coerce"
+            ).to_numpy(),
+            "source": col("source"),
+            "url": col("url"),
+            "text": col("text"),
+        },
+        columns=REPORT_COLUMNS,
+    )
     out = out[out["start"].notna()]
     return out.sort_values(["start", "sentence_id"], kind="stable").reset_index(drop=True)
 
@@ -189,8 +238,11 @@ def _missing(v) -> bool:
 
 def _compatible(report: dict, row: dict) -> bool:
     """Rule 2: a report and a structured row can be the same strike unless the evidence differs."""
-    if not _missing(report["target_actor"]) and not _missing(row["target_actor"]) \
-            and report["target_actor"] != row["target_actor"]:
+    if (
+        not _missing(report["target_actor"])
+        and not _missing(row["target_actor"])
+        and report["target_actor"] != row["target_actor"]
+    ):
         return False
     a, b = report["_places"], row["_places"]
     return not (a and b and not (a & b))
@@ -206,10 +258,12 @@ def _ordered_union(lists) -> list[str]:
 def _by_relevance(reps: list[dict], target) -> list[str]:
     """Sentence ids of an event's reports: those stating its target first (the ones that typed
     it), then by classifier confidence."""
+
     def key(x):
         score = x.get("action_score")
         score = 0.0 if _missing(score) else float(score)
         return (x["target_type"] != target, -score, x["sentence_id"])
+
     return [x["sentence_id"] for x in sorted(reps, key=key)]
 
 
@@ -225,8 +279,10 @@ def _text_only_events(reports: list[dict], max_count: float) -> tuple[list[dict]
     for r in reports:  # plain records: per-group frames were most of the time on the real case
         by_day[(r["actor"], r["_day"])].append(r)
     for (actor, day), recs in sorted(by_day.items(), key=lambda kv: (str(kv[0][0]), kv[0][1])):
-        typed = sorted({r["target_type"] for r in recs if r["target_type"] != "unspecified"},
-                       key=lambda t: -_TYPING_ORDER.get(t, 0))
+        typed = sorted(
+            {r["target_type"] for r in recs if r["target_type"] != "unspecified"},
+            key=lambda t: -_TYPING_ORDER.get(t, 0),
+        )
         by_target: dict[str, list[dict]] = defaultdict(list)
         for r in recs:
             t = r["target_type"]
@@ -251,29 +307,49 @@ def _text_only_events(reports: list[dict], max_count: float) -> tuple[list[dict]
             for _, members in comps:
                 members.sort(key=lambda r: (r["start"], r["sentence_id"]))
                 ids = _by_relevance(members, target)
-                event_id = stable_hash("text-strike", actor, day.date().isoformat(), target,
-                                       min(ids))
+                event_id = stable_hash(
+                    "text-strike", actor, day.date().isoformat(), target, min(ids)
+                )
                 launched = _largest((r["launched"] for r in members), max_count)
                 destroyed = _largest((r["destroyed"] for r in members), max_count)
                 sources = sorted({str(r["source"]) for r in members if not _missing(r["source"])})
                 tactors = [r["target_actor"] for r in members if not _missing(r["target_actor"])]
-                events.append(dict(
-                    event_id=event_id, start=members[0]["start"], end=members[-1]["start"],
-                    actor=actor, target_actor=tactors[0] if tactors else None, target_type=target,
-                    launched=launched, destroyed=destroyed,
-                    weapon=", ".join(_ordered_union(r["weapons"] for r in members)) or None,
-                    place=", ".join(_ordered_union(r["places"] for r in members)) or None,
-                    source=",".join(sources) or None, origin="text", n_reports=len(members),
-                    sentence_ids=ids))
-                links += [dict(event_id=event_id, sentence_id=r["sentence_id"],
-                               source=r["source"], reason="same day, text only")
-                          for r in members]
+                events.append(
+                    dict(
+                        event_id=event_id,
+                        start=members[0]["start"],
+                        end=members[-1]["start"],
+                        actor=actor,
+                        target_actor=tactors[0] if tactors else None,
+                        target_type=target,
+                        launched=launched,
+                        destroyed=destroyed,
+                        weapon=", ".join(_ordered_union(r["weapons"] for r in members)) or None,
+                        place=", ".join(_ordered_union(r["places"] for r in members)) or None,
+                        source=",".join(sources) or None,
+                        origin="text",
+                        n_reports=len(members),
+                        sentence_ids=ids,
+                    )
+                )
+                links += [
+                    dict(
+                        event_id=event_id,
+                        sentence_id=r["sentence_id"],
+                        source=r["source"],
+                        reason="same day, text only",
+                    )
+                    for r in members
+                ]
     return events, links
 
 
-def merge_strike_events(reports: pd.DataFrame, structured: pd.DataFrame | None = None,
-                        tz: str = "UTC", max_text_count: float = 1000.0
-                        ) -> tuple[pd.DataFrame, pd.DataFrame]:
+def merge_strike_events(
+    reports: pd.DataFrame,
+    structured: pd.DataFrame | None = None,
+    tz: str = "UTC",
+    max_text_count: float = 1000.0,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Strike events from text reports and structured strike rows, by the module's merge rule.
 
     ``reports``: the frame of ``strike_reports``.
@@ -325,16 +401,23 @@ def merge_strike_events(reports: pd.DataFrame, structured: pd.DataFrame | None =
     leftover = []
     for rec in rep.to_dict("records"):
         key = (rec["actor"], rec["_day"])
-        for index, reason in ((ends_on, "attack ended that day"),
-                              (spans, "during the attack"),
-                              (ended_before, "reported the day after the attack")):
+        for index, reason in (
+            (ends_on, "attack ended that day"),
+            (spans, "during the attack"),
+            (ended_before, "reported the day after the attack"),
+        ):
             candidates = [i for i in index.get(key, ()) if _compatible(rec, rows[i])]
             if candidates:
                 for i in candidates:
                     attached[i].append(rec)
-                    links.append(dict(event_id=rows[i]["event_id"],
-                                      sentence_id=rec["sentence_id"], source=rec["source"],
-                                      reason=reason))
+                    links.append(
+                        dict(
+                            event_id=rows[i]["event_id"],
+                            sentence_id=rec["sentence_id"],
+                            source=rec["source"],
+                            reason=reason,
+                        )
+                    )
                 break
         else:
             leftover.append(rec)
@@ -345,13 +428,24 @@ def merge_strike_events(reports: pd.DataFrame, structured: pd.DataFrame | None =
         target = r.get("target_type")
         if (_missing(target) or target == "unspecified") and reps:
             target = max((x["target_type"] for x in reps), key=lambda t: _TYPING_ORDER.get(t, 0))
-        events.append(dict(
-            event_id=r["event_id"], start=r["start"], end=r["end"], actor=r["actor"],
-            target_actor=r["target_actor"],
-            target_type="unspecified" if _missing(target) else target,
-            launched=r.get("launched"), destroyed=r.get("destroyed"), weapon=r.get("weapon"),
-            place=r.get("place"), source=r.get("source"), origin="both" if reps else "structured",
-            n_reports=len(reps), sentence_ids=_by_relevance(reps, target)))
+        events.append(
+            dict(
+                event_id=r["event_id"],
+                start=r["start"],
+                end=r["end"],
+                actor=r["actor"],
+                target_actor=r["target_actor"],
+                target_type="unspecified" if _missing(target) else target,
+                launched=r.get("launched"),
+                destroyed=r.get("destroyed"),
+                weapon=r.get("weapon"),
+                place=r.get("place"),
+                source=r.get("source"),
+                origin="both" if reps else "structured",
+                n_reports=len(reps),
+                sentence_ids=_by_relevance(reps, target),
+            )
+        )
     text_events, text_links = _text_only_events(leftover, max_text_count)
     events += text_events
     links += text_links

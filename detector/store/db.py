@@ -1,4 +1,5 @@
-"""Opening a database: SQLite (WAL, foreign keys on) or PostgreSQL, migrated to head on first use."""
+"""Opening a database: SQLite (WAL, foreign keys on) or PostgreSQL, migrated to head on first
+use."""
 
 from __future__ import annotations
 
@@ -91,8 +92,11 @@ def json_dumps(obj) -> str:
     try:
         return json.dumps(obj, default=_json_default, allow_nan=False)
     except ValueError:
-        return json.dumps(_finite(json.loads(json.dumps(obj, default=_json_default))),
-                          default=_json_default, allow_nan=False)
+        return json.dumps(
+            _finite(json.loads(json.dumps(obj, default=_json_default))),
+            default=_json_default,
+            allow_nan=False,
+        )
 
 
 def create_db_engine(url: str | None = None, *, readonly: bool = False) -> Engine:
@@ -104,8 +108,10 @@ def create_db_engine(url: str | None = None, *, readonly: bool = False) -> Engin
     try:
         parsed = make_url(url)
     except ArgumentError as exc:
-        raise UsageError(f"--db {url!r} is not a SQLAlchemy URL; use e.g. sqlite:///detector.db "
-                         "or postgresql+psycopg://user@host/db") from exc
+        raise UsageError(
+            f"--db {url!r} is not a SQLAlchemy URL; use e.g. sqlite:///detector.db "
+            "or postgresql+psycopg://user@host/db"
+        ) from exc
     if parsed.get_backend_name() == "sqlite":
         db = parsed.database
         if db and db != ":memory:":
@@ -115,8 +121,7 @@ def create_db_engine(url: str | None = None, *, readonly: bool = False) -> Engin
         if readonly and db and db != ":memory:" and not db.startswith("file:"):
             # file: URI, so that sqlite3 opens it with mode=ro (pysqlite passes uri=True).
             uri = "file:" + quote(str(Path(db).expanduser().resolve()))
-            parsed = parsed.set(database=uri, query={**parsed.query, "mode": "ro",
-                                                     "uri": "true"})
+            parsed = parsed.set(database=uri, query={**parsed.query, "mode": "ro", "uri": "true"})
         engine = create_engine(parsed, json_serializer=json_dumps)
         event.listen(engine, "connect", _sqlite_readonly_pragmas if readonly else _sqlite_pragmas)
         return engine
@@ -126,18 +131,23 @@ def create_db_engine(url: str | None = None, *, readonly: bool = False) -> Engin
     connect_args = {}
     if postgres:
         connect_args["options"] = "-c timezone=UTC" + (
-            " -c default_transaction_read_only=on" if readonly else "")
+            " -c default_transaction_read_only=on" if readonly else ""
+        )
     try:
-        engine = create_engine(url, pool_pre_ping=True, json_serializer=json_dumps,
-                               connect_args=connect_args)
+        engine = create_engine(
+            url, pool_pre_ping=True, json_serializer=json_dumps, connect_args=connect_args
+        )
     except (ArgumentError, ImportError) as exc:
-        raise UsageError(f"--db {url!r}: cannot use this database ({exc}); for PostgreSQL "
-                         "install psycopg (pip install 'psycopg[binary]')") from exc
+        raise UsageError(
+            f"--db {url!r}: cannot use this database ({exc}); for PostgreSQL "
+            "install psycopg (pip install 'psycopg[binary]')"
+        ) from exc
     if readonly and postgres:
         event.listen(engine, "connect", _pg_readonly)
     elif readonly:
-        raise UsageError(f"--db {url!r}: read-only access is supported for SQLite and "
-                         "PostgreSQL only")
+        raise UsageError(
+            f"--db {url!r}: read-only access is supported for SQLite and PostgreSQL only"
+        )
     return engine
 
 
@@ -202,8 +212,10 @@ def migrate(engine: Engine) -> None:
                 cfg.attributes["connection"] = conn
                 command.upgrade(cfg, "head")
     except OperationalError as exc:
-        raise StorageError(f"cannot open or migrate database {engine.url!r} "
-                           f"({exc.orig}); check --db / DETECTOR_DB_URL") from exc
+        raise StorageError(
+            f"cannot open or migrate database {engine.url!r} "
+            f"({exc.orig}); check --db / DETECTOR_DB_URL"
+        ) from exc
     except SQLAlchemyError as exc:
         raise StorageError(f"migrating database {engine.url!r} failed ({exc})") from exc
 

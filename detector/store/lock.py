@@ -19,7 +19,7 @@ import secrets
 import socket
 import threading
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.engine import Engine
@@ -67,7 +67,7 @@ def pid_alive(pid: int) -> bool:
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def _db_name(engine: Engine) -> str:
@@ -75,14 +75,21 @@ def _db_name(engine: Engine) -> str:
 
 
 class RunLock:
-    """``with RunLock(engine): ...`` (or ``with store.run_lock(): ...``) holds the named lock for the block, or raises LockedError.
+    """``with RunLock(engine): ...`` (or ``with store.run_lock(): ...``) holds the named lock
+    for the block, or raises LockedError.
 
     A daemon thread refreshes the heartbeat every ``heartbeat`` seconds; ``check()`` raises
     LockLostError once another run has taken the lock over.
     """
 
-    def __init__(self, engine: Engine, name: str = PIPELINE_LOCK, *,
-                 heartbeat: float = HEARTBEAT_SECONDS, stale_after: float = STALE_AFTER_SECONDS):
+    def __init__(
+        self,
+        engine: Engine,
+        name: str = PIPELINE_LOCK,
+        *,
+        heartbeat: float = HEARTBEAT_SECONDS,
+        stale_after: float = STALE_AFTER_SECONDS,
+    ):
         self.engine = engine.engine  # an Engine, or a Store (both have .engine)
         self.name = name
         self.heartbeat = heartbeat
@@ -110,17 +117,21 @@ class RunLock:
                 log.warning("took over the stale run lock of %s (%s)", current.holder, reason)
                 break
         else:
-            raise LockedError(f"the run lock on {_db_name(self.engine)} keeps changing hands; "
-                              "another run is starting, try again later")
+            raise LockedError(
+                f"the run lock on {_db_name(self.engine)} keeps changing hands; "
+                "another run is starting, try again later"
+            )
         self._stop.clear()
-        self._thread = threading.Thread(target=self._beat, name=f"lock-heartbeat-{self.name}",
-                                        daemon=True)
+        self._thread = threading.Thread(
+            target=self._beat, name=f"lock-heartbeat-{self.name}", daemon=True
+        )
         self._thread.start()
 
     def _values(self) -> dict:
         now = _now()
-        return dict(holder=self.holder, pid=self.pid, host=self.host, acquired_at=now,
-                    heartbeat_at=now)
+        return dict(
+            holder=self.holder, pid=self.pid, host=self.host, acquired_at=now, heartbeat_at=now
+        )
 
     def _try_insert(self) -> bool:
         try:
@@ -132,10 +143,11 @@ class RunLock:
 
     def _try_takeover(self, stale: LockHolder) -> bool:
         with self.engine.begin() as conn:
-            res = conn.execute(update(run_lock)
-                               .where(run_lock.c.name == self.name,
-                                      run_lock.c.holder == stale.holder)
-                               .values(**self._values()))
+            res = conn.execute(
+                update(run_lock)
+                .where(run_lock.c.name == self.name, run_lock.c.holder == stale.holder)
+                .values(**self._values())
+            )
         return res.rowcount == 1
 
     def current(self) -> LockHolder | None:
@@ -144,8 +156,9 @@ class RunLock:
             row = conn.execute(select(run_lock).where(run_lock.c.name == self.name)).first()
         if row is None:
             return None
-        return LockHolder(row.holder, row.pid, row.host, utc(row.acquired_at),
-                          utc(row.heartbeat_at))
+        return LockHolder(
+            row.holder, row.pid, row.host, utc(row.acquired_at), utc(row.heartbeat_at)
+        )
 
     def stale_reason(self, h: LockHolder) -> str | None:
         """Why ``h`` may be taken over, or None while it counts as alive."""
@@ -153,16 +166,18 @@ class RunLock:
             return f"process {h.pid} on {h.host} is gone"
         age = (_now() - h.heartbeat_at).total_seconds() if h.heartbeat_at else None
         if age is None or age > self.stale_after:
-            return (f"no heartbeat for {age:.0f} s" if age is not None else "no heartbeat")
+            return f"no heartbeat for {age:.0f} s" if age is not None else "no heartbeat"
         return None
 
     def _held_message(self, h: LockHolder) -> str:
         since = h.acquired_at.isoformat(timespec="seconds") if h.acquired_at else "?"
         beat = h.heartbeat_at.isoformat(timespec="seconds") if h.heartbeat_at else "?"
-        return (f"another run holds the lock on {_db_name(self.engine)} (holder {h.holder}, "
-                f"since {since}, last heartbeat {beat}); this run did nothing. Wait for it to "
-                f"finish; a lock whose process is gone or whose heartbeat is older than "
-                f"{self.stale_after:.0f} s is taken over automatically")
+        return (
+            f"another run holds the lock on {_db_name(self.engine)} (holder {h.holder}, "
+            f"since {since}, last heartbeat {beat}); this run did nothing. Wait for it to "
+            f"finish; a lock whose process is gone or whose heartbeat is older than "
+            f"{self.stale_after:.0f} s is taken over automatically"
+        )
 
     # --- holding and releasing -----------------------------------------------------------------
 
@@ -170,10 +185,11 @@ class RunLock:
         while not self._stop.wait(self.heartbeat):
             try:
                 with self.engine.begin() as conn:
-                    res = conn.execute(update(run_lock)
-                                       .where(run_lock.c.name == self.name,
-                                              run_lock.c.holder == self.holder)
-                                       .values(heartbeat_at=_now()))
+                    res = conn.execute(
+                        update(run_lock)
+                        .where(run_lock.c.name == self.name, run_lock.c.holder == self.holder)
+                        .values(heartbeat_at=_now())
+                    )
             except Exception as exc:  # a database hiccup: try again at the next beat
                 log.warning("run lock heartbeat failed (%s); retrying", exc)
                 continue
@@ -185,10 +201,12 @@ class RunLock:
     def check(self) -> None:
         """Raise LockLostError when another run has taken the lock over."""
         if self.lost:
-            raise LockLostError(f"the run lock on {_db_name(self.engine)} was taken over by "
-                                f"another run (this run's heartbeat was older than "
-                                f"{self.stale_after:.0f} s); this run stopped, the other one "
-                                "finishes the work")
+            raise LockLostError(
+                f"the run lock on {_db_name(self.engine)} was taken over by "
+                f"another run (this run's heartbeat was older than "
+                f"{self.stale_after:.0f} s); this run stopped, the other one "
+                "finishes the work"
+            )
 
     def release(self) -> None:
         self._stop.set()
@@ -196,10 +214,13 @@ class RunLock:
             self._thread.join()
             self._thread = None
         with self.engine.begin() as conn:
-            conn.execute(delete(run_lock).where(run_lock.c.name == self.name,
-                                                run_lock.c.holder == self.holder))
+            conn.execute(
+                delete(run_lock).where(
+                    run_lock.c.name == self.name, run_lock.c.holder == self.holder
+                )
+            )
 
-    def __enter__(self) -> "RunLock":
+    def __enter__(self) -> RunLock:
         self.acquire()
         return self
 
@@ -207,5 +228,13 @@ class RunLock:
         self.release()
 
 
-__all__ = ["RunLock", "LockedError", "LockLostError", "LockHolder", "pid_alive",
-           "PIPELINE_LOCK", "HEARTBEAT_SECONDS", "STALE_AFTER_SECONDS"]
+__all__ = [
+    "RunLock",
+    "LockedError",
+    "LockLostError",
+    "LockHolder",
+    "pid_alive",
+    "PIPELINE_LOCK",
+    "HEARTBEAT_SECONDS",
+    "STALE_AFTER_SECONDS",
+]

@@ -2,13 +2,27 @@
 
 from __future__ import annotations
 
-from sqlalchemy import (JSON, Column, Date, DateTime, Float, ForeignKey, Index, Integer, MetaData,
-                        String, Table, Text, UniqueConstraint)
+from sqlalchemy import (
+    JSON,
+    Column,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
 
 metadata = MetaData()
 
 sources = Table(
-    "sources", metadata,
+    "sources",
+    metadata,
     Column("name", String(200), primary_key=True),
     Column("kind", String(40), nullable=False),
     Column("location", Text, nullable=False),
@@ -23,7 +37,8 @@ sources = Table(
 )
 
 documents = Table(
-    "documents", metadata,
+    "documents",
+    metadata,
     Column("id", String(32), primary_key=True),
     Column("source", String(200), ForeignKey("sources.name"), nullable=False),
     Column("external_id", Text, nullable=False),
@@ -41,17 +56,23 @@ documents = Table(
 )
 
 sentences = Table(
-    "sentences", metadata,
+    "sentences",
+    metadata,
     Column("id", String(32), primary_key=True),
-    Column("document_id", String(32), ForeignKey("documents.id", ondelete="CASCADE"), nullable=False),
+    Column(
+        "document_id", String(32), ForeignKey("documents.id", ondelete="CASCADE"), nullable=False
+    ),
     Column("idx", Integer, nullable=False),
     Column("text", Text, nullable=False),
     UniqueConstraint("document_id", "idx", name="uq_sentences_doc_idx"),
 )
 
 predictions = Table(
-    "predictions", metadata,
-    Column("sentence_id", String(32), ForeignKey("sentences.id", ondelete="CASCADE"), primary_key=True),
+    "predictions",
+    metadata,
+    Column(
+        "sentence_id", String(32), ForeignKey("sentences.id", ondelete="CASCADE"), primary_key=True
+    ),
     Column("model_version", String(80), primary_key=True),
     Column("label_schema", String(20), nullable=False),
     Column("stance", String(16), nullable=False),
@@ -65,11 +86,14 @@ predictions = Table(
     Column("target_actor", String(16)),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("details", JSON),  # strike details: launched, destroyed, weapons, places
-    Column("attribution", String(32)),  # rules version of speaker/actor; NULL: attribution.v1 (0004)
+    Column(
+        "attribution", String(32)
+    ),  # rules version of speaker/actor; NULL: attribution.v1 (0004)
 )
 
 strike_events = Table(
-    "strike_events", metadata,
+    "strike_events",
+    metadata,
     Column("id", String(32), primary_key=True),
     Column("source", String(200), ForeignKey("sources.name"), nullable=False),
     Column("external_id", Text, nullable=False),
@@ -96,7 +120,8 @@ strike_events = Table(
 # Strike events known from text only (detector.score.deeds, rule 4), replaced by the deeds stage
 # on every rescore (0005). Structured rows stay in strike_events.
 text_strikes = Table(
-    "text_strikes", metadata,
+    "text_strikes",
+    metadata,
     Column("id", String(32), primary_key=True),
     Column("start", DateTime(timezone=True), nullable=False),
     Column("end", DateTime(timezone=True)),
@@ -116,10 +141,12 @@ text_strikes = Table(
 # Provenance of strike events: which classified sentences report it and why they attached
 # (strike_events and text_strikes alike; replaced by the deeds stage) (0005).
 strike_links = Table(
-    "strike_links", metadata,
+    "strike_links",
+    metadata,
     Column("event_id", String(32), primary_key=True),
-    Column("sentence_id", String(32), ForeignKey("sentences.id", ondelete="CASCADE"),
-           primary_key=True),
+    Column(
+        "sentence_id", String(32), ForeignKey("sentences.id", ondelete="CASCADE"), primary_key=True
+    ),
     Column("model_version", String(80), nullable=False),
     Column("rank", Integer, nullable=False),
     Column("reason", Text),
@@ -127,7 +154,8 @@ strike_links = Table(
 )
 
 runs = Table(
-    "runs", metadata,
+    "runs",
+    metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("started_at", DateTime(timezone=True), nullable=False),
     Column("finished_at", DateTime(timezone=True)),
@@ -140,7 +168,8 @@ runs = Table(
 )
 
 commitments = Table(
-    "commitments", metadata,
+    "commitments",
+    metadata,
     Column("id", String(32), primary_key=True),
     Column("actor", String(16), nullable=False),
     Column("scope", String(16), nullable=False),
@@ -153,7 +182,8 @@ commitments = Table(
 )
 
 flags = Table(
-    "flags", metadata,
+    "flags",
+    metadata,
     Column("id", String(16), primary_key=True),
     Column("kind", String(16), nullable=False),
     Column("actor", String(16), nullable=False),
@@ -173,7 +203,8 @@ flags = Table(
 )
 
 flag_evidence = Table(
-    "flag_evidence", metadata,
+    "flag_evidence",
+    metadata,
     Column("flag_id", String(16), ForeignKey("flags.id", ondelete="CASCADE"), primary_key=True),
     Column("item_type", String(16), primary_key=True),  # statement | strike
     Column("item_id", String(32), primary_key=True),
@@ -182,7 +213,8 @@ flag_evidence = Table(
 
 # The scorer's per-actor, per-period series (R and A), replaced with the flags on every rescore.
 series = Table(
-    "series", metadata,
+    "series",
+    metadata,
     Column("actor", String(16), primary_key=True),
     Column("period_start", Date, primary_key=True),
     Column("method", String(80), primary_key=True),
@@ -202,7 +234,8 @@ series = Table(
 # The per-actor coupling test of contradiction.v3 (score/contradiction_v3.coupling_test),
 # replaced with the flags on every rescore (0005).
 coupling = Table(
-    "coupling", metadata,
+    "coupling",
+    metadata,
     Column("actor", String(16), primary_key=True),
     Column("method", String(80), primary_key=True),
     Column("model_version", String(80), primary_key=True),
@@ -223,7 +256,8 @@ coupling = Table(
 
 # Machine-coded statements from structured data (GDELT verbal cooperation), no text to classify.
 structured_events = Table(
-    "structured_events", metadata,
+    "structured_events",
+    metadata,
     Column("id", String(32), primary_key=True),
     Column("source", String(200), ForeignKey("sources.name"), nullable=False),
     Column("external_id", Text, nullable=False),
@@ -243,7 +277,8 @@ structured_events = Table(
 
 # One row per held lock (name "pipeline"): who holds it and when it last showed signs of life.
 run_lock = Table(
-    "run_lock", metadata,
+    "run_lock",
+    metadata,
     Column("name", String(40), primary_key=True),
     Column("holder", String(200), nullable=False),
     Column("pid", Integer),

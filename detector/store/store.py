@@ -10,8 +10,8 @@ PostgreSQL read-only transactions), so no SQL string can get a write through.
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime
-from typing import Iterable, Iterator, Sequence
 
 import pandas as pd
 from sqlalchemy.engine import Connection, Engine
@@ -19,11 +19,29 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from ..config import SourceConfig
 from ..errors import StorageError, UsageError
-from ..records import (Commitment, Document, Flag, PendingDocument, PendingSentence, RunCounts,
-                       Sentence, SentenceLabel, StrikeEvent, StructuredStatement)
+from ..records import (
+    Commitment,
+    Document,
+    Flag,
+    PendingDocument,
+    PendingSentence,
+    RunCounts,
+    Sentence,
+    SentenceLabel,
+    StrikeEvent,
+    StructuredStatement,
+)
 from . import reads, repository
-from .db import (create_db_engine, current_revision, default_url, display_url, known_revisions,
-                 migrate, schema_head, sqlite_path)
+from .db import (
+    create_db_engine,
+    current_revision,
+    default_url,
+    display_url,
+    known_revisions,
+    migrate,
+    schema_head,
+    sqlite_path,
+)
 from .lock import PIPELINE_LOCK, RunLock
 from .reads import Filters
 from .repository import SaveCounts
@@ -44,8 +62,7 @@ class Store:
     # --- opening -----------------------------------------------------------------------------
 
     @classmethod
-    def open(cls, url: str | None = None, *, readonly: bool = False,
-             migrate: bool = True) -> "Store":
+    def open(cls, url: str | None = None, *, readonly: bool = False, migrate: bool = True) -> Store:
         """A store on ``url`` (default: $DETECTOR_DB_URL, else sqlite:///detector.db).
 
         Read-write: migrated to the newest schema (``migrate=False``: as it is). Read-only:
@@ -56,9 +73,11 @@ class Store:
         if readonly:
             path = sqlite_path(url)
             if path is not None and not path.is_file():
-                raise UsageError(f"database {display_url(url)} does not exist; run detector demo "
-                                 f"or detector run first, or detector db upgrade --db {url} to "
-                                 "create an empty one")
+                raise UsageError(
+                    f"database {display_url(url)} does not exist; run detector demo "
+                    f"or detector run first, or detector db upgrade --db {url} to "
+                    "create an empty one"
+                )
         store = cls(create_db_engine(url, readonly=readonly), url, readonly=readonly)
         try:
             if migrate:
@@ -69,11 +88,11 @@ class Store:
         return store
 
     @classmethod
-    def open_readonly(cls, url: str | None = None) -> "Store":
+    def open_readonly(cls, url: str | None = None) -> Store:
         return cls.open(url, readonly=True)
 
     @classmethod
-    def of(cls, handle: "Store | Engine") -> "Store":
+    def of(cls, handle: Store | Engine) -> Store:
         """``handle`` itself when it is a Store; a non-owning Store around an Engine."""
         if isinstance(handle, Store):
             return handle
@@ -85,7 +104,7 @@ class Store:
         if self._owned:
             self.engine.dispose()
 
-    def __enter__(self) -> "Store":
+    def __enter__(self) -> Store:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -106,9 +125,11 @@ class Store:
         try:
             return current_revision(self.engine)
         except SQLAlchemyError as exc:
-            raise StorageError(f"cannot open database {display_url(self.url)} "
-                               f"({getattr(exc, 'orig', None) or exc}); check --db / "
-                               "DETECTOR_DB_URL") from exc
+            raise StorageError(
+                f"cannot open database {display_url(self.url)} "
+                f"({getattr(exc, 'orig', None) or exc}); check --db / "
+                "DETECTOR_DB_URL"
+            ) from exc
 
     def is_current(self) -> bool:
         return self.revision() == self.head()
@@ -119,26 +140,34 @@ class Store:
         if rev == head:
             return
         if rev is None:
-            raise UsageError(f"database {url} has no detector schema; run detector db upgrade "
-                             f"--db {self.url} (or detector demo / detector run to fill it)")
+            raise UsageError(
+                f"database {url} has no detector schema; run detector db upgrade "
+                f"--db {self.url} (or detector demo / detector run to fill it)"
+            )
         if rev in known_revisions():
-            raise UsageError(f"database {url} is at revision {rev}, this detector needs {head}; "
-                             f"run detector db upgrade --db {self.url}")
-        raise UsageError(f"database {url} is at revision {rev}, which this detector does not "
-                         f"know (it needs {head}); use a newer detector")
+            raise UsageError(
+                f"database {url} is at revision {rev}, this detector needs {head}; "
+                f"run detector db upgrade --db {self.url}"
+            )
+        raise UsageError(
+            f"database {url} is at revision {rev}, which this detector does not "
+            f"know (it needs {head}); use a newer detector"
+        )
 
     def upgrade(self) -> None:
         """Migrate to the newest schema (creating it on an empty database); a no-op when
         current. Safe when several processes open a new database at once."""
         if self.readonly:
-            raise UsageError(f"database {display_url(self.url)} is open read-only; run "
-                             f"detector db upgrade --db {self.url}")
+            raise UsageError(
+                f"database {display_url(self.url)} is open read-only; run "
+                f"detector db upgrade --db {self.url}"
+            )
         migrate(self.engine)
 
     # --- transactions and the lock -----------------------------------------------------------
 
     @contextlib.contextmanager
-    def transaction(self) -> Iterator["Transaction"]:
+    def transaction(self) -> Iterator[Transaction]:
         """``with store.transaction() as tx: tx.save_...`` commits together or not at all."""
         with self.engine.begin() as conn:
             yield Transaction(conn)
@@ -157,8 +186,14 @@ class Store:
         with self.engine.connect() as conn:
             return fn(conn, *args, **kwargs)
 
-    def page(self, what: str, filters: Filters | None = None, limit: int | None = None,
-             offset: int = 0, **options) -> tuple[pd.DataFrame, int]:
+    def page(
+        self,
+        what: str,
+        filters: Filters | None = None,
+        limit: int | None = None,
+        offset: int = 0,
+        **options,
+    ) -> tuple[pd.DataFrame, int]:
         """(rows limit..offset, total matching) of table ``what`` (flags, statements, strikes,
         series; checked by the caller). ``options``: ``model_version``, ``method``."""
         return self._read(reads.page, what, filters or Filters(), limit, offset, **options)
@@ -209,8 +244,12 @@ class Store:
     def load_strike_sentences(self, model_version: str) -> pd.DataFrame:
         return self._read(reads.load_strike_sentences, model_version)
 
-    def coupling_frame(self, filters: Filters | None = None, model_version: str | None = None,
-                       method: str | None = None) -> pd.DataFrame:
+    def coupling_frame(
+        self,
+        filters: Filters | None = None,
+        model_version: str | None = None,
+        method: str | None = None,
+    ) -> pd.DataFrame:
         return self._read(reads.coupling_frame, filters or Filters(), model_version, method)
 
     def load_structured_statements(self) -> pd.DataFrame:
@@ -238,20 +277,33 @@ class Transaction:
     def fetch_state(self, source: str) -> dict:
         return reads.get_fetch_state(self.conn, source)
 
-    def set_fetch_state(self, source: str, *, etag: str | None, last_modified: str | None,
-                        raw_hash: str | None, fetched_at: datetime) -> None:
-        repository.set_fetch_state(self.conn, source, etag=etag, last_modified=last_modified,
-                                   raw_hash=raw_hash, fetched_at=fetched_at)
+    def set_fetch_state(
+        self,
+        source: str,
+        *,
+        etag: str | None,
+        last_modified: str | None,
+        raw_hash: str | None,
+        fetched_at: datetime,
+    ) -> None:
+        repository.set_fetch_state(
+            self.conn,
+            source,
+            etag=etag,
+            last_modified=last_modified,
+            raw_hash=raw_hash,
+            fetched_at=fetched_at,
+        )
 
     def save_documents(self, docs: Iterable[Document], fetched_at: datetime) -> SaveCounts:
         return repository.save_documents(self.conn, docs, fetched_at)
 
-    def save_strike_events(self, events: Iterable[StrikeEvent],
-                           fetched_at: datetime) -> SaveCounts:
+    def save_strike_events(self, events: Iterable[StrikeEvent], fetched_at: datetime) -> SaveCounts:
         return repository.save_strike_events(self.conn, events, fetched_at)
 
-    def save_structured_statements(self, items: Iterable[StructuredStatement],
-                                   fetched_at: datetime) -> SaveCounts:
+    def save_structured_statements(
+        self, items: Iterable[StructuredStatement], fetched_at: datetime
+    ) -> SaveCounts:
         return repository.save_structured_statements(self.conn, items, fetched_at)
 
     def save_sentences(self, rows: Sequence[Sentence]) -> int:
@@ -263,30 +315,47 @@ class Transaction:
     def save_commitments(self, items: Iterable[Commitment]) -> int:
         return repository.save_commitments(self.conn, items)
 
-    def replace_flags(self, methods: Sequence[str], items: list[Flag], run_id: int | None,
-                      model_version: str | None, since: date | None = None) -> dict[str, int]:
-        return repository.replace_flags(self.conn, methods, items, run_id, model_version,
-                                        since=since)
+    def replace_flags(
+        self,
+        methods: Sequence[str],
+        items: list[Flag],
+        run_id: int | None,
+        model_version: str | None,
+        since: date | None = None,
+    ) -> dict[str, int]:
+        return repository.replace_flags(
+            self.conn, methods, items, run_id, model_version, since=since
+        )
 
-    def replace_series(self, method: str, model_version: str, frame: pd.DataFrame,
-                       period_days: int, run_id: int | None, since: date | None = None) -> int:
-        return repository.replace_series(self.conn, method, model_version, frame, period_days,
-                                         run_id, since=since)
+    def replace_series(
+        self,
+        method: str,
+        model_version: str,
+        frame: pd.DataFrame,
+        period_days: int,
+        run_id: int | None,
+        since: date | None = None,
+    ) -> int:
+        return repository.replace_series(
+            self.conn, method, model_version, frame, period_days, run_id, since=since
+        )
 
-    def replace_deeds(self, events: pd.DataFrame, links: pd.DataFrame,
-                      model_version: str) -> "repository.DeedsSaveCounts":
+    def replace_deeds(
+        self, events: pd.DataFrame, links: pd.DataFrame, model_version: str
+    ) -> repository.DeedsSaveCounts:
         return repository.replace_deeds(self.conn, events, links, model_version)
 
-    def replace_coupling(self, method: str, model_version: str, frame: pd.DataFrame,
-                         run_id: int | None) -> int:
+    def replace_coupling(
+        self, method: str, model_version: str, frame: pd.DataFrame, run_id: int | None
+    ) -> int:
         return repository.replace_coupling(self.conn, method, model_version, frame, run_id)
 
-    def start_run(self, config_hash: str | None, model_version: str | None,
-                  scorer_version: str | None) -> int:
+    def start_run(
+        self, config_hash: str | None, model_version: str | None, scorer_version: str | None
+    ) -> int:
         return repository.start_run(self.conn, config_hash, model_version, scorer_version)
 
-    def finish_run(self, run_id: int, status: str, counts: RunCounts,
-                   errors: list[str]) -> None:
+    def finish_run(self, run_id: int, status: str, counts: RunCounts, errors: list[str]) -> None:
         repository.finish_run(self.conn, run_id, status, counts, errors)
 
     def mark_interrupted_runs(self) -> int:

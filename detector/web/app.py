@@ -1,8 +1,8 @@
 """The read-only HTTP API and its one web page (FastAPI; served by uvicorn).
 
 JSON endpoints: ``/flags``, ``/flags/{id}``, ``/series``, ``/statements``, ``/strikes``,
-``/commitments``, ``/coupling`` (contradiction.v3's per-actor test); the list endpoints are paginated (``limit``, ``offset``; the answer carries
-``total``) and take the CLI's filters (``actor``, ``since``, ``until``, ``min_score``, ``kind``),
+``/commitments``, ``/coupling`` (contradiction.v3's per-actor test); the list endpoints are
+paginated (``limit``, ``offset``; the answer carries ``total``) and take the CLI's filters (``actor``, ``since``, ``until``, ``min_score``, ``kind``),
 checked by ``detector.query.make_filters``: a bad value is a 422 with a one-line ``detail``.
 ``/`` is a static page whose script (``static/app.js``) fetches the JSON and builds the DOM with
 ``textContent`` only, so feed text is never parsed as HTML.
@@ -24,8 +24,14 @@ from sqlalchemy.engine import Engine
 
 from ..errors import NotFoundError, StorageError, UsageError
 from ..export import jsonable, to_records
-from ..query import (MAX_ROWS, commitments_frame, coupling_frame, flag_evidence_frames,
-                     make_filters, page)
+from ..query import (
+    MAX_ROWS,
+    commitments_frame,
+    coupling_frame,
+    flag_evidence_frames,
+    make_filters,
+    page,
+)
 from ..settings import Settings
 from ..store.store import Store
 
@@ -33,8 +39,10 @@ log = logging.getLogger("detector.web")
 
 MAX_LIMIT = 1000
 # No inline scripts or styles, nothing from another origin: injected markup could not run.
-CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
-       "img-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
+    "img-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
 
 
 def static_dir() -> Path:
@@ -46,8 +54,12 @@ def open_readonly(db_url: str | None = None) -> Store:
     return Store.open_readonly(db_url)
 
 
-def create_app(db_url: str | None = None, engine: Store | Engine | None = None, *,
-               settings: Settings | None = None):
+def create_app(
+    db_url: str | None = None,
+    engine: Store | Engine | None = None,
+    *,
+    settings: Settings | None = None,
+):
     """The FastAPI application over ``engine`` (a Store or an Engine), else over a read-only
     Store on ``db_url``, else on ``settings.db_url`` (``settings`` default:
     ``Settings.from_env()``)."""
@@ -56,10 +68,14 @@ def create_app(db_url: str | None = None, engine: Store | Engine | None = None, 
     from fastapi.responses import FileResponse, JSONResponse
     from fastapi.staticfiles import StaticFiles
 
-    store = Store.of(engine) if engine is not None else open_readonly(
-        db_url or (settings or Settings.from_env()).db_url)
-    app = FastAPI(title="detector", description="Read-only API over a detector database",
-                  version="1")
+    store = (
+        Store.of(engine)
+        if engine is not None
+        else open_readonly(db_url or (settings or Settings.from_env()).db_url)
+    )
+    app = FastAPI(
+        title="detector", description="Read-only API over a detector database", version="1"
+    )
     app.state.store = store
     app.state.engine = store.engine
 
@@ -84,8 +100,9 @@ def create_app(db_url: str | None = None, engine: Store | Engine | None = None, 
         status = 404 if isinstance(exc, NotFoundError) else 422
         return JSONResponse({"detail": str(exc)}, status_code=status)
 
-    def listing(what: str, actor, since, until, min_score, kind, limit: int, offset: int,
-                **options) -> dict:
+    def listing(
+        what: str, actor, since, until, min_score, kind, limit: int, offset: int, **options
+    ) -> dict:
         filters = make_filters(what, actor, since, until, min_score, kind)
         df, total = page(store, what, filters, limit=limit, offset=offset, **options)
         return {"total": total, "limit": limit, "offset": offset, "items": to_records(df)}
@@ -97,9 +114,15 @@ def create_app(db_url: str | None = None, engine: Store | Engine | None = None, 
     until_q = Query(None, description="YYYY-MM-DD, inclusive")
 
     @app.get("/flags")
-    def get_flags(actor: str | None = None, since: str | None = since_q,
-                  until: str | None = until_q, min_score: float | None = None,
-                  kind: str | None = None, limit: int = limit_q, offset: int = offset_q):
+    def get_flags(
+        actor: str | None = None,
+        since: str | None = since_q,
+        until: str | None = until_q,
+        min_score: float | None = None,
+        kind: str | None = None,
+        limit: int = limit_q,
+        offset: int = offset_q,
+    ):
         """Flags overlapping [since, until]; kind: contradiction | violation."""
         out = listing("flags", actor, since, until, min_score, kind, limit, offset)
         return out
@@ -108,49 +131,96 @@ def create_app(db_url: str | None = None, engine: Store | Engine | None = None, 
     def get_flag(flag_id: str):
         """One flag with its evidence: statements and strike events."""
         flag, st, sk = flag_evidence_frames(store, flag_id)
-        return {"flag": {k: jsonable(v) for k, v in flag.items()},
-                "statements": to_records(st), "strikes": to_records(sk)}
+        return {
+            "flag": {k: jsonable(v) for k, v in flag.items()},
+            "statements": to_records(st),
+            "strikes": to_records(sk),
+        }
 
     @app.get("/series")
-    def get_series(actor: str | None = None, since: str | None = since_q,
-                   until: str | None = until_q, min_score: float | None = None,
-                   model_version: str | None = None, method: str | None = None,
-                   limit: int = limit_q, offset: int = offset_q):
+    def get_series(
+        actor: str | None = None,
+        since: str | None = since_q,
+        until: str | None = until_q,
+        min_score: float | None = None,
+        model_version: str | None = None,
+        method: str | None = None,
+        limit: int = limit_q,
+        offset: int = offset_q,
+    ):
         """R (rhetoric) and A (action) per actor and period."""
-        return listing("series", actor, since, until, min_score, None, limit, offset,
-                       model_version=model_version, method=method)
+        return listing(
+            "series",
+            actor,
+            since,
+            until,
+            min_score,
+            None,
+            limit,
+            offset,
+            model_version=model_version,
+            method=method,
+        )
 
     @app.get("/statements")
-    def get_statements(actor: str | None = None, since: str | None = since_q,
-                       until: str | None = until_q, min_score: float | None = None,
-                       kind: str | None = None, model_version: str | None = None,
-                       limit: int = limit_q, offset: int = offset_q):
+    def get_statements(
+        actor: str | None = None,
+        since: str | None = since_q,
+        until: str | None = until_q,
+        min_score: float | None = None,
+        kind: str | None = None,
+        model_version: str | None = None,
+        limit: int = limit_q,
+        offset: int = offset_q,
+    ):
         """Classified sentences; actor = speaker, kind = stance, min_score = its confidence."""
-        return listing("statements", actor, since, until, min_score, kind, limit, offset,
-                       model_version=model_version)
+        return listing(
+            "statements",
+            actor,
+            since,
+            until,
+            min_score,
+            kind,
+            limit,
+            offset,
+            model_version=model_version,
+        )
 
     @app.get("/strikes")
-    def get_strikes(actor: str | None = None, since: str | None = since_q,
-                    until: str | None = until_q, kind: str | None = None,
-                    limit: int = limit_q, offset: int = offset_q):
+    def get_strikes(
+        actor: str | None = None,
+        since: str | None = since_q,
+        until: str | None = until_q,
+        kind: str | None = None,
+        limit: int = limit_q,
+        offset: int = offset_q,
+    ):
         """Strike events; actor = who struck, kind = target type."""
         return listing("strikes", actor, since, until, None, kind, limit, offset)
 
     @app.get("/commitments")
-    def get_commitments(actor: str | None = None, since: str | None = since_q,
-                        until: str | None = until_q):
+    def get_commitments(
+        actor: str | None = None, since: str | None = since_q, until: str | None = until_q
+    ):
         """Declared ceasefires and moratoria (few: not paginated)."""
         f = make_filters("flags", actor, since, until)
         items = to_records(commitments_frame(store, f.actor, f.since, f.until))
         return {"total": len(items), "items": items}
 
     @app.get("/coupling")
-    def get_coupling(actor: str | None = None, method: str | None = None,
-                     model_version: str | None = None):
+    def get_coupling(
+        actor: str | None = None, method: str | None = None, model_version: str | None = None
+    ):
         """Per actor: are strikes on energy/civilian targets heavier in claim periods?
         (effect, 95% CI, circular-shift p-value; contradiction.v3)"""
-        items = to_records(coupling_frame(store, actor=make_filters("flags", actor).actor,
-                                          method=method, model_version=model_version))
+        items = to_records(
+            coupling_frame(
+                store,
+                actor=make_filters("flags", actor).actor,
+                method=method,
+                model_version=model_version,
+            )
+        )
         return {"total": len(items), "items": items}
 
     @app.get("/", include_in_schema=False)
@@ -167,13 +237,14 @@ class BackgroundServer:
     def __init__(self, app, host: str = "127.0.0.1", port: int = 0):
         import uvicorn
 
-        self.server = uvicorn.Server(uvicorn.Config(app, host=host, port=port,
-                                                    log_level="warning", lifespan="off"))
+        self.server = uvicorn.Server(
+            uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="off")
+        )
         self.host = host
         self.thread = threading.Thread(target=self.server.run, name="detector-web", daemon=True)
         self.url = ""
 
-    def start(self, timeout: float = 20.0) -> "BackgroundServer":
+    def start(self, timeout: float = 20.0) -> BackgroundServer:
         self.thread.start()
         deadline = time.monotonic() + timeout
         while not self.server.started:
@@ -188,21 +259,28 @@ class BackgroundServer:
         self.server.should_exit = True
         self.thread.join(timeout=10)
 
-    def __enter__(self) -> "BackgroundServer":
+    def __enter__(self) -> BackgroundServer:
         return self.start()
 
     def __exit__(self, *exc) -> None:
         self.stop()
 
 
-def serve(db_url: str | None = None, host: str = "127.0.0.1", port: int = 8000,
-          quiet: bool = False, *, settings: Settings | None = None) -> None:
+def serve(
+    db_url: str | None = None,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    quiet: bool = False,
+    *,
+    settings: Settings | None = None,
+) -> None:
     """Run the API with uvicorn until interrupted. ``db_url`` (a --db flag) overrides
     ``settings.db_url``; ``settings`` default: ``Settings.from_env()``."""
     import uvicorn
 
     settings = (settings or Settings.from_env()).with_(db_url=db_url)
     app = create_app(settings=settings)
-    print(f"serving {settings.db_url} read-only on http://{host}:{port}/ "
-          "(Ctrl+C to stop)", flush=True)
+    print(
+        f"serving {settings.db_url} read-only on http://{host}:{port}/ (Ctrl+C to stop)", flush=True
+    )
     uvicorn.run(app, host=host, port=port, log_level="warning" if quiet else "info")

@@ -31,8 +31,18 @@ SPLIT_BATCH, CLASSIFY_BATCH = 40, 64
 
 # Columns that legitimately differ between runs (which run wrote a row, and when).
 IGNORED = {"fetched_at", "created_at", "run_id", "last_fetched_at"}
-TABLES = ["sources", "documents", "sentences", "predictions", "strike_events",
-          "structured_events", "commitments", "flags", "flag_evidence", "series"]
+TABLES = [
+    "sources",
+    "documents",
+    "sentences",
+    "predictions",
+    "strike_events",
+    "structured_events",
+    "commitments",
+    "flags",
+    "flag_evidence",
+    "series",
+]
 
 
 def run_once(config_path: str, url: str, hooks=None) -> None:
@@ -42,8 +52,9 @@ def run_once(config_path: str, url: str, hooks=None) -> None:
     from detector.config import load_config
 
     pipeline.SPLIT_BATCH, pipeline.CLASSIFY_BATCH = SPLIT_BATCH, CLASSIFY_BATCH
-    pipeline.run_pipeline(load_config(config_path), url, classifier=KeywordClassifier(),
-                          hooks=hooks)
+    pipeline.run_pipeline(
+        load_config(config_path), url, classifier=KeywordClassifier(), hooks=hooks
+    )
 
 
 def snapshot(url: str) -> dict[str, list[tuple]]:
@@ -66,8 +77,7 @@ def snapshot(url: str) -> dict[str, list[tuple]]:
         for name in TABLES:
             t = metadata.tables[name]
             cols = [c for c in t.c if c.name not in IGNORED]
-            out[name] = sorted((tuple(norm(v) for v in row)
-                                for row in conn.execute(select(*cols))))
+            out[name] = sorted(tuple(norm(v) for v in row) for row in conn.execute(select(*cols)))
     engine.dispose()
     return out
 
@@ -96,9 +106,14 @@ def _env(**extra: str) -> dict:
 
 def killed_run(config_path: str, url: str, point: str) -> int:
     """A subprocess run that pauses at ``point``, then SIGKILL; returns its pid."""
-    proc = subprocess.Popen([sys.executable, __file__, config_path, url], cwd=ROOT,
-                            env=_env(DETECTOR_TEST_PAUSE_AT=point), stderr=subprocess.PIPE,
-                            stdout=subprocess.DEVNULL, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, __file__, config_path, url],
+        cwd=ROOT,
+        env=_env(DETECTOR_TEST_PAUSE_AT=point),
+        stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        text=True,
+    )
     watchdog = threading.Timer(120, proc.kill)
     watchdog.start()
     seen = []
@@ -132,13 +147,19 @@ def crash_config(folder: Path) -> Path:
     from detector.demo import demo_config_path
 
     demo = demo_config_path()
-    text = (demo.read_text().replace('path = "', f'path = "{demo.parent}/')
-            .replace("alpha = 0.05", "alpha = 0.5").replace("min_willing = 1.0", "min_willing = 0.5")
-            .replace("rhetoric_threshold = 1.0", "rhetoric_threshold = 0.5")
-            # v1's loose z/alpha gates (the demo's default is v3 since issue 14)
-            .replace('method = "contradiction.v3"', 'method = "contradiction.v1"'))
-    text += ('\n[[commitments]]\nactor = "RUS"\nscope = "all"\nstart = 2025-11-27\n'
-             'end = 2025-11-30\nsource = "test"\n')
+    text = (
+        demo.read_text()
+        .replace('path = "', f'path = "{demo.parent}/')
+        .replace("alpha = 0.05", "alpha = 0.5")
+        .replace("min_willing = 1.0", "min_willing = 0.5")
+        .replace("rhetoric_threshold = 1.0", "rhetoric_threshold = 0.5")
+        # v1's loose z/alpha gates (the demo's default is v3 since issue 14)
+        .replace('method = "contradiction.v3"', 'method = "contradiction.v1"')
+    )
+    text += (
+        '\n[[commitments]]\nactor = "RUS"\nscope = "all"\nstart = 2025-11-27\n'
+        'end = 2025-11-30\nsource = "test"\n'
+    )
     path = folder / "crash.toml"
     path.write_text(text)
     return path
@@ -150,8 +171,12 @@ def reference(tmp_path_factory):
     folder = tmp_path_factory.mktemp("crash_reference")
     config, trace = crash_config(folder), folder / "trace.txt"
     url = f"sqlite:///{folder / 'reference.db'}"
-    subprocess.run([sys.executable, __file__, str(config), url], cwd=ROOT,
-                   env=_env(DETECTOR_TEST_TRACE=str(trace)), check=True)
+    subprocess.run(
+        [sys.executable, __file__, str(config), url],
+        cwd=ROOT,
+        env=_env(DETECTOR_TEST_TRACE=str(trace)),
+        check=True,
+    )
     return str(config), trace.read_text().split(), snapshot(url)
 
 
@@ -187,8 +212,15 @@ def test_killed_runs_are_repaired_by_the_next_run(db_url, reference, request):
 
 
 def test_pick_points_covers_every_stage():
-    trace = ["run.started#1", "ingest.source#1", "ingest.saved#1", "split.batch#1",
-             "split.batch#2", "classify.batch#1", "score.flags#1"]
+    trace = [
+        "run.started#1",
+        "ingest.source#1",
+        "ingest.saved#1",
+        "split.batch#1",
+        "split.batch#2",
+        "classify.batch#1",
+        "score.flags#1",
+    ]
     points = pick_points(trace, 6, SEED)
     assert {p.split(".")[0] for p in points} == {"run", "ingest", "split", "classify", "score"}
     assert len(points) == 6 and points == sorted(points, key=trace.index)

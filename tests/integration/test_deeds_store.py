@@ -3,7 +3,7 @@ stage stores text-derived strikes once (a second run adds nothing, the source's 
 left as they were); ``detector show`` explains a v3 flag and a violation."""
 
 import dataclasses
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from importlib import resources
 
 import pytest
@@ -31,20 +31,31 @@ def test_upgrade_0004_to_0005_keeps_rows(db_url):
         command.upgrade(cfg, "0004")
     with engine.begin() as conn:  # raw SQL: the repository writes the newest schema
         conn.execute(text("INSERT INTO sources (name, kind, location) VALUES ('af', 'x', 'y')"))
-        conn.execute(text(
-            "INSERT INTO strike_events (id, source, external_id, content_hash, start, "
-            "target_type, launched) VALUES ('e1', 'af', '1', 'h', :t, 'unspecified', 500)"),
-            {"t": datetime(2025, 11, 24, 22, tzinfo=timezone.utc)})
-        conn.execute(text(
-            "INSERT INTO series (actor, period_start, method, model_version, period_end, "
-            "rhetoric, action, score) VALUES ('RUS', :d, 'contradiction.v1', 'm', :e, 1, 2, 0)"),
-            {"d": date(2025, 11, 24), "e": date(2025, 11, 30)})
+        conn.execute(
+            text(
+                "INSERT INTO strike_events (id, source, external_id, content_hash, start, "
+                "target_type, launched) VALUES ('e1', 'af', '1', 'h', :t, 'unspecified', 500)"
+            ),
+            {"t": datetime(2025, 11, 24, 22, tzinfo=UTC)},
+        )
+        conn.execute(
+            text(
+                "INSERT INTO series (actor, period_start, method, model_version, period_end, "
+                "rhetoric, action, score) VALUES ('RUS', :d, 'contradiction.v1', 'm', :e, 1, 2, 0)"
+            ),
+            {"d": date(2025, 11, 24), "e": date(2025, 11, 30)},
+        )
     engine.dispose()
     engine = open_database(db_url)  # migrates 0004 -> head
     with engine.begin() as conn:
         counts = repo.table_counts(conn)
-        row = conn.execute(select(strike_events.c.target_type, strike_events.c.text_target_type,
-                                  strike_events.c.launched)).one()
+        row = conn.execute(
+            select(
+                strike_events.c.target_type,
+                strike_events.c.text_target_type,
+                strike_events.c.launched,
+            )
+        ).one()
         merged = repo.load_strikes(conn, merged=True)
         details = conn.execute(text("SELECT details FROM series")).scalar_one()
     engine.dispose()
@@ -57,8 +68,14 @@ def test_upgrade_0004_to_0005_keeps_rows(db_url):
 def _config():
     # The demo with one declared truce on a day of strikes, for a violation to explain.
     c = demo_config()
-    truce = Commitment(actor="RUS", scope="all", start=date(2025, 11, 24),
-                       end=date(2025, 11, 24), source="test", description="test truce")
+    truce = Commitment(
+        actor="RUS",
+        scope="all",
+        start=date(2025, 11, 24),
+        end=date(2025, 11, 24),
+        source="test",
+        description="test truce",
+    )
     return dataclasses.replace(c, commitments=c.commitments + [truce])
 
 
@@ -67,9 +84,17 @@ def _deeds(db_url):
     with engine.connect() as conn:
         ts = sorted(tuple(r) for r in conn.execute(select(text_strikes)))
         links = sorted(tuple(r) for r in conn.execute(select(strike_links)))
-        own = sorted(tuple(r) for r in conn.execute(
-            select(strike_events.c.id, strike_events.c.target_type,
-                   strike_events.c.content_hash, strike_events.c.text_target_type)))
+        own = sorted(
+            tuple(r)
+            for r in conn.execute(
+                select(
+                    strike_events.c.id,
+                    strike_events.c.target_type,
+                    strike_events.c.content_hash,
+                    strike_events.c.text_target_type,
+                )
+            )
+        )
         counts = repo.table_counts(conn)
     engine.dispose()
     counts.pop("runs")

@@ -26,8 +26,11 @@ def base_encoder():
     """The similarity baseline's frozen encoder: fp32 ONNX when available (the same embeddings
     as torch to float precision, twice as fast), else torch, as models/evaluate.py's default."""
     settings = Settings.from_env()
-    return enc_mod.load_encoder("onnx" if enc_mod.onnx_available() else "torch",
-                                threads=settings.threads, cache_dir=settings.cache_dir)
+    return enc_mod.load_encoder(
+        "onnx" if enc_mod.onnx_available() else "torch",
+        threads=settings.threads,
+        cache_dir=settings.cache_dir,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -75,11 +78,28 @@ def test_project_dev_split_metrics(project_results, classifier):
 
 
 def test_detail_scores_skip_when_labels_lack_them():
-    gold = [{"action": "strike", "launched": 10.0, "destroyed": None, "weapons": ["Shahed drones"],
-             "places": ["Kharkiv Region"]}]
+    gold = [
+        {
+            "action": "strike",
+            "launched": 10.0,
+            "destroyed": None,
+            "weapons": ["Shahed drones"],
+            "places": ["Kharkiv Region"],
+        }
+    ]
     assert ev._detail_scores(gold, [{"action": "strike"}]) is None
-    scores = ev._detail_scores(gold, [{"action": "strike", "launched": 10, "destroyed": None,
-                                       "weapons": ["shahed"], "places": ["Odesa"]}])
+    scores = ev._detail_scores(
+        gold,
+        [
+            {
+                "action": "strike",
+                "launched": 10,
+                "destroyed": None,
+                "weapons": ["shahed"],
+                "places": ["Odesa"],
+            }
+        ],
+    )
     assert scores["launched"] == {"exact": 1.0, "n": 1}
     assert scores["weapons"]["f1"] == 1.0 and scores["places"]["f1"] == 0.0
 
@@ -114,8 +134,9 @@ def test_real_dev_labels_resolve(real_run):
     stance = Counter(it["stance"] for it in found)
     targets = Counter(it["target"] for it in found if it["action"] == "strike")
     assert stance["willing"] >= 50 and stance["unwilling"] >= 30
-    assert sum(targets.values()) >= 100 and all(targets[t] >= 20 for t in
-                                                ("energy", "civilian", "military", "unspecified"))
+    assert sum(targets.values()) >= 100 and all(
+        targets[t] >= 20 for t in ("energy", "civilian", "military", "unspecified")
+    )
     for it in found:
         assert (it["target"] is None) == (it["action"] == "none")
         assert it["default_speaker"] == real_dev.DEFAULT_SPEAKERS[it["source"]]
@@ -128,15 +149,24 @@ def test_real_dev_evaluates(real_run, classifier):
     assert set(results) == {classifier.version, "keywords", "similarity"}
     for res in results.values():
         _check_structure(res, len(found))
-    assert results[classifier.version]["speaker"]["n"] == sum(it["speaker_explicit"] for it in found)
+    assert results[classifier.version]["speaker"]["n"] == sum(
+        it["speaker_explicit"] for it in found
+    )
     json.dumps(results)  # what --json writes
 
 
 def test_cli_without_real_data_says_so(tmp_path, capsys, monkeypatch):
     # Only the project split: stub the evaluation of each set to keep this fast; the message
     # and the JSON file are what is checked here.
-    monkeypatch.setattr(ev, "evaluate_all", lambda items, clf, enc=None: {
-        "gold": ev.evaluate(items, [dict(it, stance_score=1.0, action_score=1.0) for it in items])})
+    monkeypatch.setattr(
+        ev,
+        "evaluate_all",
+        lambda items, clf, enc=None: {
+            "gold": ev.evaluate(
+                items, [dict(it, stance_score=1.0, action_score=1.0) for it in items]
+            )
+        },
+    )
     monkeypatch.setattr(ev, "project_dev_items", _few_items)
     out = tmp_path / "m.json"
     assert ev.main(["--real", str(tmp_path / "absent"), "--json", str(out)]) == 0
@@ -147,9 +177,25 @@ def test_cli_without_real_data_says_so(tmp_path, capsys, monkeypatch):
 
 
 def _few_items():
-    return [{"text": "Moscow is ready for talks.", "stance": "willing", "action": "none",
-             "target": None, "speaker": "RUS", "speaker_explicit": True, "actor": None,
-             "default_speaker": None},
-            {"text": "Drones hit a substation.", "stance": "none", "action": "strike",
-             "target": "energy", "speaker": None, "speaker_explicit": False, "actor": "RUS",
-             "default_speaker": None}] * 3
+    return [
+        {
+            "text": "Moscow is ready for talks.",
+            "stance": "willing",
+            "action": "none",
+            "target": None,
+            "speaker": "RUS",
+            "speaker_explicit": True,
+            "actor": None,
+            "default_speaker": None,
+        },
+        {
+            "text": "Drones hit a substation.",
+            "stance": "none",
+            "action": "strike",
+            "target": "energy",
+            "speaker": None,
+            "speaker_explicit": False,
+            "actor": "RUS",
+            "default_speaker": None,
+        },
+    ] * 3

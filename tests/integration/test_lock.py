@@ -9,7 +9,7 @@ import subprocess
 import sys
 import threading
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -31,10 +31,18 @@ def _holder(engine):
 
 def _plant(engine, holder, pid, host, beat_age_s):
     """A lock row as another run would have left it."""
-    beat = datetime.now(timezone.utc) - timedelta(seconds=beat_age_s)
+    beat = datetime.now(UTC) - timedelta(seconds=beat_age_s)
     with engine.begin() as conn:
-        conn.execute(insert(run_lock).values(name="pipeline", holder=holder, pid=pid, host=host,
-                                             acquired_at=beat, heartbeat_at=beat))
+        conn.execute(
+            insert(run_lock).values(
+                name="pipeline",
+                holder=holder,
+                pid=pid,
+                host=host,
+                acquired_at=beat,
+                heartbeat_at=beat,
+            )
+        )
 
 
 def _dead_pid() -> int:
@@ -47,8 +55,11 @@ def test_second_holder_is_refused_until_released(db_url):
     engine = open_database(db_url)
     with RunLock(engine) as first:
         assert _holder(engine).holder == first.holder
-        with pytest.raises(LockedError, match=r"another run holds the lock on .*"
-                                              rf"holder {first.holder}.*this run did nothing"):
+        with pytest.raises(
+            LockedError,
+            match=r"another run holds the lock on .*"
+            rf"holder {first.holder}.*this run did nothing",
+        ):
             RunLock(engine).acquire()
     assert _holder(engine) is None
     with RunLock(engine) as again:
@@ -70,8 +81,9 @@ def test_other_hosts_lock_is_taken_over_only_when_its_heartbeat_is_old(db_url):
     with pytest.raises(LockedError, match="elsewhere:1:abc"):
         RunLock(engine, stale_after=600).acquire()
     with engine.begin() as conn:
-        conn.execute(update(run_lock).values(
-            heartbeat_at=datetime.now(timezone.utc) - timedelta(seconds=900)))
+        conn.execute(
+            update(run_lock).values(heartbeat_at=datetime.now(UTC) - timedelta(seconds=900))
+        )
     with RunLock(engine, stale_after=600) as lock:
         assert _holder(engine).holder == lock.holder
 
@@ -134,11 +146,13 @@ def _tiny_config(tmp_path: Path) -> Path:
 
     demo = demo_config_path().parent
     cfg = tmp_path / "tiny.toml"
-    cfg.write_text(f'[[sources]]\nname = "kremlin"\nkind = "feed"\n'
-                   f'path = "{demo / "feeds" / "kremlin.atom.xml"}"\nspeaker = "RUS"\n\n'
-                   f'[[sources]]\nname = "airforce"\nkind = "airforce_csv"\n'
-                   f'path = "{demo / "airforce_daily.csv"}"\nactor = "RUS"\n'
-                   f'target_actor = "UKR"\ntimezone = "Europe/Kyiv"\n')
+    cfg.write_text(
+        f'[[sources]]\nname = "kremlin"\nkind = "feed"\n'
+        f'path = "{demo / "feeds" / "kremlin.atom.xml"}"\nspeaker = "RUS"\n\n'
+        f'[[sources]]\nname = "airforce"\nkind = "airforce_csv"\n'
+        f'path = "{demo / "airforce_daily.csv"}"\nactor = "RUS"\n'
+        f'target_actor = "UKR"\ntimezone = "Europe/Kyiv"\n'
+    )
     return cfg
 
 
@@ -147,18 +161,38 @@ def _tiny_config(tmp_path: Path) -> Path:
 def test_two_concurrent_detector_runs_one_waits_out(db_url, tmp_path):
     cfg = _tiny_config(tmp_path)
     resume = tmp_path / "resume"
-    cmd = [sys.executable, "-m", "detector", "-q", "run", "--config", str(cfg), "--db", db_url,
-           "--no-report"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "detector",
+        "-q",
+        "run",
+        "--config",
+        str(cfg),
+        "--db",
+        db_url,
+        "--no-report",
+    ]
     # The first one with the test hooks (tests/run_hooks.py), to hold it at a checkpoint.
     hooked = [sys.executable, str(ROOT / "tests" / "run_hooks.py"), *cmd[3:]]
     env = {k: v for k, v in os.environ.items() if not k.startswith("DETECTOR_TEST_")}
-    first = subprocess.Popen(hooked, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                             text=True, env={**env, "DETECTOR_TEST_PAUSE_AT": "run.started#1",
-                                             "DETECTOR_TEST_RESUME_FILE": str(resume)})
+    first = subprocess.Popen(
+        hooked,
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={
+            **env,
+            "DETECTOR_TEST_PAUSE_AT": "run.started#1",
+            "DETECTOR_TEST_RESUME_FILE": str(resume),
+        },
+    )
     try:
         assert first.stderr.readline().startswith("PAUSED run.started#1")  # it holds the lock
-        second = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, env=env,
-                                timeout=120)
+        second = subprocess.run(
+            cmd, cwd=tmp_path, capture_output=True, text=True, env=env, timeout=120
+        )
     finally:
         resume.touch()
     out, err = first.communicate(timeout=300)
@@ -176,8 +210,7 @@ def test_two_concurrent_detector_runs_one_waits_out(db_url, tmp_path):
     assert counts["documents"] == 30 and counts["strike_events"] == 234
     assert counts["predictions"] == counts["sentences"] > 30
     assert _holder(engine) is None
-    third = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, env=env,
-                           timeout=300)
+    third = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, env=env, timeout=300)
     assert third.returncode == 0 and "documents +0" in third.stdout, third.stderr
     with engine.begin() as conn:
         assert repo.table_counts(conn) == {**counts, "runs": 2}
@@ -185,10 +218,14 @@ def test_two_concurrent_detector_runs_one_waits_out(db_url, tmp_path):
 
 @pytest.mark.slow  # several Python subprocesses
 def test_processes_opening_a_new_database_at_once_migrate_it_once(db_url):
-    code = ("import sys; from detector.store.db import open_database; "
-            "open_database(sys.argv[1]).dispose()")
-    procs = [subprocess.Popen([sys.executable, "-c", code, db_url], stderr=subprocess.PIPE,
-                              text=True) for _ in range(4)]
+    code = (
+        "import sys; from detector.store.db import open_database; "
+        "open_database(sys.argv[1]).dispose()"
+    )
+    procs = [
+        subprocess.Popen([sys.executable, "-c", code, db_url], stderr=subprocess.PIPE, text=True)
+        for _ in range(4)
+    ]
     errors = [p.communicate(timeout=120)[1] for p in procs]
     assert [p.returncode for p in procs] == [0, 0, 0, 0], errors
     engine = open_database(db_url)

@@ -34,28 +34,38 @@ def test_notebook_executes(shared_demo_db, tmp_path, monkeypatch):
 
     spec = tmp_path / "kernels" / "detector-tests"
     spec.mkdir(parents=True)
-    (spec / "kernel.json").write_text(json.dumps({
-        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-        "display_name": "detector tests", "language": "python"}))
+    (spec / "kernel.json").write_text(
+        json.dumps(
+            {
+                "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+                "display_name": "detector tests",
+                "language": "python",
+            }
+        )
+    )
     ksm = KernelSpecManager(kernel_dirs=[str(tmp_path / "kernels")])
     km = KernelManager(kernel_name="detector-tests", kernel_spec_manager=ksm)
     monkeypatch.setenv("DETECTOR_NOTEBOOK_DB", shared_demo_db.url)
     monkeypatch.delenv("MPLBACKEND", raising=False)  # the kernel's inline backend draws
 
     nb = nbformat.read(NOTEBOOK, as_version=4)
-    NotebookClient(nb, km=km, timeout=180,
-                   resources={"metadata": {"path": str(tmp_path)}}).execute()
+    NotebookClient(
+        nb, km=km, timeout=180, resources={"metadata": {"path": str(tmp_path)}}
+    ).execute()
 
     outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
     assert not [o for o in outputs if o.output_type == "error"]
-    text = "\n".join(o.get("text", "") if o.output_type == "stream"
-                     else o.get("data", {}).get("text/plain", "") for o in outputs)
+    text = "\n".join(
+        o.get("text", "") if o.output_type == "stream" else o.get("data", {}).get("text/plain", "")
+        for o in outputs
+    )
     assert f"{shared_demo_db.url}: run 1 (ok), model {DEFAULT_MODEL_VERSION}" in text
     engine = open_database(shared_demo_db.url)
     top = flags_frame(engine).sort_values("score", ascending=False).iloc[0]
     engine.dispose()
-    assert f"flag {top['id']}: {top['kind']} by {top['actor']}, {top['start']} .. {top['end']}" \
-        in text
+    assert (
+        f"flag {top['id']}: {top['kind']} by {top['actor']}, {top['start']} .. {top['end']}" in text
+    )
     pngs = [o["data"]["image/png"] for o in outputs if "image/png" in o.get("data", {})]
     assert len(pngs) == 2  # the R/A timeline and the two actors' weekly willingness
     html = "\n".join(o.get("data", {}).get("text/html", "") for o in outputs)

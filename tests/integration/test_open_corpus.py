@@ -11,12 +11,36 @@ import pytest
 
 from models import open_corpus, real_dev, real_test
 
-FIELDS = {"source", "doc", "block", "sent", "hash", "pool", "cand", "stance", "speaker", "kind",
-          "stance_a", "stance_b", "passes", "note"}
+FIELDS = {
+    "source",
+    "doc",
+    "block",
+    "sent",
+    "hash",
+    "pool",
+    "cand",
+    "stance",
+    "speaker",
+    "kind",
+    "stance_a",
+    "stance_b",
+    "passes",
+    "note",
+}
 REQUIRED = FIELDS - {"stance_b", "note"}
 STANCES = {"willing", "unwilling", "none"}
-KINDS = {"other_topic", "other_conflict", "threat", "condition", "accusation", "third_party",
-         "report", "plain", "own_willing", "own_unwilling"}
+KINDS = {
+    "other_topic",
+    "other_conflict",
+    "threat",
+    "condition",
+    "accusation",
+    "third_party",
+    "report",
+    "plain",
+    "own_willing",
+    "own_unwilling",
+}
 CODE_RE = re.compile(r"^[A-Z]{2,5}$")
 
 
@@ -42,9 +66,12 @@ def test_label_file_is_valid_and_has_no_text(labels):
                 assert x.get("note", "").startswith("adjudicated")
         else:
             assert "stance_b" not in x and x["stance"] == x["stance_a"]
-        if x["stance"] == "willing" or x["stance"] == "unwilling" or x["kind"] in {
-                "threat", "condition", "accusation", "third_party", "other_topic",
-                "other_conflict"}:
+        if (
+            x["stance"] == "willing"
+            or x["stance"] == "unwilling"
+            or x["kind"]
+            in {"threat", "condition", "accusation", "third_party", "other_topic", "other_conflict"}
+        ):
             assert x["passes"] == 2, x  # the subtle ones were checked twice
 
 
@@ -61,11 +88,19 @@ def test_absent_sources_skip_cleanly(tmp_path, capsys):
 
 def test_whitehouse_transcript_turns(tmp_path):
     md = tmp_path / "x.md"
-    md.write_text("---\ntitle: 'A title'\n---\n\nMS. SMITH:  We are here.\n\nMore of it.\n\n"
-                  "Q    A question?\n\nPRESIDENT DOE:  An answer.\n", encoding="utf-8")
+    md.write_text(
+        "---\ntitle: 'A title'\n---\n\nMS. SMITH:  We are here.\n\nMore of it.\n\n"
+        "Q    A question?\n\nPRESIDENT DOE:  An answer.\n",
+        encoding="utf-8",
+    )
     blocks = open_corpus._wh_blocks(md)
-    assert blocks == [("A title", None), ("We are here.", "MS. SMITH"), ("More of it.", "MS. SMITH"),
-                      ("A question?", "Q"), ("An answer.", "PRESIDENT DOE")]
+    assert blocks == [
+        ("A title", None),
+        ("We are here.", "MS. SMITH"),
+        ("More of it.", "MS. SMITH"),
+        ("A question?", "Q"),
+        ("An answer.", "PRESIDENT DOE"),
+    ]
 
 
 @pytest.mark.realdata

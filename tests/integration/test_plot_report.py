@@ -33,19 +33,51 @@ def test_plot_cli_writes_a_png(shared_demo_db, tmp_path, capsys):
     w, h = png_size(data)
     assert (w, h) == (1000, 520) and 15_000 < len(data) < 150_000
     small = tmp_path / "dec.png"
-    assert main(["plot", "--db", shared_demo_db.url, "--actor", "RUS", "--since", "2025-11-01",
-                 "--until", "2025-12-31", "--out", str(small)]) == 0
+    assert (
+        main(
+            [
+                "plot",
+                "--db",
+                shared_demo_db.url,
+                "--actor",
+                "RUS",
+                "--since",
+                "2025-11-01",
+                "--until",
+                "2025-12-31",
+                "--out",
+                str(small),
+            ]
+        )
+        == 0
+    )
     assert small.read_bytes() != data
 
 
 def test_plot_errors_exit_2(shared_demo_db, tmp_path, capsys):
     # (UKR has a v3 series since its strikes come from text too: USA has none)
-    assert main(["plot", "--db", shared_demo_db.url, "--actor", "USA",
-                 "--out", str(tmp_path / "u.png")]) == 2
+    assert (
+        main(
+            ["plot", "--db", shared_demo_db.url, "--actor", "USA", "--out", str(tmp_path / "u.png")]
+        )
+        == 2
+    )
     err = capsys.readouterr().err
     assert "no R/A series for actor 'USA'" in err and "RUS" in err
-    assert main(["plot", "--db", shared_demo_db.url, "--actor", "RUS",
-                 "--out", str(tmp_path / "missing" / "u.png")]) == 2
+    assert (
+        main(
+            [
+                "plot",
+                "--db",
+                shared_demo_db.url,
+                "--actor",
+                "RUS",
+                "--out",
+                str(tmp_path / "missing" / "u.png"),
+            ]
+        )
+        == 2
+    )
     assert "does not exist" in capsys.readouterr().err
 
 
@@ -59,15 +91,22 @@ def test_timeline_shades_flags_and_marks_commitments(shared_demo_db):
     assert len(flags) >= 1 and len(commitments) >= 1  # the demo has both in its date range
     ax_r, ax_a = fig.axes
     for ax in (ax_r, ax_a):
-        shaded = [p for p in ax.patches
-                  if p.get_facecolor()[:3] == to_rgba(FLAG_COLOURS["contradiction"])[:3]]
+        shaded = [
+            p
+            for p in ax.patches
+            if p.get_facecolor()[:3] == to_rgba(FLAG_COLOURS["contradiction"])[:3]
+        ]
         assert len(shaded) == len(flags)
-        hatched = [p for p in ax.patches if p.get_hatch() == "//"
-                   and p.get_edgecolor()[:3] == to_rgba(COMMIT_COLOUR)[:3]]
+        hatched = [
+            p
+            for p in ax.patches
+            if p.get_hatch() == "//" and p.get_edgecolor()[:3] == to_rgba(COMMIT_COLOUR)[:3]
+        ]
         assert len(hatched) == len(commitments)  # the 2025 spring ones lie before the data
     # the bars are the series: one per period in each panel
-    assert sum(1 for p in ax_a.patches
-               if p.get_facecolor()[:3] == to_rgba("#e15759")[:3]) == len(series)
+    assert sum(1 for p in ax_a.patches if p.get_facecolor()[:3] == to_rgba("#e15759")[:3]) == len(
+        series
+    )
     engine.dispose()
 
 
@@ -101,8 +140,10 @@ def test_report_escapes_hostile_feed_text(hostile_demo_db):
 
 def test_run_report_options(shared_demo_db, tmp_path, capsys):
     db = tmp_path / "copy.db"
-    with contextlib.closing(sqlite3.connect(shared_demo_db.path)) as src, \
-            contextlib.closing(sqlite3.connect(db)) as dst:
+    with (
+        contextlib.closing(sqlite3.connect(shared_demo_db.path)) as src,
+        contextlib.closing(sqlite3.connect(db)) as dst,
+    ):
         src.backup(dst)
     url = f"sqlite:///{db}"
     reports = tmp_path / "my reports"
@@ -116,8 +157,9 @@ def test_run_report_options(shared_demo_db, tmp_path, capsys):
     engine.dispose()
     assert main(["-q", "demo", "--db", url, "--no-report"]) == 0
     assert "report:" not in capsys.readouterr().out
-    assert not (tmp_path / "reports").exists() and sorted(p.name for p in reports.iterdir()) == \
-        ["run-0002.html"]
+    assert not (tmp_path / "reports").exists() and sorted(p.name for p in reports.iterdir()) == [
+        "run-0002.html"
+    ]
     shutil.rmtree(reports)
 
 

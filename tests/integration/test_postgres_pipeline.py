@@ -8,17 +8,16 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from conftest import KeywordClassifier
 from sqlalchemy import func, select
+from test_crash_recovery import TABLES, crash_config, snapshot
 
 from detector.config import parse_config
-from detector.records import IngestCounts
 from detector.pipeline import reclassify, run_pipeline
+from detector.records import IngestCounts
 from detector.store import repository as repo
 from detector.store.db import open_database
 from detector.store.schema import flags, predictions, series
-
-from conftest import KeywordClassifier
-from test_crash_recovery import TABLES, crash_config, snapshot
 
 
 @pytest.fixture(scope="module")
@@ -41,8 +40,9 @@ def _config(path: Path, **replace: str):
 
 
 @pytest.mark.backends("postgresql")
-def test_postgresql_run_equals_sqlite_run_and_rerun_adds_nothing(db_url, config_path,
-                                                                  sqlite_reference):
+def test_postgresql_run_equals_sqlite_run_and_rerun_adds_nothing(
+    db_url, config_path, sqlite_reference
+):
     cfg = _config(config_path)
     r1 = run_pipeline(cfg, db_url, classifier=KeywordClassifier())
     r2 = run_pipeline(cfg, db_url, classifier=KeywordClassifier())
@@ -71,7 +71,9 @@ def test_backfill_since_keeps_earlier_flags_and_series(db_url, config_path):
 
     flags1, series1 = state()
     assert {k for k in flags1 if k[0] == "contradiction"} == {
-        ("contradiction", date(2025, 11, 24)), ("contradiction", date(2025, 12, 1))}
+        ("contradiction", date(2025, 11, 24)),
+        ("contradiction", date(2025, 12, 1)),
+    }
     since = date(2025, 12, 1)
     second = run_pipeline(strict, db_url, classifier=KeywordClassifier(), since=since)
     flags2, series2 = state()
@@ -96,8 +98,10 @@ class OtherKeywordClassifier(KeywordClassifier):
     version = "fake-keywords-v1"
 
     def predict(self, texts):
-        return [replace(h, stance="willing") if "talks" in t.lower() else h
-                for h, t in zip(super().predict(texts), texts)]
+        return [
+            replace(h, stance="willing") if "talks" in t.lower() else h
+            for h, t in zip(super().predict(texts), texts)
+        ]
 
 
 @pytest.mark.backends("sqlite", "postgresql")
@@ -107,24 +111,34 @@ def test_reclassify_adds_a_version_and_rescoring_uses_it(db_url, config_path):
     with engine.begin() as conn:
         n_sentences = repo.table_counts(conn)["sentences"]
     scoring = _config(config_path).scoring  # the run's method (v1 here), not the default v3
-    report = reclassify("fake-keywords-v1", db_url, scoring=scoring,
-                        classifier=OtherKeywordClassifier())
+    report = reclassify(
+        "fake-keywords-v1", db_url, scoring=scoring, classifier=OtherKeywordClassifier()
+    )
     assert report.status == "ok" and report.counts.predictions_new == n_sentences
     with engine.begin() as conn:
-        per_version = dict(conn.execute(select(predictions.c.model_version,
-                                               func.count()).group_by(
-                                                   predictions.c.model_version)).all())
+        per_version = dict(
+            conn.execute(
+                select(predictions.c.model_version, func.count()).group_by(
+                    predictions.c.model_version
+                )
+            ).all()
+        )
         flag_versions = {r[0] for r in conn.execute(select(flags.c.model_version))}
         series_versions = {r[0] for r in conn.execute(select(series.c.model_version))}
-        willing = conn.execute(select(func.count()).select_from(predictions).where(
-            predictions.c.model_version == "fake-keywords-v1",
-            predictions.c.stance == "willing")).scalar()
+        willing = conn.execute(
+            select(func.count())
+            .select_from(predictions)
+            .where(
+                predictions.c.model_version == "fake-keywords-v1", predictions.c.stance == "willing"
+            )
+        ).scalar()
         newest = repo.recent_runs(conn, 1)[0]
     assert per_version == {"fake-keywords-v0": n_sentences, "fake-keywords-v1": n_sentences}
     assert willing > 3 and flag_versions == {"fake-keywords-v1"}
     assert series_versions == {"fake-keywords-v0", "fake-keywords-v1"}
     assert newest["model_version"] == "fake-keywords-v1" and newest["config_hash"] is None
-    again = reclassify("fake-keywords-v1", db_url, scoring=scoring,
-                       classifier=OtherKeywordClassifier())
+    again = reclassify(
+        "fake-keywords-v1", db_url, scoring=scoring, classifier=OtherKeywordClassifier()
+    )
     assert again.counts.predictions_new == 0
     engine.dispose()

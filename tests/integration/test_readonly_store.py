@@ -14,7 +14,7 @@ from detector.store import Store
 pytestmark = [pytest.mark.integration, pytest.mark.backends("sqlite", "postgresql")]
 
 WRITES = [
-    "INSERT INTO commitments (id, actor, scope, start, \"end\") "
+    'INSERT INTO commitments (id, actor, scope, start, "end") '
     "VALUES ('x', 'UKR', 'all', '2025-01-01', '2025-01-02')",
     "UPDATE commitments SET actor = 'UKR'",
     "DELETE FROM commitments",
@@ -27,14 +27,17 @@ WRITES = [
 
 def _snapshot(url: str) -> list:
     with Store.open_readonly(url) as store, store.connect() as conn:
-        return [tuple(r) for r in conn.execute(text("SELECT id, actor, scope FROM commitments "
-                                                    "ORDER BY id"))]
+        return [
+            tuple(r)
+            for r in conn.execute(text("SELECT id, actor, scope FROM commitments ORDER BY id"))
+        ]
 
 
 def _filled(url: str) -> list:
     with Store.open(url) as store:
-        store.save_commitments([Commitment("RUS", "energy", date(2025, 3, 18),
-                                           date(2025, 4, 17), source="test")])
+        store.save_commitments(
+            [Commitment("RUS", "energy", date(2025, 3, 18), date(2025, 4, 17), source="test")]
+        )
     rows = _snapshot(url)
     assert len(rows) == 1
     return rows
@@ -45,8 +48,7 @@ def _try_all(engine) -> list[str]:
     for sql in WRITES:
         try:
             with engine.begin() as conn:
-                conn.execute(text(sql)).all() if sql.startswith("WITH") \
-                    else conn.execute(text(sql))
+                conn.execute(text(sql)).all() if sql.startswith("WITH") else conn.execute(text(sql))
         except DBAPIError as exc:
             refused.append(str(exc.orig).splitlines()[0])
         else:

@@ -30,8 +30,11 @@ pytestmark = [pytest.mark.realdata, pytest.mark.integration]
 
 ROOT = Path(__file__).resolve().parents[2]
 REAL = ROOT.parent / "shared" / "data" / "real"
-TOPICS = re.compile(r"peace|talks|negotiat|ceasefire|truce|settlement|dialogue|summit|plan\b|"
-                    r"ready|willing|compromis", re.IGNORECASE)
+TOPICS = re.compile(
+    r"peace|talks|negotiat|ceasefire|truce|settlement|dialogue|summit|plan\b|"
+    r"ready|willing|compromis",
+    re.IGNORECASE,
+)
 
 
 @pytest.fixture(scope="session")
@@ -45,17 +48,27 @@ def real_db(tmp_path_factory):
 
     tmp = tmp_path_factory.mktemp("real_scoring")
     for year in (2025, 2026):
-        rows = json.loads((REAL / "russian-state-channels" / f"tass_headlines_{year}.json")
-                          .read_text(encoding="utf-8"))
+        rows = json.loads(
+            (REAL / "russian-state-channels" / f"tass_headlines_{year}.json").read_text(
+                encoding="utf-8"
+            )
+        )
         (tmp / f"tass_{year}.json").write_text(
-            json.dumps([r for r in rows if TOPICS.search(r["t"])]), encoding="utf-8")
+            json.dumps([r for r in rows if TOPICS.search(r["t"])]), encoding="utf-8"
+        )
     full = real_config(REAL)
     sources = [s for s in full.sources if s.name in ("airforce", "tass-2025", "tass-2026")]
-    sources = [dataclasses.replace(s, path=tmp / f"tass_{s.name[-4:]}.json")
-               if s.name.startswith("tass") else s for s in sources]
+    sources = [
+        dataclasses.replace(s, path=tmp / f"tass_{s.name[-4:]}.json")
+        if s.name.startswith("tass")
+        else s
+        for s in sources
+    ]
     url = f"sqlite:///{tmp / 'real.db'}"
-    report = run_pipeline(Config(sources=sources, commitments=demo_config().commitments,
-                                 text="real-scoring-test"), url)
+    report = run_pipeline(
+        Config(sources=sources, commitments=demo_config().commitments, text="real-scoring-test"),
+        url,
+    )
     assert report.status == "ok", report.errors
     return url
 
@@ -101,5 +114,6 @@ def test_real_commitments(frames):
     # Air Force reports have no strike lines inside the Easter truce (Moscow time) and none
     # naming Kyiv during the pause; on 10 May 2025 they list tactical drones in the south.
     assert not any(k.startswith("Easter") or "Kyiv" in k for k in by)
-    assert [f.start for f in flags if f.details["commitment"].startswith("Victory Day")] == \
-           [date(2025, 5, 10)]
+    assert [f.start for f in flags if f.details["commitment"].startswith("Victory Day")] == [
+        date(2025, 5, 10)
+    ]

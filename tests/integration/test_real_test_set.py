@@ -13,9 +13,25 @@ from models import real_dev, real_test
 
 pytestmark = pytest.mark.realdata
 
-LABEL_FIELDS = {"source", "hash", "stance", "stance_a", "stance_b", "stance_unsure_b", "speaker",
-                "speaker_explicit", "action", "target", "actor", "target_actor", "launched",
-                "destroyed", "weapons", "places", "stratum"}
+LABEL_FIELDS = {
+    "source",
+    "hash",
+    "stance",
+    "stance_a",
+    "stance_b",
+    "stance_unsure_b",
+    "speaker",
+    "speaker_explicit",
+    "action",
+    "target",
+    "actor",
+    "target_actor",
+    "launched",
+    "destroyed",
+    "weapons",
+    "places",
+    "stratum",
+}
 CODE_RE = re.compile(r"^[A-Z]{2,5}$")
 
 
@@ -46,7 +62,7 @@ def test_topup_leaves_the_first_draw_unchanged(cands):
     base = real_test.select_test(cands, topup_official={}, topup_party={})
     assert [it for it in full if not it["stratum"].startswith("topup_")] == base
     topup = [it for it in full if it["stratum"].startswith("topup_")]
-    assert topup and full[len(base):] == topup
+    assert topup and full[len(base) :] == topup
     assert {it["stratum"] for it in topup} <= {"topup_official", "topup_party"}
 
 
@@ -64,8 +80,10 @@ def test_label_values_follow_the_schema(loaded):
             assert x[field] is None or CODE_RE.match(x[field]), (where, field)
         for field in ("launched", "destroyed"):
             assert x[field] is None or (isinstance(x[field], int) and x[field] >= 0), where
-        assert all(isinstance(s, str) and s and s == s.strip() and s in x["text"]
-                   for s in x["weapons"] + x["places"]), where
+        assert all(
+            isinstance(s, str) and s and s == s.strip() and s in x["text"]
+            for s in x["weapons"] + x["places"]
+        ), where
         if x["action"] == "strike":
             assert x["target"] in ("energy", "civilian", "military", "unspecified"), where
         else:
@@ -84,8 +102,7 @@ def test_hashes_are_unique_and_no_text_is_stored(loaded):
 
 def test_no_test_item_is_a_dev_item(cands, loaded):
     found, _ = loaded
-    dev_items, dev_missing = real_dev.load_real_dev(real_dev.REAL_DIR, real_dev.LABELS_PATH,
-                                                    cands)
+    dev_items, dev_missing = real_dev.load_real_dev(real_dev.REAL_DIR, real_dev.LABELS_PATH, cands)
     dev = {(it["source"], real_dev._loose(it["text"])) for it in dev_items}
     dev |= real_test.dev_keys(cands)
     test = [(x["source"], real_dev._loose(x["text"])) for x in found]
@@ -98,8 +115,9 @@ def test_absent_real_folder_is_a_clean_error(tmp_path):
         real_test.load_real_test(tmp_path / "nowhere")
 
 
-@pytest.mark.parametrize("path", [real_dev.LABELS_PATH, real_test.TEST_LABELS_PATH],
-                         ids=["dev", "test"])
+@pytest.mark.parametrize(
+    "path", [real_dev.LABELS_PATH, real_test.TEST_LABELS_PATH], ids=["dev", "test"]
+)
 def test_stance_is_double_annotated_and_adjudicated(path):
     """Every real label carries the first and the second (blind) annotator's stance; the gold
     stance is theirs where they agree, an adjudicated one where they do not

@@ -28,6 +28,7 @@ def result():
         pytest.skip("DETECTOR_REAL_CHECK_DB is not set (a database built from the real sources)")
     sys.path.insert(0, str(ROOT / "pipelines"))
     from real_v3_check import run
+
     out = io.StringIO()
     res = run(db, out=out)
     print(out.getvalue())

@@ -33,8 +33,9 @@ def real_v3_toml(tmp: Path) -> Path:
     text = (ROOT / "pipelines" / "real_data.toml").read_text(encoding="utf-8")
     head, *blocks = text.split("[[sources]]")
     keep = [b for b in blocks if re.search(r'^name = "([^"]+)"', b, re.M).group(1) in NAMES]
-    body = "[[sources]]".join([head] + keep).replace('path = "../../shared/data/real/',
-                                                     f'path = "{REAL}/')
+    body = "[[sources]]".join([head] + keep).replace(
+        'path = "../../shared/data/real/', f'path = "{REAL}/'
+    )
     out = tmp / "real_v3.toml"
     out.write_text(body, encoding="utf-8")
     return out
@@ -58,8 +59,13 @@ def test_real_v3_flags_weeks_and_energy_strikes(real_v3, capsys):
     url, _ = real_v3
     with Store.open_readonly(url) as store:
         flags = flags_frame(store, actor="RUS", kind="contradiction")
-        energy = strikes_frame(store, actor="RUS", since=SPAN[0].date(),
-                               until=(SPAN[1] + pd.Timedelta(days=6)).date(), target="energy")
+        energy = strikes_frame(
+            store,
+            actor="RUS",
+            since=SPAN[0].date(),
+            until=(SPAN[1] + pd.Timedelta(days=6)).date(),
+            target="energy",
+        )
         coupling = coupling_frame(store, actor="RUS")
         counts = store.run_counts()
     assert set(flags["method"]) == {"contradiction.v3"}
@@ -67,18 +73,23 @@ def test_real_v3_flags_weeks_and_energy_strikes(real_v3, capsys):
     span_weeks = pd.date_range(SPAN[0], SPAN[1], freq="7D")
     flagged = sorted(w for w in weeks if SPAN[0] <= w <= SPAN[1])
     with capsys.disabled():
-        print(f"RUS flagged weeks {SPAN[0].date()}..{SPAN[1].date()}: {len(flagged)} of "
-              f"{len(span_weeks)}: {[str(w.date()) for w in flagged]}")
-        print(f"RUS energy strike events in the span: {len(energy)} "
-              f"(origin {energy['origin'].value_counts().to_dict()}); deeds {counts.deeds}")
+        print(
+            f"RUS flagged weeks {SPAN[0].date()}..{SPAN[1].date()}: {len(flagged)} of "
+            f"{len(span_weeks)}: {[str(w.date()) for w in flagged]}"
+        )
+        print(
+            f"RUS energy strike events in the span: {len(energy)} "
+            f"(origin {energy['origin'].value_counts().to_dict()}); deeds {counts.deeds}"
+        )
         print(coupling.drop(columns=["run_id"]).round(3).to_string(index=False))
     assert pd.Timestamp("2025-11-24") in weeks and pd.Timestamp("2026-02-02") in weeks
     assert len(flagged) <= len(span_weeks) / 3
     assert len(energy) > 0 and energy["sentence_texts"].map(len).gt(0).all()
     assert len(coupling) == 1
     # A second run adds nothing: no new documents, predictions, deeds or flags.
-    assert main(["-q", "run", "--config", str(real_v3_toml(Path(url[10:]).parent)),
-                 "--db", url]) == 0
+    assert (
+        main(["-q", "run", "--config", str(real_v3_toml(Path(url[10:]).parent)), "--db", url]) == 0
+    )
     with Store.open_readonly(url) as store:
         again = store.run_counts()
         assert len(flags_frame(store, actor="RUS", kind="contradiction")) == len(flags)

@@ -18,7 +18,8 @@ def write_config(tmp_path, extra=""):
     shutil.copy(DEMO / "feeds" / "kremlin.atom.xml", tmp_path / "kremlin.xml")
     shutil.copy(DEMO / "airforce_daily.csv", tmp_path / "af.csv")
     (tmp_path / "statements.csv").write_text(
-        "id,text,date,url\n1,We are ready for talks.,2025-11-25,https://x/1\n")
+        "id,text,date,url\n1,We are ready for talks.,2025-11-25,https://x/1\n"
+    )
     cfg = tmp_path / "config.toml"
     cfg.write_text(f"""
 [[sources]]
@@ -62,10 +63,12 @@ def test_changed_entry_is_updated_not_duplicated(tmp_path, db_url, fake_classifi
     cfg = load_config(path)
     run_pipeline(cfg, db_url, classifier=fake_classifier)
     (tmp_path / "statements.csv").write_text(
-        "id,text,date,url\n1,We are not ready for talks.,2025-11-25,https://x/1\n")
+        "id,text,date,url\n1,We are not ready for talks.,2025-11-25,https://x/1\n"
+    )
     r = run_pipeline(cfg, db_url, classifier=fake_classifier)
     assert r.counts.ingest.documents_updated == 1
     from detector.records import stable_hash
+
     doc_id = stable_hash("doc", "statements", "1")
     with open_database(db_url).begin() as conn:
         st = repo.load_statements(conn, fake_classifier.version)
@@ -78,7 +81,9 @@ def test_changed_entry_is_updated_not_duplicated(tmp_path, db_url, fake_classifi
 @pytest.mark.integration
 def test_broken_source_reports_one_line_and_exit_1(tmp_path, db_url, capsys):
     (tmp_path / "broken.xml").write_text("<rss><channel><item><title>unterminated")
-    cfg = write_config(tmp_path, extra="""
+    cfg = write_config(
+        tmp_path,
+        extra="""
 [[sources]]
 name = "broken"
 kind = "feed"
@@ -88,7 +93,8 @@ path = "broken.xml"
 name = "missing"
 kind = "statements_csv"
 path = "nope.csv"
-""")
+""",
+    )
     assert main(["-q", "run", "--config", str(cfg), "--db", db_url]) == 1
     err = capsys.readouterr().err
     assert "source 'broken'" in err and "source 'missing'" in err and "does not exist" in err
@@ -124,8 +130,9 @@ def test_switching_scorer_version_keeps_the_old_flags(tmp_path, db_url, fake_cla
         with engine.connect() as conn:
             f = sorted(conn.execute(select(flags.c.id, flags.c.method)).all())
             s = conn.execute(select(series.c.method, series.c.actor)).all()
-            scorers = [r[0] for r in conn.execute(select(runs.c.scorer_version)
-                                                  .order_by(runs.c.id))]
+            scorers = [
+                r[0] for r in conn.execute(select(runs.c.scorer_version).order_by(runs.c.id))
+            ]
         engine.dispose()
         return f, s, scorers
 

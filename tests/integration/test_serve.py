@@ -41,33 +41,56 @@ def test_flags_paginated_and_filtered(server):
     # the demo's headline: RUS flagged in the week of 24 November 2025
     first = [r for r in rows if r["start"] == "2025-11-24"][0]
     assert first["actor"] == "RUS" and first["kind"] == "contradiction"
-    assert {"id", "kind", "actor", "start", "end", "score", "p_value", "method", "n_statements",
-            "n_strikes", "details"} <= set(first)
+    assert {
+        "id",
+        "kind",
+        "actor",
+        "start",
+        "end",
+        "score",
+        "p_value",
+        "method",
+        "n_statements",
+        "n_strikes",
+        "details",
+    } <= set(first)
     for offset in (0, 1, len(rows)):  # the last offset is past the end: an empty page
         page = client.get("/flags", params={"limit": 1, "offset": offset}).json()
-        assert page == {"total": len(rows), "limit": 1, "offset": offset,
-                        "items": rows[offset:offset + 1]}
-    for params in ({"since": "2025-12-01"}, {"until": "2025-11-30"}, {"actor": "usa"},
-                   {"kind": "violation"}, {"min_score": first["score"]},
-                   {"actor": "RUS", "since": "2025-11-20", "until": "2025-11-27"}):
+        assert page == {
+            "total": len(rows),
+            "limit": 1,
+            "offset": offset,
+            "items": rows[offset : offset + 1],
+        }
+    for params in (
+        {"since": "2025-12-01"},
+        {"until": "2025-11-30"},
+        {"actor": "usa"},
+        {"kind": "violation"},
+        {"min_score": first["score"]},
+        {"actor": "RUS", "since": "2025-11-20", "until": "2025-11-27"},
+    ):
         got = client.get("/flags", params=params).json()
         assert got["items"] == expected(app, **params) and got["total"] == len(got["items"])
     assert first in client.get("/flags", params={"until": "2025-11-24"}).json()["items"]
 
 
-@pytest.mark.parametrize("path, params, message", [
-    ("/flags", {"since": "2025-13-01"}, "since '2025-13-01' is not a date; use YYYY-MM-DD"),
-    ("/flags", {"until": "soon"}, "until 'soon' is not a date"),
-    ("/flags", {"since": "2025-12-01", "until": "2025-11-01"}, "is after until"),
-    ("/flags", {"limit": 0}, "limit: Input should be greater than or equal to 1"),
-    ("/flags", {"limit": 5000}, "limit: Input should be less than or equal to 1000"),
-    ("/flags", {"limit": "ten"}, "limit: Input should be a valid integer"),
-    ("/flags", {"offset": -1}, "offset: Input should be greater than or equal to 0"),
-    ("/flags", {"min_score": "high"}, "min_score: Input should be a valid number"),
-    ("/flags", {"kind": "war"}, "kind 'war' is not a kind of flags"),
-    ("/statements", {"kind": "maybe"}, "kind 'maybe' is not a kind of statements"),
-    ("/series", {"since": "01/12/2025"}, "since '01/12/2025' is not a date"),
-])
+@pytest.mark.parametrize(
+    "path, params, message",
+    [
+        ("/flags", {"since": "2025-13-01"}, "since '2025-13-01' is not a date; use YYYY-MM-DD"),
+        ("/flags", {"until": "soon"}, "until 'soon' is not a date"),
+        ("/flags", {"since": "2025-12-01", "until": "2025-11-01"}, "is after until"),
+        ("/flags", {"limit": 0}, "limit: Input should be greater than or equal to 1"),
+        ("/flags", {"limit": 5000}, "limit: Input should be less than or equal to 1000"),
+        ("/flags", {"limit": "ten"}, "limit: Input should be a valid integer"),
+        ("/flags", {"offset": -1}, "offset: Input should be greater than or equal to 0"),
+        ("/flags", {"min_score": "high"}, "min_score: Input should be a valid number"),
+        ("/flags", {"kind": "war"}, "kind 'war' is not a kind of flags"),
+        ("/statements", {"kind": "maybe"}, "kind 'maybe' is not a kind of statements"),
+        ("/series", {"since": "01/12/2025"}, "since '01/12/2025' is not a date"),
+    ],
+)
 def test_bad_parameters_are_422_with_a_clear_message(server, path, params, message):
     client, _, _ = server
     r = client.get(path, params=params)
@@ -95,8 +118,16 @@ def test_series_statements_strikes_pages(server):
     series = client.get("/series", params={"actor": "RUS", "limit": 1000}).json()
     assert series["items"] == to_records(series_frame(app.state.engine, actor="RUS"))
     assert series["total"] == len(series["items"]) >= 20  # Oct 2025 - Feb 2026, weekly
-    assert {"rhetoric", "action", "z_rhetoric", "z_action", "score", "p_value", "period_start",
-            "period_end"} <= set(series["items"][0])
+    assert {
+        "rhetoric",
+        "action",
+        "z_rhetoric",
+        "z_action",
+        "score",
+        "p_value",
+        "period_start",
+        "period_end",
+    } <= set(series["items"][0])
     flagged = [r for r in series["items"] if r["period_start"] == "2025-11-24"][0]
     # contradiction.v3 (the demo's method): a level rule, no p-value; its columns in details
     assert flagged["score"] > 0 and flagged["p_value"] is None
@@ -105,23 +136,34 @@ def test_series_statements_strikes_pages(server):
     assert coupling["total"] == 1 and coupling["items"][0]["method"] == "contradiction.v3"
     seen, total, offset = [], None, 0
     while True:
-        page = client.get("/statements", params={"actor": "RUS", "limit": 40,
-                                                  "offset": offset}).json()
+        page = client.get(
+            "/statements", params={"actor": "RUS", "limit": 40, "offset": offset}
+        ).json()
         total = page["total"]
         seen += [s["id"] for s in page["items"]]
         offset += 40
         if offset >= total:
             break
     assert len(seen) == len(set(seen)) == total > 80
-    willing = client.get("/statements", params={"actor": "RUS", "kind": "willing",
-                                                "since": "2025-11-24", "until": "2025-11-30",
-                                                "limit": 1000}).json()
+    willing = client.get(
+        "/statements",
+        params={
+            "actor": "RUS",
+            "kind": "willing",
+            "since": "2025-11-24",
+            "until": "2025-11-30",
+            "limit": 1000,
+        },
+    ).json()
     assert willing["total"] > 0
-    assert all(s["stance"] == "willing" and "2025-11-24" <= s["published_at"][:10] <= "2025-11-30"
-               for s in willing["items"])
+    assert all(
+        s["stance"] == "willing" and "2025-11-24" <= s["published_at"][:10] <= "2025-11-30"
+        for s in willing["items"]
+    )
     strikes = client.get("/strikes", params={"since": "2025-11-24", "until": "2025-11-24"}).json()
-    assert strikes["total"] > 0 and all(s["start"].startswith("2025-11-24")
-                                        for s in strikes["items"])
+    assert strikes["total"] > 0 and all(
+        s["start"].startswith("2025-11-24") for s in strikes["items"]
+    )
     commitments = client.get("/commitments", params={"actor": "RUS"}).json()
     assert commitments["items"] == to_records(commitments_frame(app.state.engine, actor="RUS"))
     assert commitments["total"] >= 1
@@ -135,7 +177,7 @@ def test_page_and_static_files_are_safe(server):
     assert "script-src 'self'" in csp and "default-src 'none'" in csp
     assert r.headers["x-content-type-options"] == "nosniff"
     html = r.text
-    assert '<script src="/static/app.js"' in html and "<table id=\"flags\"" in html
+    assert '<script src="/static/app.js"' in html and '<table id="flags"' in html
     assert not re.search(r"<script(?![^>]*\bsrc=)", html)  # no inline script
     assert "http://" not in html and "https://" not in html  # no CDN
     js = client.get("/static/app.js")
@@ -164,9 +206,22 @@ def free_port() -> int:
 
 def test_serve_command(shared_demo_db):
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "detector", "-q", "serve", "--db",
-                             shared_demo_db.url, "--port", str(port)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "detector",
+            "-q",
+            "serve",
+            "--db",
+            shared_demo_db.url,
+            "--port",
+            str(port),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         deadline = time.monotonic() + 60
         while True:
@@ -185,9 +240,21 @@ def test_serve_command(shared_demo_db):
 
 
 def test_serve_refuses_a_missing_database(tmp_path):
-    proc = subprocess.run([sys.executable, "-m", "detector", "-q", "serve", "--db",
-                           f"sqlite:///{tmp_path / 'none.db'}"], capture_output=True, text=True,
-                          timeout=60, env={**os.environ})
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "detector",
+            "-q",
+            "serve",
+            "--db",
+            f"sqlite:///{tmp_path / 'none.db'}",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ},
+    )
     assert proc.returncode == 2
     assert "does not exist" in proc.stderr and proc.stderr.count("\n") == 1
     assert "detector db upgrade --db" in proc.stderr
@@ -202,8 +269,10 @@ def test_serve_refuses_an_old_schema_without_migrating(shared_demo_db, tmp_path)
     from detector.web.app import open_readonly
 
     old = tmp_path / "old.db"
-    with contextlib.closing(sqlite3.connect(shared_demo_db.path)) as src, \
-            contextlib.closing(sqlite3.connect(old)) as dst:
+    with (
+        contextlib.closing(sqlite3.connect(shared_demo_db.path)) as src,
+        contextlib.closing(sqlite3.connect(old)) as dst,
+    ):
         src.backup(dst)
         dst.execute("UPDATE alembic_version SET version_num = '0001'")
         dst.commit()

@@ -23,12 +23,28 @@ def wheel(tmp_path_factory) -> Path:
     src = tmp_path_factory.mktemp("src")
     for name in ("pyproject.toml", "README.md"):
         shutil.copy(ROOT / name, src / name)
-    shutil.copytree(ROOT / "detector", src / "detector",
-                    ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    shutil.copytree(
+        ROOT / "detector", src / "detector", ignore=shutil.ignore_patterns("__pycache__", "*.pyc")
+    )
     out = tmp_path_factory.mktemp("wheel")
-    proc = subprocess.run([sys.executable, "-m", "pip", "wheel", str(src), "--no-deps",
-                           "--no-build-isolation", "--no-index", "-q", "-w", str(out)],
-                          capture_output=True, text=True, timeout=600)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            str(src),
+            "--no-deps",
+            "--no-build-isolation",
+            "--no-index",
+            "-q",
+            "-w",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert proc.returncode == 0, proc.stderr[-2000:]
     (found,) = out.glob("detector-*.whl")
     return found
@@ -38,7 +54,9 @@ def test_wheel_carries_the_default_model(wheel):
     names = set(zipfile.ZipFile(wheel).namelist())
     folder = f"detector/artifacts/{DEFAULT_MODEL_VERSION}"
     meta = json.loads(zipfile.ZipFile(wheel).read(f"{folder}/model.json"))
-    needed = {"model.json", "heads.npz"} | ({meta["adapter"]["file"]} if meta.get("adapter") else set())
+    needed = {"model.json", "heads.npz"} | (
+        {meta["adapter"]["file"]} if meta.get("adapter") else set()
+    )
     assert {f"{folder}/{n}" for n in needed} <= names
     assert "detector/data/actors.tsv" in names
 
@@ -48,12 +66,18 @@ def _fresh_venv(path: Path) -> tuple[Path, Path]:
     one's site-packages through a .pth line: the .pth files in there (such as an editable
     install of the source tree) are not processed, so ``detector`` can only come from what is
     installed into the new environment."""
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(path)], check=True,
-                   timeout=120)
+    subprocess.run(
+        [sys.executable, "-m", "venv", "--without-pip", str(path)], check=True, timeout=120
+    )
     python = path / "bin" / "python"
-    site = Path(subprocess.run([str(python), "-c", "import sysconfig; "
-                                "print(sysconfig.get_paths()['purelib'])"],
-                               capture_output=True, text=True, check=True).stdout.strip())
+    site = Path(
+        subprocess.run(
+            [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    )
     deps = [p for p in sys.path if p.endswith("site-packages") and Path(p).is_dir()]
     (site / "deps.pth").write_text("\n".join(deps) + "\n", encoding="utf-8")
     return python, site
@@ -61,23 +85,55 @@ def _fresh_venv(path: Path) -> tuple[Path, Path]:
 
 def test_installed_wheel_classifies_in_a_fresh_venv(wheel, tmp_path):
     python, site = _fresh_venv(tmp_path / "venv")
-    proc = subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "--no-index",
-                           "-q", "--target", str(site), str(wheel)],
-                          capture_output=True, text=True, timeout=600)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--no-deps",
+            "--no-index",
+            "-q",
+            "--target",
+            str(site),
+            str(wheel),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert proc.returncode == 0, proc.stderr[-2000:]
     work = tmp_path / "elsewhere"
     work.mkdir()
-    (work / "in.jsonl").write_text(json.dumps(
-        {"id": 1, "text": "Russian drones hit a power plant in Kharkiv overnight.",
-         "speaker": "UKR"}) + "\n", encoding="utf-8")
+    (work / "in.jsonl").write_text(
+        json.dumps(
+            {
+                "id": 1,
+                "text": "Russian drones hit a power plant in Kharkiv overnight.",
+                "speaker": "UKR",
+            }
+        )
+        + "\n",
+        encoding="utf-8",
+    )
     env = {k: v for k, v in os.environ.items() if k not in ("DETECTOR_MODELS_DIR", "PYTHONPATH")}
     env.setdefault("DETECTOR_CACHE_DIR", str(tmp_path / "cache"))
-    proc = subprocess.run([str(python), "-c", "import detector; print(detector.__file__)"],
-                          cwd=work, env=env, capture_output=True, text=True)
+    proc = subprocess.run(
+        [str(python), "-c", "import detector; print(detector.__file__)"],
+        cwd=work,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     assert Path(proc.stdout.strip()).is_relative_to(site), proc.stdout + proc.stderr
-    proc = subprocess.run([str(python), "-m", "detector", "-q", "classify", "--input",
-                           "in.jsonl"], cwd=work, env=env, capture_output=True, text=True,
-                          timeout=600)
+    proc = subprocess.run(
+        [str(python), "-m", "detector", "-q", "classify", "--input", "in.jsonl"],
+        cwd=work,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert proc.returncode == 0, proc.stderr[-2000:]
     record = json.loads(proc.stdout)
     assert record["model_version"] == DEFAULT_MODEL_VERSION

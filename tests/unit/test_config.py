@@ -44,16 +44,21 @@ def test_parses_sources_scoring_and_commitments(tmp_path):
     assert len(cfg.hash) == 16
 
 
-@pytest.mark.parametrize("text, fragment", [
-    ("[[sources]]\nname='a'\nkind='nope'\npath='x'", "kind 'nope'"),
-    ("[[sources]]\nname='a'\nkind='feed'", "exactly one of url"),
-    ("[[sources]]\nname='a'\nkind='feed'\npath='x'\n[[sources]]\nname='a'\nkind='feed'\npath='y'",
-     "used twice"),
-    ("[[sources]]\nname='a'\nkind='feed'\nurl='ftp://x'", "must start with http"),
-    ("[scoring]\nbogus = 1", "unknown [scoring] keys"),
-    ("this is = = not toml", "not valid TOML"),
-    ("[[commitments]]\nactor='RUS'\nscope='energy'\nstart=2025-01-01", "lacks end"),
-])
+@pytest.mark.parametrize(
+    "text, fragment",
+    [
+        ("[[sources]]\nname='a'\nkind='nope'\npath='x'", "kind 'nope'"),
+        ("[[sources]]\nname='a'\nkind='feed'", "exactly one of url"),
+        (
+            "[[sources]]\nname='a'\nkind='feed'\npath='x'\n[[sources]]\nname='a'\nkind='feed'\npath='y'",
+            "used twice",
+        ),
+        ("[[sources]]\nname='a'\nkind='feed'\nurl='ftp://x'", "must start with http"),
+        ("[scoring]\nbogus = 1", "unknown [scoring] keys"),
+        ("this is = = not toml", "not valid TOML"),
+        ("[[commitments]]\nactor='RUS'\nscope='energy'\nstart=2025-01-01", "lacks end"),
+    ],
+)
 def test_bad_configs_give_one_clear_line(tmp_path, text, fragment):
     with pytest.raises(ConfigError) as exc:
         parse_config(text, tmp_path)

@@ -24,8 +24,13 @@ def test_backend_from_argument_and_default():
 
 def test_encoder_settings_from_env(tmp_path):
     # The environment is read once, by Settings at the entry points; nlp takes arguments.
-    s = Settings.from_env({"DETECTOR_ENCODER": "onnx-int8", "DETECTOR_THREADS": "3",
-                           "DETECTOR_CACHE_DIR": str(tmp_path)})
+    s = Settings.from_env(
+        {
+            "DETECTOR_ENCODER": "onnx-int8",
+            "DETECTOR_THREADS": "3",
+            "DETECTOR_CACHE_DIR": str(tmp_path),
+        }
+    )
     assert (s.encoder, s.threads, s.cache_dir) == ("onnx-int8", 3, tmp_path)
     assert Settings.from_env({"DETECTOR_ENCODER": "onnx-int8"}, encoder="torch").encoder == "torch"
     with pytest.raises(ConfigError, match="DETECTOR_ENCODER 'tensorflow'"):
@@ -50,8 +55,11 @@ def test_model_version_names_the_backend(monkeypatch):
 def corpus_texts() -> list[str]:
     texts = []
     for p in sorted((ROOT / "models" / "data").glob("sentences*.jsonl")):
-        texts += [json.loads(line)["text"] for line in p.read_text(encoding="utf-8").splitlines()
-                  if line.strip()]
+        texts += [
+            json.loads(line)["text"]
+            for line in p.read_text(encoding="utf-8").splitlines()
+            if line.strip()
+        ]
     return texts
 
 
@@ -61,7 +69,7 @@ SAMPLE_SIZE = 300
 def corpus_sample(n: int = SAMPLE_SIZE) -> list[str]:
     """Every k-th corpus sentence, n in all: spread over every corpus file, and fixed."""
     texts = corpus_texts()
-    return texts[::max(1, len(texts) // n)][:n]
+    return texts[:: max(1, len(texts) // n)][:n]
 
 
 @pytest.mark.integration
@@ -83,8 +91,12 @@ def test_int8_embeddings_and_labels_agree_with_torch():
     assert cos.min() > 0.98, f"lowest cosine {cos.min():.4f}"
     base = load_classifier("minilm-head-v1", encoder_backend="torch")
     la, lb = base.predict_embeddings(a), base.predict_embeddings(b)
-    same = np.mean([(x.stance, x.action, x.target) == (y.stance, y.action, y.target)
-                    for x, y in zip(la, lb, strict=True)])
+    same = np.mean(
+        [
+            (x.stance, x.action, x.target) == (y.stance, y.action, y.target)
+            for x, y in zip(la, lb, strict=True)
+        ]
+    )
     assert same >= 0.98, f"labels agree on {same:.3%} of {len(texts)} sentences"
 
 
@@ -106,6 +118,7 @@ def test_adapted_model_on_onnx_equals_torch():
     pytest.importorskip("onnxruntime")
     pytest.importorskip("onnx")
     from detector.nlp.classifier import available_versions
+
     adapted = [v for v in available_versions() if "lora" in v]
     if not adapted:
         pytest.skip("no LoRA model artifact")
@@ -127,8 +140,10 @@ def test_model_saves_and_loads_its_preprocessing(tmp_path):
     for name, labels in (("stance", STANCES), ("action", ACTIONS), ("target", TARGETS)):
         heads[f"{name}_W"] = rng.normal(size=(len(labels), 384)).astype(np.float32)
         heads[f"{name}_b"] = np.zeros(len(labels), dtype=np.float32)
-    meta = {"version": "tiny-v0", "labels": {"stance": list(STANCES), "action": list(ACTIONS),
-                                             "target": list(TARGETS)}}
+    meta = {
+        "version": "tiny-v0",
+        "labels": {"stance": list(STANCES), "action": list(ACTIONS), "target": list(TARGETS)},
+    }
     folder = HeadClassifier.save(tmp_path / "tiny-v0", meta, heads, Preprocessing(max_length=64))
     clf = load_classifier("tiny-v0", "torch", models_dir=tmp_path)
     assert clf.version == "tiny-v0"

@@ -21,27 +21,33 @@ GOOD_FEED = b"""<?xml version="1.0"?><rss version="2.0"><channel><title>c</title
 <item><guid>g2</guid><title>Strike</title><pubDate>Sat, 22 Nov 2025 12:00:00 +0300</pubDate>
 <description>Drones hit a power substation.</description></item>
 </channel></rss>"""
-JSONL = (b'{"text": "We are ready for peace. \\u001b]0;owned\\u0007\\u001b[2J", '
-         b'"date": "2025-11-23"}\n'
-         b'{"text": {"a": 1}}\n{"text": "x", "date": "9999-12-31 23:00"}\n')
+JSONL = (
+    b'{"text": "We are ready for peace. \\u001b]0;owned\\u0007\\u001b[2J", '
+    b'"date": "2025-11-23"}\n'
+    b'{"text": {"a": 1}}\n{"text": "x", "date": "9999-12-31 23:00"}\n'
+)
 
 
 def strict_loads(s: str):
     def bad(c):
         raise AssertionError(f"non-strict JSON constant {c}")
+
     return json.loads(s, parse_constant=bad)
 
 
 @pytest.fixture
 def setup(tmp_path, monkeypatch, fake_classifier):
-    monkeypatch.setattr(pipeline.Annotator, "load",
-                        classmethod(lambda cls, *a, **k: cls(fake_classifier)))
+    monkeypatch.setattr(
+        pipeline.Annotator, "load", classmethod(lambda cls, *a, **k: cls(fake_classifier))
+    )
     (tmp_path / "good.xml").write_bytes(GOOD_FEED)
     (tmp_path / "rows.jsonl").write_bytes(JSONL)
     (tmp_path / "page.xml").write_bytes(b"<!DOCTYPE html><html><body>hi</body></html>")
-    good = ('[[sources]]\nname = "good"\nkind = "feed"\npath = "good.xml"\nspeaker = "RUS"\n\n'
-            '[[sources]]\nname = "rows"\nkind = "statements_jsonl"\npath = "rows.jsonl"\n'
-            'speaker = "UKR"\n')
+    good = (
+        '[[sources]]\nname = "good"\nkind = "feed"\npath = "good.xml"\nspeaker = "RUS"\n\n'
+        '[[sources]]\nname = "rows"\nkind = "statements_jsonl"\npath = "rows.jsonl"\n'
+        'speaker = "UKR"\n'
+    )
     bad = '\n[[sources]]\nname = "html"\nkind = "feed"\npath = "page.xml"\nspeaker = "RUS"\n'
     (tmp_path / "bad.toml").write_text(good + bad)
     (tmp_path / "good.toml").write_text(good)
@@ -55,11 +61,15 @@ def test_hostile_source_beside_a_good_one(setup, capsys):
     assert "source 'html'" in err and "is an HTML page, not a feed" in err
     assert "rows refused 2" in out and "Traceback" not in err
     from detector.store.store import Store
+
     with Store.open_readonly(db) as store, store.engine.connect() as conn:
         n_docs = conn.execute(text("SELECT count(*) FROM documents")).scalar()
-        unpredicted = conn.execute(text(
-            "SELECT count(*) FROM sentences s WHERE NOT EXISTS "
-            "(SELECT 1 FROM predictions p WHERE p.sentence_id = s.id)")).scalar()
+        unpredicted = conn.execute(
+            text(
+                "SELECT count(*) FROM sentences s WHERE NOT EXISTS "
+                "(SELECT 1 FROM predictions p WHERE p.sentence_id = s.id)"
+            )
+        ).scalar()
     assert n_docs == 3 and unpredicted == 0  # both good sources stored and classified
     assert main(["runs", "--db", db]) == 0
     table = capsys.readouterr().out
@@ -77,10 +87,14 @@ def test_cli_values_out_of_range_are_one_line(setup, capsys):
     tmp, db = setup
     assert main(["run", "--config", str(tmp / "good.toml"), "--db", db, "--no-report"]) == 0
     capsys.readouterr()
-    for argv in (["runs", "--limit", str(10**20)], ["runs", "--limit", "0"],
-                 ["flags", "--until", "9999-12-31"], ["flags", "--since", "0001-01-01"],
-                 ["flags", "--since", "2025-12-01", "--until", "2025-11-01"],
-                 ["export", "--what", "strikes", "--until", "9999-12-31", "--out", "-"]):
+    for argv in (
+        ["runs", "--limit", str(10**20)],
+        ["runs", "--limit", "0"],
+        ["flags", "--until", "9999-12-31"],
+        ["flags", "--since", "0001-01-01"],
+        ["flags", "--since", "2025-12-01", "--until", "2025-11-01"],
+        ["export", "--what", "strikes", "--until", "9999-12-31", "--out", "-"],
+    ):
         with pytest.raises(SystemExit) as exc:
             code = main([*argv, "--db", db])
             raise SystemExit(code)
@@ -94,16 +108,25 @@ def test_json_outputs_are_strict_and_terminal_output_printable(setup, capsys):
     tmp, db = setup
     assert main(["run", "--config", str(tmp / "good.toml"), "--db", db, "--no-report"]) == 0
     from detector.store.db import open_database
+
     engine = open_database(db)
     with engine.begin() as conn:
-        conn.execute(text("INSERT INTO flags (id, kind, actor, start, \"end\", score, method, "
-                          "action, rhetoric, details, n_statements, n_strikes, model_version) VALUES ('f1', "
-                          "'contradiction', 'RUS', '2025-11-21', '2025-11-27', 1.0, "
-                          "'m\x1b[2J', :inf, :nan, '{}', 1, 0, 'fake-keywords-v0')"),
-                     {"inf": float("inf"), "nan": float("nan")})
-        conn.execute(text("INSERT INTO flag_evidence (flag_id, item_type, item_id, rank) "
-                          "SELECT 'f1', 'statement', id, 0 FROM sentences "
-                          "WHERE text LIKE '%peace%'"))
+        conn.execute(
+            text(
+                'INSERT INTO flags (id, kind, actor, start, "end", score, method, '
+                "action, rhetoric, details, n_statements, n_strikes, model_version) VALUES ('f1', "
+                "'contradiction', 'RUS', '2025-11-21', '2025-11-27', 1.0, "
+                "'m\x1b[2J', :inf, :nan, '{}', 1, 0, 'fake-keywords-v0')"
+            ),
+            {"inf": float("inf"), "nan": float("nan")},
+        )
+        conn.execute(
+            text(
+                "INSERT INTO flag_evidence (flag_id, item_type, item_id, rank) "
+                "SELECT 'f1', 'statement', id, 0 FROM sentences "
+                "WHERE text LIKE '%peace%'"
+            )
+        )
     engine.dispose()
     capsys.readouterr()
     assert main(["flags", "--db", db, "--format", "json"]) == 0
@@ -121,11 +144,17 @@ def test_json_outputs_are_strict_and_terminal_output_printable(setup, capsys):
     from fastapi.testclient import TestClient
 
     from detector.web.app import create_app
+
     client = TestClient(create_app(db))
     assert client.get("/flags").json()["items"][0]["action"] is None
     strict_loads(client.get("/flags/f1").text)
-    for q in ("offset=" + "1" * 31, "limit=" + "9" * 25, "until=9999-12-31",
-              "since=2025-12-01&until=2025-11-01", "since=0001-01-01"):
+    for q in (
+        "offset=" + "1" * 31,
+        "limit=" + "9" * 25,
+        "until=9999-12-31",
+        "since=2025-12-01&until=2025-11-01",
+        "since=0001-01-01",
+    ):
         for path in ("/flags", "/strikes", "/series", "/statements"):
             r = client.get(f"{path}?{q}")
             assert r.status_code == 422, (path, q, r.status_code)
@@ -144,6 +173,7 @@ def test_output_files_atomic_no_symlink_usual_mode(tmp_path, capsys):
     link = tmp_path / "out.png"
     link.symlink_to(target)
     from detector.errors import UsageError
+
     with pytest.raises(UsageError, match="symbolic link"):
         write_atomic(link, lambda p: p.write_text("x"))
     assert target.read_text() == "keep"

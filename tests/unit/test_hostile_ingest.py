@@ -6,7 +6,7 @@ import math
 import os
 import threading
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -36,8 +36,14 @@ def refused_one(batch, match):
 
 # --- dates at the calendar's ends, in every time zone -----------------------------------------
 
-CALENDAR_ENDS = ["0001-01-01", "0001-01-01 00:30", "9999-12-31 23:00", "9999-12-31",
-                 "2999-06-01", "1899-12-30"]
+CALENDAR_ENDS = [
+    "0001-01-01",
+    "0001-01-01 00:30",
+    "9999-12-31 23:00",
+    "9999-12-31",
+    "2999-06-01",
+    "1899-12-30",
+]
 
 
 @pytest.mark.parametrize("tz", ["Asia/Tokyo", "America/Los_Angeles", "UTC", "Pacific/Kiritimati"])
@@ -47,8 +53,13 @@ def test_calendar_ends_are_refused_rows_for_every_dated_kind(tz, value):
     cases = [
         ("airforce_csv", AF_HEAD + AF_GOOD + v + b"," + v + b",Shahed,x,1,1\n", {"timezone": tz}),
         ("statements_csv", ST_HEAD + ST_GOOD + b"2,Text," + v + b"\n", {"timezone": tz}),
-        ("statements_jsonl", b'{"text": "a", "date": "2025-01-01"}\n'
-         + json.dumps({"text": "b", "date": value}).encode() + b"\n", {"timezone": tz}),
+        (
+            "statements_jsonl",
+            b'{"text": "a", "date": "2025-01-01"}\n'
+            + json.dumps({"text": "b", "date": value}).encode()
+            + b"\n",
+            {"timezone": tz},
+        ),
         ("telegram_csv", TG_HEAD + TG_GOOD + b"2," + v + b",Text,\n", {"timezone": tz}),
     ]
     for kind, payload, options in cases:
@@ -62,13 +73,22 @@ def test_calendar_ends_are_refused_rows_for_every_dated_kind(tz, value):
             assert DATE_MIN <= when <= DATE_MAX
 
 
-@pytest.mark.parametrize("kind, payload", [
-    ("acled_csv", b"event_id_cnty,event_date,event_type,sub_event_type,actor1,location,notes\n"
-                  b"A1,2025-11-21,E,Air/drone strike,Russia,X,n\nA2,9999-12-31,E,Air/drone strike,"
-                  b"Russia,X,n\n"),
-    ("ucdp_ged_csv", b"id,type_of_violence,side_a,side_b,date_start,date_end\n"
-                     b"1,1,A,B,2022-01-01,2022-01-02\n2,1,A,B,2999-01-01,2999-01-01\n"),
-])
+@pytest.mark.parametrize(
+    "kind, payload",
+    [
+        (
+            "acled_csv",
+            b"event_id_cnty,event_date,event_type,sub_event_type,actor1,location,notes\n"
+            b"A1,2025-11-21,E,Air/drone strike,Russia,X,n\nA2,9999-12-31,E,Air/drone strike,"
+            b"Russia,X,n\n",
+        ),
+        (
+            "ucdp_ged_csv",
+            b"id,type_of_violence,side_a,side_b,date_start,date_end\n"
+            b"1,1,A,B,2022-01-01,2022-01-02\n2,1,A,B,2999-01-01,2999-01-01\n",
+        ),
+    ],
+)
 def test_strike_dated_in_the_far_future_is_refused(kind, payload):
     batch = parse_payload(payload, src(kind), "h")
     assert len(batch.events) == 1
@@ -80,8 +100,10 @@ def test_gdelt_far_future_date_refused():
         cells = [""] * 61
         cells[0], cells[1], cells[26], cells[28] = ext, day, "190", "19"
         return "\t".join(cells).encode()
-    batch = parse_payload(row("1", "20250101") + b"\n" + row("2", "99991231") + b"\n",
-                          src("gdelt_events"), "h")
+
+    batch = parse_payload(
+        row("1", "20250101") + b"\n" + row("2", "99991231") + b"\n", src("gdelt_events"), "h"
+    )
     assert [e.external_id for e in batch.events] == ["1"]
     refused_one(batch, "line 2: SQLDATE")
 
@@ -92,17 +114,21 @@ def test_unknown_timezone_is_a_config_error_for_every_kind():
             src(kind, options={"timezone": "Mars/Olympus_Mons"})
 
 
-@pytest.mark.parametrize("kind, options", [
-    ("gdelt_events", {"country_codes": "x"}),
-    ("ucdp_ged_csv", {"types_of_violence": ["x"]}),
-    ("statements_csv", {"speker": "RUS"}),
-])
+@pytest.mark.parametrize(
+    "kind, options",
+    [
+        ("gdelt_events", {"country_codes": "x"}),
+        ("ucdp_ged_csv", {"types_of_violence": ["x"]}),
+        ("statements_csv", {"speker": "RUS"}),
+    ],
+)
 def test_mistyped_options_are_config_errors(kind, options):
     with pytest.raises(ConfigError, match=list(options)[0]):
         src(kind, options=options)
 
 
 # --- counts and spans ----------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("value", ["-500", "inf", "1e999", "-inf", "Infinity", "5000000"])
 def test_bad_counts_are_refused(value):
@@ -113,27 +139,35 @@ def test_bad_counts_are_refused(value):
 
 
 def test_nan_count_stays_unknown():
-    (_, e) = parse_payload(AF_HEAD + AF_GOOD + b"2025-11-25,2025-11-25,I,x,nan,\n",
-                           src("airforce_csv"), "h").events
+    (_, e) = parse_payload(
+        AF_HEAD + AF_GOOD + b"2025-11-25,2025-11-25,I,x,nan,\n", src("airforce_csv"), "h"
+    ).events
     assert e.launched is None
 
 
 def test_end_before_start_is_refused():
     row = b"2025-11-25 10:00,2025-11-24 10:00,Iskander,x,1,1\n"
-    refused_one(parse_payload(AF_HEAD + AF_GOOD + row, src("airforce_csv"), "h"),
-                "line 3: time_end")
-    ucdp = (b"id,type_of_violence,side_a,side_b,date_start,date_end\n"
-            b"1,1,A,B,2022-01-01,2022-01-02\n2,1,A,B,2022-01-05,2022-01-01\n")
+    refused_one(
+        parse_payload(AF_HEAD + AF_GOOD + row, src("airforce_csv"), "h"), "line 3: time_end"
+    )
+    ucdp = (
+        b"id,type_of_violence,side_a,side_b,date_start,date_end\n"
+        b"1,1,A,B,2022-01-01,2022-01-02\n2,1,A,B,2022-01-05,2022-01-01\n"
+    )
     refused_one(parse_payload(ucdp, src("ucdp_ged_csv"), "h"), "line 3: date_end")
 
 
 def test_a_file_of_only_bad_rows_fails_its_source():
     with pytest.raises(ParseError, match=r"line 2: launched .* \(and 1 more row"):
-        parse_payload(AF_HEAD + b"2025-11-25,2025-11-25,I,x,-1,1\n2025-11-25,,I,x,inf,1\n",
-                      src("airforce_csv"), "h")
+        parse_payload(
+            AF_HEAD + b"2025-11-25,2025-11-25,I,x,-1,1\n2025-11-25,,I,x,inf,1\n",
+            src("airforce_csv"),
+            "h",
+        )
 
 
 # --- JSON: types, nesting, huge numbers, surrogates ---------------------------------------------
+
 
 def test_json_object_as_text_is_refused_not_stored_as_repr():
     payload = b'{"text": "ok"}\n{"text": {"a": 1}}\n{"text": ["x"]}\n{"text": "t", "id": true}\n'
@@ -162,8 +196,9 @@ def test_5001_digit_id_is_refused():
 
 
 def test_lone_surrogate_in_json_is_replaced():
-    (d,) = parse_payload(b'{"text": "a\\ud800b", "title": "\\udfff"}\n',
-                         src("statements_jsonl"), "h").documents
+    (d,) = parse_payload(
+        b'{"text": "a\\ud800b", "title": "\\udfff"}\n', src("statements_jsonl"), "h"
+    ).documents
     assert d.text == "a\ufffdb" and d.title == "\ufffd"
     d.text.encode("utf-8")  # storable
 
@@ -174,14 +209,25 @@ def test_nul_is_dropped():
 
 # --- feeds ---------------------------------------------------------------------------------------
 
+
 def rss(*items: bytes) -> bytes:
-    return (b'<?xml version="1.0"?><rss version="2.0"><channel><title>c</title>'
-            + b"".join(items) + b"</channel></rss>")
+    return (
+        b'<?xml version="1.0"?><rss version="2.0"><channel><title>c</title>'
+        + b"".join(items)
+        + b"</channel></rss>"
+    )
 
 
 def item(guid: bytes, text: bytes, date: bytes = b"Fri, 21 Nov 2025 12:00:00 +0300") -> bytes:
-    return (b"<item><guid>" + guid + b"</guid><title>T</title><pubDate>" + date
-            + b"</pubDate><description>" + text + b"</description></item>")
+    return (
+        b"<item><guid>"
+        + guid
+        + b"</guid><title>T</title><pubDate>"
+        + date
+        + b"</pubDate><description>"
+        + text
+        + b"</description></item>"
+    )
 
 
 @pytest.mark.parametrize("ref", [b"&#xD800;", b"&#x110000;", b"&#0;", b"&#xDFFF;&#x10FFFF;"])
@@ -204,25 +250,31 @@ def test_two_items_with_one_guid_are_not_merged_silently():
 
 
 def test_feed_item_dated_9999_is_refused():
-    batch = parse_payload(rss(item(b"g1", b"ok"),
-                              item(b"g2", b"late", b"Fri, 31 Dec 9999 23:00:00 -0500")),
-                          src("feed"), "h")
+    batch = parse_payload(
+        rss(item(b"g1", b"ok"), item(b"g2", b"late", b"Fri, 31 Dec 9999 23:00:00 -0500")),
+        src("feed"),
+        "h",
+    )
     # refused, or kept undated where feedparser cannot read the date: never dated 9999
     for d in batch.documents:
         assert d.published_at is None or d.published_at <= DATE_MAX
 
 
-@pytest.mark.parametrize("page", [
-    b"<!DOCTYPE html><html><head><title>News</title></head><body><p>hi</p></body></html>",
-    b"\n <html lang='en'><body>x</body></html>",
-    b"<?xml version='1.0'?>\n<!-- c --><html><body/></html>",
-])
+@pytest.mark.parametrize(
+    "page",
+    [
+        b"<!DOCTYPE html><html><head><title>News</title></head><body><p>hi</p></body></html>",
+        b"\n <html lang='en'><body>x</body></html>",
+        b"<?xml version='1.0'?>\n<!-- c --><html><body/></html>",
+    ],
+)
 def test_html_page_at_a_feed_url_is_a_source_error(page):
     with pytest.raises(ParseError, match="is an HTML page, not a feed"):
         parse_payload(page, src("feed"), "h")
 
 
 # --- fetching --------------------------------------------------------------------------------------
+
 
 def test_fifo_is_refused_without_hanging(tmp_path):
     fifo = tmp_path / "pipe.csv"
@@ -257,9 +309,12 @@ def test_dripping_server_fails_at_the_timeout_not_per_read():
     server.daemon_threads = True
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
-        s = SourceConfig(name="drip", kind="feed",
-                         url=f"http://127.0.0.1:{server.server_address[1]}/feed",
-                         options={"timeout": 1.5, "retries": 0})
+        s = SourceConfig(
+            name="drip",
+            kind="feed",
+            url=f"http://127.0.0.1:{server.server_address[1]}/feed",
+            options={"timeout": 1.5, "retries": 0},
+        )
         t0 = time.monotonic()
         with pytest.raises(FetchError, match="timed out"):
             fetch_source(s)
@@ -270,5 +325,5 @@ def test_dripping_server_fails_at_the_timeout_not_per_read():
 
 
 def test_documented_range():
-    assert DATE_MIN == datetime(1900, 1, 1, tzinfo=timezone.utc)
+    assert DATE_MIN == datetime(1900, 1, 1, tzinfo=UTC)
     assert DATE_MAX.year == 2100

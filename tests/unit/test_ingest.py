@@ -1,7 +1,7 @@
 import gzip
 import threading
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -24,11 +24,13 @@ RSS = b"""<?xml version="1.0"?><rss version="2.0"><channel><title>c</title>
 <pubDate>Fri, 21 Nov 2025 12:00:00 +0300</pubDate><description><![CDATA[<b>Bold</b> text<script>x()</script>]]></description></item>
 </channel></rss>"""
 
-AIRFORCE = (b"time_start,time_end,model,launch_place,target,target_main,launched,destroyed,source\n"
-            b"2025-11-24 18:00,2025-11-25 09:00,Shahed-136/131,Kursk oblast,Ukraine,,464.0,438.0,p1\n"
-            b"2025-11-25,2025-11-25,Iskander-M,,south,,2.0,,p2\n"
-            b"2025-11-25,2025-11-25,Iskander-M,,south,,2.0,,p2\n"
-            b"2025-11-26 18:00,,Kh-101,,Ukraine,thermal power plant,nan,1.0,p3\n")
+AIRFORCE = (
+    b"time_start,time_end,model,launch_place,target,target_main,launched,destroyed,source\n"
+    b"2025-11-24 18:00,2025-11-25 09:00,Shahed-136/131,Kursk oblast,Ukraine,,464.0,438.0,p1\n"
+    b"2025-11-25,2025-11-25,Iskander-M,,south,,2.0,,p2\n"
+    b"2025-11-25,2025-11-25,Iskander-M,,south,,2.0,,p2\n"
+    b"2025-11-26 18:00,,Kh-101,,Ukraine,thermal power plant,nan,1.0,p3\n"
+)
 
 
 def src(kind, **kw):
@@ -41,7 +43,7 @@ def test_atom_entries_keep_text_link_time_and_id():
     d = docs[0]
     assert d.text == "We are ready for talks.\nSecond & last."
     assert d.url == "https://example.org/1" and d.external_id == "urn:e1" and d.speaker == "RUS"
-    assert d.published_at == datetime(2025, 11, 21, 7, 0, tzinfo=timezone.utc)
+    assert d.published_at == datetime(2025, 11, 21, 7, 0, tzinfo=UTC)
     assert docs[1].text == "Only a title"
     assert docs[0].id != docs[1].id
 
@@ -49,7 +51,7 @@ def test_atom_entries_keep_text_link_time_and_id():
 def test_rss_strips_html_and_scripts():
     (d,) = parse_payload(RSS, src("feed"), "h").documents
     assert d.text == "Bold text"
-    assert d.published_at == datetime(2025, 11, 21, 9, 0, tzinfo=timezone.utc)
+    assert d.published_at == datetime(2025, 11, 21, 9, 0, tzinfo=UTC)
 
 
 def test_strip_html_paragraphs():
@@ -64,13 +66,20 @@ def test_broken_feed_is_a_parse_error(payload):
 
 
 def test_statements_csv_column_mapping():
-    data = "msg,when,link\nWe are open to talks.,2025-11-21 10:00,https://x/1\n,2025-11-22,\n".encode()
-    s = src("statements_csv", speaker="UKR",
-            options={"text_column": "msg", "date_column": "when", "url_column": "link",
-                     "timezone": "Europe/Kyiv"})
+    data = b"msg,when,link\nWe are open to talks.,2025-11-21 10:00,https://x/1\n,2025-11-22,\n"
+    s = src(
+        "statements_csv",
+        speaker="UKR",
+        options={
+            "text_column": "msg",
+            "date_column": "when",
+            "url_column": "link",
+            "timezone": "Europe/Kyiv",
+        },
+    )
     (d,) = parse_payload(data, s, "h").documents
     assert d.text == "We are open to talks." and d.url == "https://x/1" and d.speaker == "UKR"
-    assert d.published_at == datetime(2025, 11, 21, 8, 0, tzinfo=timezone.utc)
+    assert d.published_at == datetime(2025, 11, 21, 8, 0, tzinfo=UTC)
 
 
 def test_statements_csv_missing_column_and_bad_encoding():
@@ -83,14 +92,15 @@ def test_statements_csv_missing_column_and_bad_encoding():
 
 
 def test_airforce_counts_times_and_duplicates():
-    events = parse_payload(AIRFORCE, src("airforce_csv", actor="RUS", target_actor="UKR"),
-                           "h").events
+    events = parse_payload(
+        AIRFORCE, src("airforce_csv", actor="RUS", target_actor="UKR"), "h"
+    ).events
     assert len(events) == 4
     assert len({e.id for e in events}) == 4  # identical report lines stay distinct rows
     e = events[0]
     assert (e.launched, e.destroyed, e.weapon) == (464.0, 438.0, "Shahed-136/131")
-    assert e.start == datetime(2025, 11, 24, 16, 0, tzinfo=timezone.utc)  # Kyiv is UTC+2 in Nov
-    assert events[1].start == datetime(2025, 11, 24, 22, 0, tzinfo=timezone.utc)
+    assert e.start == datetime(2025, 11, 24, 16, 0, tzinfo=UTC)  # Kyiv is UTC+2 in Nov
+    assert events[1].start == datetime(2025, 11, 24, 22, 0, tzinfo=UTC)
     assert events[1].destroyed is None
     assert events[3].launched is None and events[3].target_type == "energy"
     assert events[0].target_type == "unspecified" and e.actor == "RUS" and e.target_actor == "UKR"
@@ -178,6 +188,7 @@ def test_slow_server_times_out_with_a_clear_error(server):
 
 def test_size_cap(server, monkeypatch):
     import detector.ingest.fetch as fetch
+
     monkeypatch.setattr(fetch, "MAX_BYTES", 100)
     with pytest.raises(FetchError, match="more than 100 bytes"):
         fetch_source(SourceConfig(name="web", kind="feed", url=f"{server}/feed"))

@@ -1,6 +1,6 @@
 """telegram_csv, statements_jsonl and acled_csv on small payloads written for these tests."""
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -8,33 +8,39 @@ from detector.config import SourceConfig
 from detector.errors import ParseError
 from detector.ingest import parse_payload
 
-TELEGRAM = (b"message_id,date,text,urls,views\n"
-            b"101,2025-11-21T10:00:00+03:00,We are ready for talks.,"
-            b"?q=%23tag|https://example.org/a|https://example.org/b,10\n"
-            b"102,2025-11-21T11:00:00+00:00,   ,,3\n"
-            b"103,2025-11-22T09:30:00+00:00,\"Second, with a comma.\",,5\n"
-            b"103,2025-11-22T09:30:00+00:00,\"Second, with a comma.\",,5\n")
+TELEGRAM = (
+    b"message_id,date,text,urls,views\n"
+    b"101,2025-11-21T10:00:00+03:00,We are ready for talks.,"
+    b"?q=%23tag|https://example.org/a|https://example.org/b,10\n"
+    b"102,2025-11-21T11:00:00+00:00,   ,,3\n"
+    b'103,2025-11-22T09:30:00+00:00,"Second, with a comma.",,5\n'
+    b'103,2025-11-22T09:30:00+00:00,"Second, with a comma.",,5\n'
+)
 
-JSONL = (b'{"id": 7, "text": "We are open to a settlement.", "date": "2025-11-21 10:00", '
-         b'"link": "https://example.org/7", "who": "UKR"}\n'
-         b"\n"
-         b'{"text": "No id here.", "date": null}\n'
-         b'{"id": "9", "text": "", "date": "2025-11-23"}\n')
+JSONL = (
+    b'{"id": 7, "text": "We are open to a settlement.", "date": "2025-11-21 10:00", '
+    b'"link": "https://example.org/7", "who": "UKR"}\n'
+    b"\n"
+    b'{"text": "No id here.", "date": null}\n'
+    b'{"id": "9", "text": "", "date": "2025-11-23"}\n'
+)
 
-ACLED = (b"event_id_cnty,event_date,event_type,sub_event_type,actor1,actor2,location,notes,"
-         b"civilian_targeting,timestamp\n"
-         b"UKR1,21/11/2025 00:00:00,Explosions/Remote violence,Air/drone strike,"
-         b"Military Forces of Russia (2000-) Air Force,,Town A,"
-         b"Drones hit a power substation near Town A.,,1700000000\n"
-         b"UKR2,2025-11-22,Explosions/Remote violence,Shelling/artillery/missile attack,"
-         b"Unidentified Military Forces,Civilians (Ukraine),Town B,"
-         b"Shelling of Town B.,Civilian targeting,1700000001\n"
-         b"UKR3,22 November 2025,Explosions/Remote violence,Shelling/artillery/missile attack,"
-         b"Military Forces of Ukraine (2019-),,Town C,Shelling of Town C.,,1700000002\n"
-         b"UKR4,2025-11-22,Explosions/Remote violence,Remote explosive/landmine/IED,"
-         b"Military Forces of Russia (2000-),,Town D,A mine exploded.,,1700000003\n"
-         b"UKR5,2025-11-22,Battles,Armed clash,Military Forces of Russia (2000-),,Town E,"
-         b"Clashes.,,1700000004\n")
+ACLED = (
+    b"event_id_cnty,event_date,event_type,sub_event_type,actor1,actor2,location,notes,"
+    b"civilian_targeting,timestamp\n"
+    b"UKR1,21/11/2025 00:00:00,Explosions/Remote violence,Air/drone strike,"
+    b"Military Forces of Russia (2000-) Air Force,,Town A,"
+    b"Drones hit a power substation near Town A.,,1700000000\n"
+    b"UKR2,2025-11-22,Explosions/Remote violence,Shelling/artillery/missile attack,"
+    b"Unidentified Military Forces,Civilians (Ukraine),Town B,"
+    b"Shelling of Town B.,Civilian targeting,1700000001\n"
+    b"UKR3,22 November 2025,Explosions/Remote violence,Shelling/artillery/missile attack,"
+    b"Military Forces of Ukraine (2019-),,Town C,Shelling of Town C.,,1700000002\n"
+    b"UKR4,2025-11-22,Explosions/Remote violence,Remote explosive/landmine/IED,"
+    b"Military Forces of Russia (2000-),,Town D,A mine exploded.,,1700000003\n"
+    b"UKR5,2025-11-22,Battles,Armed clash,Military Forces of Russia (2000-),,Town E,"
+    b"Clashes.,,1700000004\n"
+)
 
 
 def src(kind, **kw):
@@ -43,12 +49,13 @@ def src(kind, **kw):
 
 # --- telegram_csv ------------------------------------------------------------------------------
 
+
 def test_telegram_one_document_per_non_empty_message():
     docs = parse_payload(TELEGRAM, src("telegram_csv", speaker="RUS"), "h").documents
     assert [d.external_id for d in docs] == ["101", "103"]  # empty text skipped, repeat kept once
     a, b = docs
     assert a.url == "https://example.org/a"  # first absolute URL; relative hashtag link skipped
-    assert a.published_at == datetime(2025, 11, 21, 7, 0, tzinfo=timezone.utc)
+    assert a.published_at == datetime(2025, 11, 21, 7, 0, tzinfo=UTC)
     assert a.speaker == "RUS" and a.text == "We are ready for talks."
     assert b.url is None and b.text == "Second, with a comma."
 
@@ -68,14 +75,18 @@ def test_telegram_conflicting_repeat_is_a_parse_error():
 
 # --- statements_jsonl --------------------------------------------------------------------------
 
+
 def test_jsonl_uses_the_column_mapping():
-    s = src("statements_jsonl", speaker="RUS",
-            options={"url_column": "link", "speaker_column": "who", "timezone": "Europe/Kyiv"})
+    s = src(
+        "statements_jsonl",
+        speaker="RUS",
+        options={"url_column": "link", "speaker_column": "who", "timezone": "Europe/Kyiv"},
+    )
     docs = parse_payload(JSONL, s, "h").documents
     assert len(docs) == 2
     a, b = docs
     assert a.external_id == "7" and a.url == "https://example.org/7" and a.speaker == "UKR"
-    assert a.published_at == datetime(2025, 11, 21, 8, 0, tzinfo=timezone.utc)
+    assert a.published_at == datetime(2025, 11, 21, 8, 0, tzinfo=UTC)
     assert b.published_at is None and b.speaker == "RUS" and len(b.external_id) == 32
 
 
@@ -87,13 +98,16 @@ def test_jsonl_same_documents_as_csv_for_the_same_rows():
     assert [(d.id, d.content_hash) for d in a] == [(d.id, d.content_hash) for d in b]
 
 
-@pytest.mark.parametrize("payload, match", [
-    (b'{"text": "ok"}\n{"text": broken\n', "line 2 is not valid JSON"),
-    (b'{"text": "ok"}\n\n[1, 2]\n', "line 3 is a JSON list"),
-    (b'{"body": "x"}\n', "no line has the key 'text'"),
-    (b'{"text": "x", "date": "someday"}\n', "line 1: date"),
-    (b"  \n", "is empty"),
-])
+@pytest.mark.parametrize(
+    "payload, match",
+    [
+        (b'{"text": "ok"}\n{"text": broken\n', "line 2 is not valid JSON"),
+        (b'{"text": "ok"}\n\n[1, 2]\n', "line 3 is a JSON list"),
+        (b'{"body": "x"}\n', "no line has the key 'text'"),
+        (b'{"text": "x", "date": "someday"}\n', "line 1: date"),
+        (b"  \n", "is empty"),
+    ],
+)
 def test_jsonl_errors_name_the_line(payload, match):
     with pytest.raises(ParseError, match=match):
         parse_payload(payload, src("statements_jsonl"), "h")
@@ -101,13 +115,14 @@ def test_jsonl_errors_name_the_line(payload, match):
 
 # --- acled_csv ---------------------------------------------------------------------------------
 
+
 def test_acled_keeps_strikes_and_maps_fields():
     s = src("acled_csv", actor="RUS", target_actor="UKR")
     events = parse_payload(ACLED, s, "h").events
     assert [e.external_id for e in events] == ["UKR1", "UKR2", "UKR3"]  # no IED, no battle
     e1, e2, e3 = events
-    assert e1.start == datetime(2025, 11, 21, tzinfo=timezone.utc)
-    assert e2.start == e3.start == datetime(2025, 11, 22, tzinfo=timezone.utc)
+    assert e1.start == datetime(2025, 11, 21, tzinfo=UTC)
+    assert e2.start == e3.start == datetime(2025, 11, 22, tzinfo=UTC)
     assert (e1.actor, e2.actor, e3.actor) == ("RUS", "RUS", "UKR")  # unidentified -> default
     assert (e1.target_type, e2.target_type, e3.target_type) == ("energy", "civilian", "unspecified")
     assert e1.place == "Town A" and e1.description == "Drones hit a power substation near Town A."
@@ -132,9 +147,10 @@ def test_acled_newer_timestamp_changes_content_hash_only():
 def test_acled_newer_timestamp_updates_the_stored_event(db_url):
     from detector.store import repository as repo
     from detector.store.db import open_database
+
     s = src("acled_csv", actor="RUS")
     engine = open_database(db_url)
-    fetched_at = datetime(2025, 12, 1, tzinfo=timezone.utc)
+    fetched_at = datetime(2025, 12, 1, tzinfo=UTC)
     with engine.begin() as conn:
         repo.upsert_source(conn, s)
         first = repo.save_strike_events(conn, parse_payload(ACLED, s, "h").events, fetched_at)
@@ -145,10 +161,13 @@ def test_acled_newer_timestamp_updates_the_stored_event(db_url):
     assert (changed.inserted, changed.updated) == (0, 1)
 
 
-@pytest.mark.parametrize("payload, match", [
-    (b"event_id_cnty,event_date\nUKR1,2025-01-01\n", "lacks column"),
-    (ACLED.replace(b"UKR2", b"UKR1"), "line 3: event_id_cnty UKR1 appears twice"),
-])
+@pytest.mark.parametrize(
+    "payload, match",
+    [
+        (b"event_id_cnty,event_date\nUKR1,2025-01-01\n", "lacks column"),
+        (ACLED.replace(b"UKR2", b"UKR1"), "line 3: event_id_cnty UKR1 appears twice"),
+    ],
+)
 def test_acled_errors(payload, match):
     with pytest.raises(ParseError, match=match):
         parse_payload(payload, src("acled_csv"), "h")

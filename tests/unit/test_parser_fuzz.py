@@ -17,7 +17,8 @@ payloads = st.one_of(
     st.binary(max_size=400),
     st.text(max_size=300).map(lambda t: t.encode("utf-8", "surrogatepass")),
     st.tuples(st.sampled_from(sorted(HEADERS)), st.text(max_size=300)).map(
-        lambda kv: HEADERS[kv[0]] + kv[1].encode("utf-8", "surrogatepass")),
+        lambda kv: HEADERS[kv[0]] + kv[1].encode("utf-8", "surrogatepass")
+    ),
 )
 
 

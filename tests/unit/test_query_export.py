@@ -25,8 +25,15 @@ def db(tmp_path_factory):
 
     url = f"sqlite:///{tmp_path_factory.mktemp('q') / 'q.db'}"
     config = demo_config()
-    config.commitments.append(Commitment(actor="RUS", scope="all", start=date(2025, 11, 24),
-                                         end=date(2025, 11, 25), source="test truce"))
+    config.commitments.append(
+        Commitment(
+            actor="RUS",
+            scope="all",
+            start=date(2025, 11, 24),
+            end=date(2025, 11, 25),
+            source="test truce",
+        )
+    )
     run_pipeline(config, url, classifier=KeywordClassifier())
     engine = open_database(url)
     yield url, engine, config
@@ -55,14 +62,17 @@ def test_flags_filters(db):
     assert total == 2 and list(second["id"]) == [all_flags["id"].iloc[1]]
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    (dict(since="2025-13-01"), "since '2025-13-01' is not a date"),
-    (dict(until="yesterday"), "until 'yesterday' is not a date"),
-    (dict(since="2025-12-01", until="2025-11-01"), "is after until"),
-    (dict(kind="war"), "kind 'war' is not a kind of flags"),
-    (dict(actor="R U S"), "is not an actor code"),
-    (dict(min_score="high"), "min_score 'high' is not a number"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (dict(since="2025-13-01"), "since '2025-13-01' is not a date"),
+        (dict(until="yesterday"), "until 'yesterday' is not a date"),
+        (dict(since="2025-12-01", until="2025-11-01"), "is after until"),
+        (dict(kind="war"), "kind 'war' is not a kind of flags"),
+        (dict(actor="R U S"), "is not an actor code"),
+        (dict(min_score="high"), "min_score 'high' is not a number"),
+    ],
+)
 def test_bad_filters_are_one_line_usage_errors(kwargs, message):
     with pytest.raises(UsageError, match=message) as exc:
         q.make_filters("flags", **kwargs)
@@ -148,8 +158,9 @@ def test_export_three_formats_round_trip(db, tmp_path, what):
     table = pq.read_table(tmp_path / "out.bin")
     assert len(csv) == len(rows) == table.num_rows == len(frame) > 0
     assert list(csv.columns) == list(rows[0]) == table.column_names == list(frame.columns)
-    assert [r["id" if "id" in r else "period_start"] for r in rows] == \
-        [r["id" if "id" in r else "period_start"] for r in to_records(frame)]
+    assert [r["id" if "id" in r else "period_start"] for r in rows] == [
+        r["id" if "id" in r else "period_start"] for r in to_records(frame)
+    ]
     for name in ("start", "published_at", "period_start"):
         if name in rows[0]:  # ISO text in JSON and CSV, typed in Parquet
             assert rows[0][name] == str(csv[name].iloc[0])
@@ -163,8 +174,24 @@ def test_export_three_formats_round_trip(db, tmp_path, what):
 def test_export_cli(db, tmp_path, capsys):
     url, engine, _ = db
     out = tmp_path / "w.json"
-    assert main(["export", "--db", url, "--what", "statements", "--kind", "willing",
-                 "--actor", "UKR", "--out", str(out)]) == 0
+    assert (
+        main(
+            [
+                "export",
+                "--db",
+                url,
+                "--what",
+                "statements",
+                "--kind",
+                "willing",
+                "--actor",
+                "UKR",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
     rows = json.loads(out.read_text())
     assert len(rows) == 1 and rows[0]["speaker"] == "UKR" and rows[0]["stance"] == "willing"
     assert "1 statements rows written" in capsys.readouterr().out
@@ -173,11 +200,24 @@ def test_export_cli(db, tmp_path, capsys):
     for argv, message in [
         (["--what", "flags", "--out", str(tmp_path / "x.txt")], "cannot tell the format"),
         (["--what", "flags", "--out", str(tmp_path / "no" / "x.csv")], "does not exist"),
-        (["--what", "series", "--kind", "willing", "--out", str(tmp_path / "s.csv")],
-         "does not apply to series"),
+        (
+            ["--what", "series", "--kind", "willing", "--out", str(tmp_path / "s.csv")],
+            "does not apply to series",
+        ),
         (["--what", "flags", "--format", "parquet", "--out", "-"], "Parquet is binary"),
-        (["--what", "flags", "--since", "2026-01-01", "--until", "2025-01-01", "--out",
-          str(tmp_path / "f.csv")], "is after until"),
+        (
+            [
+                "--what",
+                "flags",
+                "--since",
+                "2026-01-01",
+                "--until",
+                "2025-01-01",
+                "--out",
+                str(tmp_path / "f.csv"),
+            ],
+            "is after until",
+        ),
     ]:
         assert main(["export", "--db", url, *argv]) == 2
         err = capsys.readouterr().err
@@ -208,8 +248,15 @@ def test_same_answers_on_postgresql(db_url, fake_classifier, tmp_path):
     from detector.web.app import BackgroundServer, create_app
 
     config = demo_config()
-    config.commitments.append(Commitment(actor="RUS", scope="all", start=date(2025, 11, 24),
-                                         end=date(2025, 11, 25), source="test truce"))
+    config.commitments.append(
+        Commitment(
+            actor="RUS",
+            scope="all",
+            start=date(2025, 11, 24),
+            end=date(2025, 11, 25),
+            source="test truce",
+        )
+    )
     run_pipeline(config, db_url, classifier=fake_classifier)
     engine = open_database(db_url)
     flags = q.flags_frame(engine)
@@ -219,8 +266,7 @@ def test_same_answers_on_postgresql(db_url, fake_classifier, tmp_path):
     assert {t.date() for t in week["published_at"]} <= {date(2025, 11, d) for d in range(24, 31)}
     day = q.strikes_frame(engine, since=date(2025, 11, 24), until=date(2025, 11, 24))
     assert len(day) > 0 and {t.date() for t in day["start"]} == {date(2025, 11, 24)}
-    df, total = q.page(engine, "series", q.make_filters("series", actor="RUS"), limit=5,
-                       offset=5)
+    df, total = q.page(engine, "series", q.make_filters("series", actor="RUS"), limit=5, offset=5)
     assert len(df) == 5 and total >= 20
     assert export(engine, "flags", tmp_path / "f.parquet") == 2
     assert pq.read_table(tmp_path / "f.parquet").num_rows == 2
@@ -230,8 +276,9 @@ def test_same_answers_on_postgresql(db_url, fake_classifier, tmp_path):
     with BackgroundServer(app) as srv:
         got = httpx.get(srv.url + "/flags", params={"since": "2025-11-25"}).json()
         assert got["total"] == 1 and got["items"][0]["start"] == "2025-11-25"
-        got = httpx.get(srv.url + "/statements", params={"since": "2025-11-24",
-                                                          "until": "2025-11-30"}).json()
+        got = httpx.get(
+            srv.url + "/statements", params={"since": "2025-11-24", "until": "2025-11-30"}
+        ).json()
         assert got["total"] == len(week)
     with pytest.raises(Exception, match="read-only"):
         with app.state.engine.begin() as conn:

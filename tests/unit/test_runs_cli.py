@@ -1,6 +1,7 @@
 """`detector runs`: recent runs as a table or JSON, newest first."""
 
 import json
+from datetime import UTC
 
 from detector.cli import main
 from detector.store import repository as repo
@@ -11,15 +12,34 @@ def _runs(db_url):
     engine = open_database(db_url)
     with engine.begin() as conn:
         a = repo.start_run(conn, "0123456789abcdef", "model-a", "contradiction.v1")
-        repo.finish_run(conn, a, "ok", {"ingest": {"documents_new": 12, "events_new": 3},
-                                        "sentences_new": 30, "predictions_new": 30,
-                                        "score": {"flags": 2}, "seconds": 4.2,
-                                        "stage_seconds": {"ingest": 0.1, "classify": 3.9}}, [])
+        repo.finish_run(
+            conn,
+            a,
+            "ok",
+            {
+                "ingest": {"documents_new": 12, "events_new": 3},
+                "sentences_new": 30,
+                "predictions_new": 30,
+                "score": {"flags": 2},
+                "seconds": 4.2,
+                "stage_seconds": {"ingest": 0.1, "classify": 3.9},
+            },
+            [],
+        )
         b = repo.start_run(conn, "0123456789abcdef", "model-a", "contradiction.v1")
-        repo.finish_run(conn, b, "partial", {"ingest": {"unchanged_payload": 1},
-                                             "sentences_new": 0, "predictions_new": 0,
-                                             "score": {"flags": 2}, "seconds": 0.3},
-                        ["source 'x': HTTP 503"])
+        repo.finish_run(
+            conn,
+            b,
+            "partial",
+            {
+                "ingest": {"unchanged_payload": 1},
+                "sentences_new": 0,
+                "predictions_new": 0,
+                "score": {"flags": 2},
+                "seconds": 0.3,
+            },
+            ["source 'x': HTTP 503"],
+        )
         c = repo.start_run(conn, None, "model-b", "contradiction.v1")
     engine.dispose()
     return a, b, c
@@ -74,22 +94,32 @@ def test_progress_bars_only_for_a_terminal_and_never_with_q(monkeypatch):
 
 
 def test_classify_stage_draws_a_bar_only_when_asked(db_url, fake_classifier, capsys):
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from detector.config import SourceConfig
     from detector.nlp.annotate import Annotator
     from detector.pipeline import classify_new
     from detector.records import Document
 
-    now = datetime(2025, 11, 25, tzinfo=timezone.utc)
+    now = datetime(2025, 11, 25, tzinfo=UTC)
     engine = open_database(db_url)
     with engine.begin() as conn:
         repo.upsert_source(conn, SourceConfig(name="s", kind="feed", path="x"))
-        docs = [Document(source="s", external_id=str(i), text=f"Statement {i}.",
-                         published_at=now, speaker="RUS") for i in range(6)]
+        docs = [
+            Document(
+                source="s",
+                external_id=str(i),
+                text=f"Statement {i}.",
+                published_at=now,
+                speaker="RUS",
+            )
+            for i in range(6)
+        ]
         repo.save_documents(conn, docs, now)
-        repo.save_sentences(conn, [dict(id=f"s{i}", document_id=d.id, idx=0, text=d.text)
-                                   for i, d in enumerate(docs)])
+        repo.save_sentences(
+            conn,
+            [dict(id=f"s{i}", document_id=d.id, idx=0, text=d.text) for i, d in enumerate(docs)],
+        )
     annotator = Annotator(fake_classifier)
     assert classify_new(engine, annotator, batch_size=4) == 4 + 2
     assert capsys.readouterr().err == ""

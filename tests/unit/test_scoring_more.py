@@ -14,8 +14,9 @@ START = pd.Timestamp("2025-01-06")  # a Monday
 N_DAYS = 26 * 7
 
 
-def timeline(actor, willing_days, heavy_days, speaker=None, target="civilian", seed=1,
-             base=20, heavy=120):
+def timeline(
+    actor, willing_days, heavy_days, speaker=None, target="civilian", seed=1, base=20, heavy=120
+):
     """Daily strikes by ``actor`` (``base`` a day, ``heavy`` on ``heavy_days``), occasional
     background claims and high-confidence willing claims on ``willing_days``."""
     rng = np.random.default_rng(seed)
@@ -24,15 +25,38 @@ def timeline(actor, willing_days, heavy_days, speaker=None, target="civilian", s
     for d in range(N_DAYS):
         day = START + pd.Timedelta(days=d)
         if rng.random() < 0.08:
-            st.append(dict(sentence_id=f"{actor}n{d}", date=day, speaker=speaker,
-                           stance="willing", stance_score=0.8))
-        sk.append(dict(event_id=f"{actor}e{d}", date=day, actor=actor, target_type=target,
-                       launched=float(heavy if d in heavy_days else base)))
+            st.append(
+                dict(
+                    sentence_id=f"{actor}n{d}",
+                    date=day,
+                    speaker=speaker,
+                    stance="willing",
+                    stance_score=0.8,
+                )
+            )
+        sk.append(
+            dict(
+                event_id=f"{actor}e{d}",
+                date=day,
+                actor=actor,
+                target_type=target,
+                launched=float(heavy if d in heavy_days else base),
+            )
+        )
     for i, d in enumerate(willing_days):
-        st.append(dict(sentence_id=f"{actor}w{i}", date=START + pd.Timedelta(days=d),
-                       speaker=speaker, stance="willing", stance_score=0.95))
-    return (pd.DataFrame(st, columns=["sentence_id", "date", "speaker", "stance", "stance_score"]),
-            pd.DataFrame(sk))
+        st.append(
+            dict(
+                sentence_id=f"{actor}w{i}",
+                date=START + pd.Timedelta(days=d),
+                speaker=speaker,
+                stance="willing",
+                stance_score=0.95,
+            )
+        )
+    return (
+        pd.DataFrame(st, columns=["sentence_id", "date", "speaker", "stance", "stance_score"]),
+        pd.DataFrame(sk),
+    )
 
 
 WEEK15 = set(range(15 * 7, 16 * 7))
@@ -50,20 +74,24 @@ def test_symmetric_ukraine_striking_russia_is_flagged_like_any_actor():
     assert {"UKRw0", "UKRw1", "UKRw2", "UKRw3"} <= set(flags[0].statement_ids)
     assert not any(i.startswith("RUS") for i in flags[0].statement_ids)
     # Only RUS talk next to UKR strikes: no flag for anybody.
-    _, flags = score_contradictions(pd.concat([st_u[~st_u["sentence_id"].str.contains("w")],
-                                               st_r]), sk_u, ScoringConfig())
+    _, flags = score_contradictions(
+        pd.concat([st_u[~st_u["sentence_id"].str.contains("w")], st_r]), sk_u, ScoringConfig()
+    )
     assert flags == []
 
 
 def test_two_actors_scored_independently():
     st_a, sk_a = timeline("AAA", CLAIMS15, WEEK15)
-    st_b, sk_b = timeline("BBB", [9 * 7 + 1, 9 * 7 + 2, 9 * 7 + 3, 9 * 7 + 4],
-                          set(range(9 * 7, 10 * 7)), seed=5)
-    series, flags = score_contradictions(pd.concat([st_a, st_b]), pd.concat([sk_a, sk_b]),
-                                         ScoringConfig())
+    st_b, sk_b = timeline(
+        "BBB", [9 * 7 + 1, 9 * 7 + 2, 9 * 7 + 3, 9 * 7 + 4], set(range(9 * 7, 10 * 7)), seed=5
+    )
+    series, flags = score_contradictions(
+        pd.concat([st_a, st_b]), pd.concat([sk_a, sk_b]), ScoringConfig()
+    )
     assert [(f.actor, f.start) for f in flags] == [
         ("AAA", (START + pd.Timedelta(weeks=15)).date()),
-        ("BBB", (START + pd.Timedelta(weeks=9)).date())]
+        ("BBB", (START + pd.Timedelta(weeks=9)).date()),
+    ]
     assert set(series["actor"]) == {"AAA", "BBB"}
     assert {"p_value", "gate_share", "p_conditional"} <= set(series.columns)
 
@@ -83,15 +111,17 @@ def test_evidence_covers_the_lag_window_and_leads_with_the_period_that_gave_z_R(
     assert 0 < f.details["p_conditional"] <= 1 and f.p_value <= f.details["p_conditional"]
 
 
-@pytest.mark.parametrize("offset, found", [(0, True), (3, True), (-3, True), (6, True),
-                                           (12, False), (-12, False)])
+@pytest.mark.parametrize(
+    "offset, found", [(0, True), (3, True), (-3, True), (6, True), (12, False), (-12, False)]
+)
 def test_day_periods_lag_inside_and_outside_the_window(offset, found):
     """Day periods, lag 5 days: a burst of claims `offset` days from a two-day strike burst."""
     heavy = {120, 121}
     claims = [120 + offset] * 4
     st, sk = timeline("AAA", claims, heavy, heavy=400)
-    cfg = ScoringConfig(period="day", lag_days=5, baseline_periods=28, min_baseline_periods=7,
-                        min_willing=2.0)
+    cfg = ScoringConfig(
+        period="day", lag_days=5, baseline_periods=28, min_baseline_periods=7, min_willing=2.0
+    )
     _, flags = score_contradictions(st, sk, cfg)
     days = {(f.start - START.date()).days for f in flags}
     if found:
@@ -104,9 +134,18 @@ def test_day_periods_lag_inside_and_outside_the_window(offset, found):
 
 def test_unwilling_talk_cancels_willing_talk():
     st, sk = timeline("AAA", CLAIMS15, WEEK15)
-    rejections = pd.DataFrame([dict(sentence_id=f"u{i}", date=START + pd.Timedelta(days=15 * 7 + i),
-                                    speaker="AAA", stance="unwilling", stance_score=0.95)
-                               for i in range(8)])
+    rejections = pd.DataFrame(
+        [
+            dict(
+                sentence_id=f"u{i}",
+                date=START + pd.Timedelta(days=15 * 7 + i),
+                speaker="AAA",
+                stance="unwilling",
+                stance_score=0.95,
+            )
+            for i in range(8)
+        ]
+    )
     assert score_contradictions(st, sk, ScoringConfig())[1]
     assert score_contradictions(pd.concat([st, rejections]), sk, ScoringConfig())[1] == []
 

@@ -13,7 +13,7 @@ detector/score/contradiction.py:
   (p / gate_share) of the periods that pass all gates are uniform (Kolmogorov-Smirnov).
 """
 
-from functools import lru_cache
+from functools import cache
 
 import numpy as np
 import pandas as pd
@@ -29,23 +29,36 @@ def null_frames(seed: int, n_weeks: int = 40):
     rng = np.random.default_rng(seed)
     days = pd.date_range(START, periods=n_weeks * 7, freq="D")
     n_claims = rng.poisson(0.3, len(days))
-    st = pd.DataFrame({"sentence_id": [f"s{seed}-{i}" for i in range(int(n_claims.sum()))],
-                       "date": np.repeat(days, n_claims), "speaker": "AAA",
-                       "stance": "willing", "stance_score": 0.9})
-    sk = pd.DataFrame({"event_id": [f"e{seed}-{d}" for d in range(len(days))], "date": days,
-                       "actor": "AAA", "target_type": "civilian",
-                       "launched": rng.negative_binomial(3, 3 / 43, len(days)).astype(float)})
+    st = pd.DataFrame(
+        {
+            "sentence_id": [f"s{seed}-{i}" for i in range(int(n_claims.sum()))],
+            "date": np.repeat(days, n_claims),
+            "speaker": "AAA",
+            "stance": "willing",
+            "stance_score": 0.9,
+        }
+    )
+    sk = pd.DataFrame(
+        {
+            "event_id": [f"e{seed}-{d}" for d in range(len(days))],
+            "date": days,
+            "actor": "AAA",
+            "target_type": "civilian",
+            "launched": rng.negative_binomial(3, 3 / 43, len(days)).astype(float),
+        }
+    )
     return st, sk
 
 
-@lru_cache(maxsize=None)
+@cache
 def simulate(method: str, n_sims: int = 100) -> pd.DataFrame:
     cfg = ScoringConfig(method=method, alpha=ALPHA)
     out = []
     for seed in range(n_sims):
         series, flags = score_actor("AAA", *null_frames(seed), cfg)
-        series = series.assign(seed=seed, flagged=series["period_start"].dt.date.isin(
-            {f.start for f in flags}))
+        series = series.assign(
+            seed=seed, flagged=series["period_start"].dt.date.isin({f.start for f in flags})
+        )
         out.append(series)
     return pd.concat(out, ignore_index=True)
 
@@ -78,8 +91,10 @@ def test_v2_flag_rate_is_nominal_where_strikes_pass_their_gate():
     gate = s[s["z_A"] >= ScoringConfig().action_threshold]
     rate = gate["flagged"].mean()
     se = np.sqrt(ALPHA * (1 - ALPHA) / len(gate))
-    print(f"v2 false-positive rate at strike-gate periods: {rate:.4f} (n={len(gate)}), "
-          f"overall {s['flagged'].mean():.4f}")
+    print(
+        f"v2 false-positive rate at strike-gate periods: {rate:.4f} (n={len(gate)}), "
+        f"overall {s['flagged'].mean():.4f}"
+    )
     assert abs(rate - ALPHA) < 3 * se, (rate, len(gate))
     assert s["flagged"].mean() <= ALPHA
 
@@ -101,5 +116,6 @@ def test_v1_and_v2_differ_only_in_the_p_value():
     st, sk = null_frames(3)
     a, _ = score_actor("AAA", st, sk, ScoringConfig(method="contradiction.v1"))
     b, _ = score_actor("AAA", st, sk, ScoringConfig(method="contradiction.v2"))
-    pd.testing.assert_frame_equal(a[["R", "A", "z_R", "z_A", "score"]],
-                                  b[["R", "A", "z_R", "z_A", "score"]])
+    pd.testing.assert_frame_equal(
+        a[["R", "A", "z_R", "z_A", "score"]], b[["R", "A", "z_R", "z_A", "score"]]
+    )

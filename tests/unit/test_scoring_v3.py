@@ -13,8 +13,15 @@ START = pd.Timestamp("2025-01-06")  # a Monday
 N_WEEKS = 30
 
 
-def timeline(talk_weeks=(), strike_weeks=(), seed=1, new_source_week=None, n_weeks=N_WEEKS,
-             target="energy", claims_per_day=3):
+def timeline(
+    talk_weeks=(),
+    strike_weeks=(),
+    seed=1,
+    new_source_week=None,
+    n_weeks=N_WEEKS,
+    target="energy",
+    claims_per_day=3,
+):
     """AAA: a wire with ~10 statements a week (mostly `none`, rare willing noise);
     ``claims_per_day`` willing claims on three days (Tue, Thu, Fri) of each talk week; a heavy
     strike on two nights of each strike week, light military strikes otherwise.
@@ -27,23 +34,61 @@ def timeline(talk_weeks=(), strike_weeks=(), seed=1, new_source_week=None, n_wee
         week = d // 7
         for j in range(rng.poisson(1.5)):
             willing = rng.random() < 0.02
-            st.append(dict(sentence_id=f"n{d}_{j}", date=day, speaker="AAA", source="wire",
-                           stance="willing" if willing else "none", stance_score=0.8))
+            st.append(
+                dict(
+                    sentence_id=f"n{d}_{j}",
+                    date=day,
+                    speaker="AAA",
+                    source="wire",
+                    stance="willing" if willing else "none",
+                    stance_score=0.8,
+                )
+            )
         if week in talk_weeks and d % 7 in (1, 3, 4):
-            st += [dict(sentence_id=f"w{d}" + (f"_{j}" if j else ""), date=day, speaker="AAA",
-                        source="wire", stance="willing", stance_score=0.95)
-                   for j in range(claims_per_day)]
+            st += [
+                dict(
+                    sentence_id=f"w{d}" + (f"_{j}" if j else ""),
+                    date=day,
+                    speaker="AAA",
+                    source="wire",
+                    stance="willing",
+                    stance_score=0.95,
+                )
+                for j in range(claims_per_day)
+            ]
         if new_source_week is not None and week >= new_source_week:
             for j in range(18):
                 willing = j == 0 and d % 7 < 5
-                st.append(dict(sentence_id=f"m{d}_{j}", date=day, speaker="AAA", source="mfa",
-                               stance="willing" if willing else "none", stance_score=0.9))
+                st.append(
+                    dict(
+                        sentence_id=f"m{d}_{j}",
+                        date=day,
+                        speaker="AAA",
+                        source="mfa",
+                        stance="willing" if willing else "none",
+                        stance_score=0.9,
+                    )
+                )
         if week in strike_weeks and d % 7 in (2, 5):
-            sk.append(dict(event_id=f"e{d}", date=day, actor="AAA", target_type=target,
-                           launched=float(rng.integers(250, 500))))
+            sk.append(
+                dict(
+                    event_id=f"e{d}",
+                    date=day,
+                    actor="AAA",
+                    target_type=target,
+                    launched=float(rng.integers(250, 500)),
+                )
+            )
         elif rng.random() < 0.5:
-            sk.append(dict(event_id=f"m{d}", date=day, actor="AAA", target_type="military",
-                           launched=float(rng.integers(5, 30))))
+            sk.append(
+                dict(
+                    event_id=f"m{d}",
+                    date=day,
+                    actor="AAA",
+                    target_type="military",
+                    launched=float(rng.integers(5, 30)),
+                )
+            )
     return pd.DataFrame(st), pd.DataFrame(sk)
 
 
@@ -64,8 +109,9 @@ def test_planted_sustained_contradiction_is_one_episode_with_reasons():
     assert set(f.strike_ids) == {f"e{d}" for d in range(70, 77) if d % 7 in (2, 5)}
     assert {f"w{d}" for d in range(70, 77) if d % 7 in (1, 3, 4)} <= set(f.statement_ids)
     assert f.statement_ids[0].startswith("w")  # in the period first, by confidence
-    assert all(r.startswith("energy strike in the period")
-               for r in f.details["strike_reasons"].values())
+    assert all(
+        r.startswith("energy strike in the period") for r in f.details["strike_reasons"].values()
+    )
     reasons = set(f.details["statement_reasons"].values())
     assert "in the period" in reasons
     assert f.details["thresholds"]["min_claims"] == ScoringConfig().v3_min_claims
@@ -100,7 +146,9 @@ def test_claims_within_the_lag_window_count_and_beyond_do_not():
     flags = score_contradictions_v3(st, sk, ScoringConfig(v3_lag_days=7, v3_min_claims=2))[1]
     assert weeks(flags) == [13]
     assert set(flags[0].details["statement_reasons"].values()) >= {
-        "3 days before the period (lag window)", "4 days before the period (lag window)"}
+        "3 days before the period (lag window)",
+        "4 days before the period (lag window)",
+    }
 
 
 def test_a_new_source_mid_series_does_not_create_talk():
@@ -111,7 +159,7 @@ def test_a_new_source_mid_series_does_not_create_talk():
     s = series.set_index("period_start")
     # The channel adds claims every week: the volume of claims rises (enough for the count
     # criterion), the share does not pass.
-    after = s.loc[START + pd.Timedelta(weeks=16):].iloc[:-1]  # the last week has no lag after
+    after = s.loc[START + pd.Timedelta(weeks=16) :].iloc[:-1]  # the last week has no lag after
     assert (after["claims_window"] >= ScoringConfig().v3_min_claims).all()
     assert (after["R_window"] < ScoringConfig().v3_min_share).all()
 
@@ -121,11 +169,22 @@ def test_duplicate_reports_of_one_strike_count_once():
     rows = []
     for week in range(N_WEEKS):
         for j in range(10):
-            rows.append(dict(sentence_id=f"s{week}_{j}", source="wire", action="strike",
-                             published_at=pd.Timestamp(START + pd.Timedelta(days=7 * week + 2,
-                                                                            hours=6 + j), tz="UTC"),
-                             target="energy", actor="AAA", target_actor="BBB",
-                             launched=500 if j == 0 else None, weapons=[], places=["Kyiv"]))
+            rows.append(
+                dict(
+                    sentence_id=f"s{week}_{j}",
+                    source="wire",
+                    action="strike",
+                    published_at=pd.Timestamp(
+                        START + pd.Timedelta(days=7 * week + 2, hours=6 + j), tz="UTC"
+                    ),
+                    target="energy",
+                    actor="AAA",
+                    target_actor="BBB",
+                    launched=500 if j == 0 else None,
+                    weapons=[],
+                    places=["Kyiv"],
+                )
+            )
     events, links = merge_strike_events(strike_reports(pd.DataFrame(rows)), None)
     assert len(events) == N_WEEKS and len(links) == 10 * N_WEEKS
     st, _ = timeline(talk_weeks=range(5, 10))
@@ -133,8 +192,9 @@ def test_duplicate_reports_of_one_strike_count_once():
     assert weeks(flags) == list(range(5, 10))
     s = series.set_index("period_start")
     assert (s["events"].iloc[:N_WEEKS] == 1).all() and s["A"].iloc[:N_WEEKS].max() == 500
-    assert flags[0].details["strike_reports"][flags[0].strike_ids[0]] == \
-        [f"s5_{j}" for j in range(10)]
+    assert flags[0].details["strike_reports"][flags[0].strike_ids[0]] == [
+        f"s5_{j}" for j in range(10)
+    ]
 
 
 def test_coupling_false_positive_rate_under_the_null():
@@ -152,7 +212,7 @@ def test_coupling_false_positive_rate_under_the_null():
                 state = rng.random() < 0.3
             claim[t] = state
         z = np.zeros(n)
-        z[0] = rng.normal() / np.sqrt(1 - 0.7 ** 2)  # stationary from the start
+        z[0] = rng.normal() / np.sqrt(1 - 0.7**2)  # stationary from the start
         for t in range(1, n):
             z[t] = 0.7 * z[t - 1] + rng.normal()
         pvals.append(coupling_test(claim, np.exp(4 + 0.6 * z), cfg)["p_value"])
@@ -168,8 +228,12 @@ def test_every_row_carries_its_method_and_scoring_is_fast():
     t0 = time.perf_counter()
     series, flags, coupling = score_contradictions_v3(st, sk, ScoringConfig())
     assert time.perf_counter() - t0 < 1.0
-    assert set(series["method"]) == set(coupling["method"]) == {f.method for f in flags} == \
-        {"contradiction.v3"}
+    assert (
+        set(series["method"])
+        == set(coupling["method"])
+        == {f.method for f in flags}
+        == {"contradiction.v3"}
+    )
 
 
 def test_statements_without_a_source_column_are_one_source():

@@ -10,16 +10,23 @@ from detector.config import parse_config
 from detector.pipeline import run_pipeline
 
 HEADLINES = [  # written for this test
-    {"t": "Contacts on the settlement continue as agreed — diplomat", "d": "2025-11-27",
-     "u": "https://example.org/h/1"},
-    {"t": "Country talks resume next week — Iranian Foreign Ministry", "d": "2025-11-28",
-     "u": "https://example.org/h/2"},
+    {
+        "t": "Contacts on the settlement continue as agreed — diplomat",
+        "d": "2025-11-27",
+        "u": "https://example.org/h/1",
+    },
+    {
+        "t": "Country talks resume next week — Iranian Foreign Ministry",
+        "d": "2025-11-28",
+        "u": "https://example.org/h/2",
+    },
 ]
 
 
 def _config(tmp_path, home_line):
     (tmp_path / "h.jsonl").write_text("\n".join(json.dumps(r) for r in HEADLINES))
-    return parse_config(f"""
+    return parse_config(
+        f"""
 [[sources]]
 name = "wire"
 kind = "statements_jsonl"
@@ -29,15 +36,22 @@ date_column = "d"
 url_column = "u"
 id_column = "u"
 {home_line}
-""", tmp_path)
+""",
+        tmp_path,
+    )
 
 
 def _speakers(db_url):
     from sqlalchemy import create_engine
+
     engine = create_engine(db_url)
     with engine.connect() as conn:
-        rows = conn.execute(text("SELECT s.text, p.speaker FROM predictions p "
-                                 "JOIN sentences s ON s.id = p.sentence_id")).all()
+        rows = conn.execute(
+            text(
+                "SELECT s.text, p.speaker FROM predictions p "
+                "JOIN sentences s ON s.id = p.sentence_id"
+            )
+        ).all()
         versions = conn.execute(text("SELECT DISTINCT attribution FROM predictions")).scalars()
         assert list(versions) == [ATTRIBUTION_VERSION]
     engine.dispose()

@@ -40,35 +40,45 @@ def test_an_unknown_key_lists_what_the_kind_takes(tmp_path):
 
 
 def test_an_option_of_another_kind_is_unknown(tmp_path):
-    assert "unknown key 'text_column'" in error(source("airforce_csv", text_column='"t"'),
-                                                 tmp_path)
+    assert "unknown key 'text_column'" in error(source("airforce_csv", text_column='"t"'), tmp_path)
 
 
-@pytest.mark.parametrize("kind, key, value", [
-    ("gdelt_events", "country_codes", '"x"'),
-    ("ucdp_ged_csv", "types_of_violence", '["x"]'),
-    ("ucdp_ged_csv", "types_of_violence", "[4]"),
-    ("acled_csv", "sub_event_types", '"Air/drone strike"'),
-    ("airforce_csv", "target_type", '"hospital"'),
-    ("feed", "timeout", '"soon"'),
-    ("feed", "retries", "true"),
-    ("statements_csv", "text_column", "3"),
-    ("feed", "speaker", "3"),
-])
+@pytest.mark.parametrize(
+    "kind, key, value",
+    [
+        ("gdelt_events", "country_codes", '"x"'),
+        ("ucdp_ged_csv", "types_of_violence", '["x"]'),
+        ("ucdp_ged_csv", "types_of_violence", "[4]"),
+        ("acled_csv", "sub_event_types", '"Air/drone strike"'),
+        ("airforce_csv", "target_type", '"hospital"'),
+        ("feed", "timeout", '"soon"'),
+        ("feed", "retries", "true"),
+        ("statements_csv", "text_column", "3"),
+        ("feed", "speaker", "3"),
+    ],
+)
 def test_a_wrongly_typed_option_names_the_key(tmp_path, kind, key, value):
     assert f"{key} = " in error(source(kind, **{key: value}), tmp_path)
 
 
-@pytest.mark.parametrize("kind", ["airforce_csv", "telegram_csv", "statements_csv",
-                                  "statements_jsonl"])
+@pytest.mark.parametrize(
+    "kind", ["airforce_csv", "telegram_csv", "statements_csv", "statements_jsonl"]
+)
 def test_an_unknown_timezone_names_the_key(tmp_path, kind):
     message = error(source(kind, timezone='"Europe/Kyev"'), tmp_path)
     assert "timezone = 'Europe/Kyev' is not a known time zone" in message
 
 
 def test_options_are_typed_with_defaults(tmp_path):
-    cfg = parse_config(source("gdelt_events", strike_root_codes="[18, 19]",
-                              country_codes='{ EUR = "EU" }', timeout="5"), tmp_path)
+    cfg = parse_config(
+        source(
+            "gdelt_events",
+            strike_root_codes="[18, 19]",
+            country_codes='{ EUR = "EU" }',
+            timeout="5",
+        ),
+        tmp_path,
+    )
     o = cfg.sources[0].options
     assert o.strike_root_codes == ("18", "19") and o.country_codes == {"EUR": "EU"}
     assert o.timeout == 5.0 and o.retries == 2 and o.target_type == "unspecified"
@@ -77,8 +87,9 @@ def test_options_are_typed_with_defaults(tmp_path):
 
 
 def test_a_library_caller_may_pass_a_mapping():
-    src = SourceConfig(name="kremlin", kind="telegram_csv", path="x",
-                       options={"timezone": "Europe/Moscow"})
+    src = SourceConfig(
+        name="kremlin", kind="telegram_csv", path="x", options={"timezone": "Europe/Moscow"}
+    )
     assert src.options.timezone == "Europe/Moscow" and src.options.encoding == "utf-8-sig"
     with pytest.raises(ConfigError, match="source 'kremlin': unknown key 'timzone'"):
         SourceConfig(name="kremlin", kind="telegram_csv", path="x", options={"timzone": "UTC"})
@@ -118,14 +129,18 @@ def test_the_registry_lists_every_documented_kind():
 def test_ingest_and_config_do_not_import_the_nlp_stage():
     import subprocess
     import sys
-    code = ("import sys, detector.ingest, detector.config; "
-            "print(sorted(m for m in sys.modules if m.startswith('detector.nlp')))")
+
+    code = (
+        "import sys, detector.ingest, detector.config; "
+        "print(sorted(m for m in sys.modules if m.startswith('detector.nlp')))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
 
 
 def test_main_resolves_the_settings_once(monkeypatch, tmp_path):
     from detector import cli
+
     seen = []
     monkeypatch.setenv("DETECTOR_DB_URL", "sqlite:///from-env.db")
     monkeypatch.setenv("DETECTOR_THREADS", "3")

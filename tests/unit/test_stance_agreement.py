@@ -23,9 +23,13 @@ def _item(first, second, gold, unsure=False):
 
 
 def test_agreement_table_pairs_annotators_and_model():
-    items = [_item("willing", "willing", "willing"), _item("willing", "none", "none", True),
-             _item("unwilling", "unwilling", "unwilling"), _item("none", "none", "none"),
-             {"stance": "none"}]  # not double-annotated: left out
+    items = [
+        _item("willing", "willing", "willing"),
+        _item("willing", "none", "none", True),
+        _item("unwilling", "unwilling", "unwilling"),
+        _item("none", "none", "none"),
+        {"stance": "none"},
+    ]  # not double-annotated: left out
     pred = [{"stance": s} for s in ("willing", "none", "none", "none", "willing")]
     ag = stance_agreement(items, pred)
     assert ag["n"] == 4 and ag["unsure_second"] == 1 and ag["changed_by_adjudication"] == 1

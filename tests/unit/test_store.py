@@ -1,20 +1,19 @@
 """Storage: migrations, idempotent saves, updates in place; on SQLite and on PostgreSQL."""
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import select, text
 
 from detector.config import SourceConfig
-from detector.records import Document, SentenceLabel, StrikeEvent
+from detector.records import Document, Flag, SentenceLabel, StrikeEvent
 from detector.store import repository as repo
-from detector.records import Flag
 from detector.store.db import open_database
 from detector.store.schema import flags, runs, strike_events
 
 pytestmark = pytest.mark.backends("sqlite", "postgresql")
 
-NOW = datetime(2025, 11, 25, tzinfo=timezone.utc)
+NOW = datetime(2025, 11, 25, tzinfo=UTC)
 
 
 def doc(text_="We are ready for talks.", ext="e1"):
@@ -25,6 +24,7 @@ def _migration_head() -> str:
     from importlib import resources
 
     from alembic.script import ScriptDirectory
+
     return ScriptDirectory(str(resources.files("detector") / "migrations")).get_current_head()
 
 
@@ -71,8 +71,16 @@ def test_changed_document_is_updated_and_its_sentences_redone(db_url):
 
 def test_strike_events_upsert(db_url):
     engine = open_database(db_url)
-    ev = StrikeEvent(source="s", external_id="r1", start=NOW, end=None, actor="RUS",
-                     target_actor="UKR", target_type="energy", launched=10.0)
+    ev = StrikeEvent(
+        source="s",
+        external_id="r1",
+        start=NOW,
+        end=None,
+        actor="RUS",
+        target_actor="UKR",
+        target_type="energy",
+        launched=10.0,
+    )
     with engine.begin() as conn:
         repo.upsert_source(conn, SourceConfig(name="s", kind="airforce_csv", path="x"))
         assert repo.save_strike_events(conn, [ev], NOW).inserted == 1
@@ -87,8 +95,15 @@ def test_datetimes_come_back_as_the_same_utc_instant(db_url):
     engine = open_database(db_url)
     kyiv = timezone(timedelta(hours=2))
     local = datetime(2025, 11, 25, 6, 30, tzinfo=kyiv)
-    ev = StrikeEvent(source="s", external_id="r1", start=local.astimezone(timezone.utc), end=None,
-                     actor="RUS", target_actor="UKR", target_type="energy")
+    ev = StrikeEvent(
+        source="s",
+        external_id="r1",
+        start=local.astimezone(UTC),
+        end=None,
+        actor="RUS",
+        target_actor="UKR",
+        target_type="energy",
+    )
     with engine.begin() as conn:
         repo.upsert_source(conn, SourceConfig(name="s", kind="airforce_csv", path="x"))
         repo.save_strike_events(conn, [ev], NOW)
@@ -100,9 +115,16 @@ def test_datetimes_come_back_as_the_same_utc_instant(db_url):
 
 def test_json_without_nan_and_runs_listed_newest_first(db_url):
     engine = open_database(db_url)
-    f = Flag(kind="contradiction", actor="AAA", start=date(2025, 11, 24), end=date(2025, 11, 30),
-             score=0.5, p_value=0.01, method="m.v1",
-             details={"z_R": float("nan"), "z_A": float("inf"), "n": 3, "period": "week"})
+    f = Flag(
+        kind="contradiction",
+        actor="AAA",
+        start=date(2025, 11, 24),
+        end=date(2025, 11, 30),
+        score=0.5,
+        p_value=0.01,
+        method="m.v1",
+        details={"z_R": float("nan"), "z_A": float("inf"), "n": 3, "period": "week"},
+    )
     with engine.begin() as conn:
         r1 = repo.start_run(conn, "c" * 16, "model-a", "m.v1")
         repo.replace_flags(conn, ["m.v1"], [f], r1, "model-a")
@@ -123,8 +145,16 @@ def test_backfill_keeps_flags_and_series_before_since(db_url):
     engine = open_database(db_url)
 
     def flag(day, score):
-        return Flag(kind="contradiction", actor="AAA", start=day, end=day + timedelta(days=6),
-                    score=score, p_value=0.01, method="m.v1")
+        return Flag(
+            kind="contradiction",
+            actor="AAA",
+            start=day,
+            end=day + timedelta(days=6),
+            score=score,
+            p_value=0.01,
+            method="m.v1",
+        )
+
     old, late = flag(date(2025, 11, 3), 0.3), flag(date(2025, 11, 24), 0.4)
     with engine.begin() as conn:
         repo.replace_flags(conn, ["m.v1"], [old, late], None, "model-a")
@@ -132,8 +162,14 @@ def test_backfill_keeps_flags_and_series_before_since(db_url):
         counts = repo.replace_flags(conn, ["m.v1"], [], None, "model-a", since=date(2025, 11, 20))
         left = [r[0] for r in conn.execute(select(flags.c.start))]
         new = flag(date(2025, 11, 24), 0.9)
-        repo.replace_flags(conn, ["m.v1"], [flag(date(2025, 11, 3), 0.8), new], None, "model-a",
-                           since=date(2025, 11, 20))
+        repo.replace_flags(
+            conn,
+            ["m.v1"],
+            [flag(date(2025, 11, 3), 0.8), new],
+            None,
+            "model-a",
+            since=date(2025, 11, 20),
+        )
         scores = dict(conn.execute(select(flags.c.start, flags.c.score)).all())
     assert counts["removed_flags"] == 1 and left == [date(2025, 11, 3)]
     assert scores == {date(2025, 11, 3): 0.3, date(2025, 11, 24): 0.9}

@@ -1,7 +1,7 @@
 """Migration 0002 (series, structured statements, run lock, prediction details) and its repository
 functions; an existing 0001 database is upgraded in place without losing rows."""
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from importlib import resources
 
 import pandas as pd
@@ -15,7 +15,7 @@ from detector.records import Document, StructuredStatement
 from detector.store import repository as repo
 from detector.store.db import create_db_engine, open_database
 
-NOW = datetime(2025, 11, 25, tzinfo=timezone.utc)
+NOW = datetime(2025, 11, 25, tzinfo=UTC)
 
 
 def _upgrade_to(engine, revision):
@@ -32,13 +32,24 @@ def test_upgrade_from_0001_keeps_rows(db_url):
     with engine.begin() as conn:
         # Raw SQL: the repository writes the newest schema's columns (e.g. sources.home).
         conn.execute(text("INSERT INTO sources (name, kind, location) VALUES ('s', 'feed', 'x')"))
-        repo.save_documents(conn, [Document(source="s", external_id="e1", text="We are ready.",
-                                            published_at=NOW)], NOW)
-        conn.execute(text("INSERT INTO sentences (id, document_id, idx, text) "
-                          "SELECT 'x1', id, 0, 'We are ready.' FROM documents"))
-        conn.execute(text("INSERT INTO predictions (sentence_id, model_version, label_schema, "
-                          "stance, stance_score, action, action_score, created_at) VALUES "
-                          "('x1', 'm0', 'v1', 'willing', 0.9, 'none', 0.9, '2025-11-25')"))
+        repo.save_documents(
+            conn,
+            [Document(source="s", external_id="e1", text="We are ready.", published_at=NOW)],
+            NOW,
+        )
+        conn.execute(
+            text(
+                "INSERT INTO sentences (id, document_id, idx, text) "
+                "SELECT 'x1', id, 0, 'We are ready.' FROM documents"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO predictions (sentence_id, model_version, label_schema, "
+                "stance, stance_score, action, action_score, created_at) VALUES "
+                "('x1', 'm0', 'v1', 'willing', 0.9, 'none', 0.9, '2025-11-25')"
+            )
+        )
     engine.dispose()
     engine = open_database(db_url)  # migrates 0001 -> head
     with engine.begin() as conn:
@@ -54,8 +65,15 @@ def test_upgrade_from_0001_keeps_rows(db_url):
 
 
 def _stmt(ext="1", code="036", actor="RUS"):
-    return StructuredStatement(source="g", external_id=ext, date=date(2022, 3, 1), actor=actor,
-                               counterpart="UKR", stance="willing", event_code=code)
+    return StructuredStatement(
+        source="g",
+        external_id=ext,
+        date=date(2022, 3, 1),
+        actor=actor,
+        counterpart="UKR",
+        stance="willing",
+        event_code=code,
+    )
 
 
 def test_structured_statements_idempotent_and_updated(db_url):
@@ -73,12 +91,19 @@ def test_structured_statements_idempotent_and_updated(db_url):
 
 def test_series_replaced_per_method_and_model_and_filtered(db_url):
     engine = open_database(db_url)
-    frame = pd.DataFrame({"actor": ["AAA", "AAA", "BBB"],
-                          "period_start": pd.to_datetime(["2025-11-17", "2025-11-24",
-                                                          "2025-11-24"]),
-                          "R": [0.0, 2.5, 1.0], "R_window": [0.0, 2.5, 1.0], "A": [10.0, 50.0, 0.0],
-                          "z_R": [float("nan"), 3.0, float("-inf")], "z_A": [0.1, 2.0, 0.0],
-                          "score": [0.0, 0.4, 0.0], "p_value": [float("nan"), 0.01, float("nan")]})
+    frame = pd.DataFrame(
+        {
+            "actor": ["AAA", "AAA", "BBB"],
+            "period_start": pd.to_datetime(["2025-11-17", "2025-11-24", "2025-11-24"]),
+            "R": [0.0, 2.5, 1.0],
+            "R_window": [0.0, 2.5, 1.0],
+            "A": [10.0, 50.0, 0.0],
+            "z_R": [float("nan"), 3.0, float("-inf")],
+            "z_A": [0.1, 2.0, 0.0],
+            "score": [0.0, 0.4, 0.0],
+            "p_value": [float("nan"), 0.01, float("nan")],
+        }
+    )
     with engine.begin() as conn:
         assert repo.replace_series(conn, "m.v1", "model-a", frame, 7, None) == 3
         assert repo.replace_series(conn, "m.v1", "model-a", frame.iloc[1:], 7, None) == 2
