@@ -258,7 +258,7 @@ def _source_from_entry(
     seen.add(name)
     kind = entry.get("kind")
     kinds = _source_kinds()
-    if kind not in kinds:
+    if not isinstance(kind, str) or kind not in kinds:
         raise ConfigError(f"{here} has kind {kind!r}; use one of " + ", ".join(kinds))
     url, p = entry.get("url"), entry.get("path")
     if bool(url) == bool(p):

@@ -32,7 +32,7 @@ from ..config import SourceConfig
 from ..errors import ParseError
 from ..records import StrikeEvent
 from .csvutil import read_csv_rows
-from .options import StrikeOptions
+from .options import StrikeOptions, options_of
 from .timeparse import parse_datetime
 from .validate import Refusals, RowError, check_id
 
@@ -86,8 +86,9 @@ def parse_acled_csv(
     content: bytes, src: SourceConfig, raw_hash: str, refused: list[str] | None = None
 ) -> list[StrikeEvent]:
     rows = read_csv_rows(content, src, REQUIRED)
-    keep = set(src.options.sub_event_types)
-    default_target = src.options.target_type
+    options = options_of(src, AcledOptions)
+    keep = set(options.sub_event_types)
+    default_target = options.target_type
     refusals = Refusals(src, refused)
     events, seen = [], set()
     for n, row in enumerate(rows, start=2):

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from ..config import SourceConfig
 from ..records import StrikeEvent, stable_hash
 from .csvutil import read_csv_rows
-from .options import StrikeOptions, checked, time_zone
+from .options import StrikeOptions, checked, options_of, time_zone
 from .timeparse import parse_datetime
 from .validate import Refusals, RowError, check_count, check_span
 
@@ -62,9 +62,11 @@ def parse_airforce_csv(
     content: bytes, src: SourceConfig, raw_hash: str, refused: list[str] | None = None
 ) -> list[StrikeEvent]:
     rows = read_csv_rows(content, src, REQUIRED)
-    tz, default_target = src.options.timezone, src.options.target_type
+    options = options_of(src, AirforceOptions)
+    tz, default_target = options.timezone, options.target_type
     refusals = Refusals(src, refused)
-    events, seen = [], {}
+    events: list[StrikeEvent] = []
+    seen: dict[str, int] = {}
     for n, row in enumerate(rows, start=2):
         try:
             start = parse_datetime(row.get("time_start"), tz, "time_start")

@@ -7,11 +7,12 @@ import io
 
 from ..config import SourceConfig
 from ..errors import ParseError
+from .options import TextOptions, options_of
 
 
 def decode_text(content: bytes, src: SourceConfig) -> str:
     """The payload as text in the source's ``encoding`` (default UTF-8); empty payloads refused."""
-    encoding = src.options.encoding
+    encoding = options_of(src, TextOptions).encoding
     try:
         text = content.decode(encoding)
     except UnicodeDecodeError as exc:

@@ -116,7 +116,8 @@ def parse_feed(
             "point the url at the site's feed",
         )
     refusals = Refusals(src, refused, unit="entry")
-    docs, seen = [], {}
+    docs: list[Document] = []
+    seen: dict[str, tuple[str | None, str, int]] = {}
     for n, entry in enumerate(parsed.entries, start=1):
         try:
             title = strip_html(entry.get("title", "")) or None

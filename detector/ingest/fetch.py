@@ -14,6 +14,7 @@ import httpx
 
 from ..config import SourceConfig
 from ..errors import FetchError
+from .options import SourceOptions, options_of
 
 MAX_BYTES = 50 * 1024 * 1024
 USER_AGENT = "detector/0.1 (research feed reader)"
@@ -47,8 +48,9 @@ def fetch_source(
 ) -> FetchResult:
     """Read a source's raw payload. Network and disk only: no parsing, no database."""
     now = datetime.now(UTC)
-    timeout = float(src.options.timeout if timeout is None else timeout)
-    retries = int(src.options.retries if retries is None else retries)
+    options = options_of(src, SourceOptions)
+    timeout = float(options.timeout if timeout is None else timeout)
+    retries = int(options.retries if retries is None else retries)
     if src.path is not None:
         return _read_file(src, Path(src.path), now)
     url = src.url or ""

@@ -48,7 +48,7 @@ from ..config import SourceConfig
 from ..errors import ParseError
 from ..records import StrikeEvent, StructuredStatement
 from .csvutil import decode_text
-from .options import StrikeOptions, checked
+from .options import StrikeOptions, checked, options_of
 from .validate import Refusals, RowError, check_date, check_id
 
 # The official GDELT 2.0 event table, in order (GDELT_2.0_Events_Column_Labels_Header_Row).
@@ -256,7 +256,7 @@ def _float(value: str | None) -> float | None:
 def parse_gdelt_events(
     content: bytes, src: SourceConfig, raw_hash: str, refused: list[str] | None = None
 ) -> GdeltParseResult:
-    o: GdeltOptions = src.options
+    o = options_of(src, GdeltOptions)
     strike_roots = {str(c).zfill(2) for c in o.strike_root_codes}
     willing_codes = {str(c) for c in o.willingness_codes}
     codes = {str(k): str(v) for k, v in o.country_codes.items()}

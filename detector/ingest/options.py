@@ -14,10 +14,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from ..errors import ConfigError
 from ..vocab import Target
+
+if TYPE_CHECKING:
+    from ..config import SourceConfig
 
 
 def checked(default: Any, check: Callable[[Any], Any]) -> Any:
@@ -67,3 +71,22 @@ class StrikeOptions(TextOptions):
     """Strike datasets: the target type of a row that does not tell."""
 
     target_type: Target = "unspecified"
+
+
+Options = TypeVar("Options", bound=SourceOptions)
+
+
+def options_of(src: SourceConfig, cls: type[Options]) -> Options:
+    """``src.options`` as ``cls``, the options its parser reads.
+
+    ``SourceConfig`` turns a mapping (or None) into its kind's options, so these differ only
+    when a library caller passed another kind's options object; that is refused here in one
+    line rather than as an AttributeError deep in the parser.
+    """
+    opts = src.options
+    if not isinstance(opts, cls):
+        raise ConfigError(
+            f"source {src.name!r} of kind {src.kind} has {type(opts).__name__} options; "
+            f"give it {cls.__name__} or a mapping of its keys"
+        )
+    return opts

@@ -73,7 +73,7 @@ class SourceKind:
 
 
 def _documents(parse) -> Parser:
-    def run(content, src, raw_hash):
+    def run(content: bytes, src: SourceConfig, raw_hash: str) -> ParsedBatch:
         refused: list[str] = []
         return ParsedBatch(documents=parse(content, src, raw_hash, refused), refused=refused)
 
@@ -81,7 +81,7 @@ def _documents(parse) -> Parser:
 
 
 def _events(parse) -> Parser:
-    def run(content, src, raw_hash):
+    def run(content: bytes, src: SourceConfig, raw_hash: str) -> ParsedBatch:
         refused: list[str] = []
         return ParsedBatch(events=parse(content, src, raw_hash, refused), refused=refused)
 

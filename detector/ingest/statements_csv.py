@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from ..config import SourceConfig
 from ..records import Document, stable_hash
 from .csvutil import read_csv_rows
-from .options import TextOptions, checked, time_zone
+from .options import TextOptions, checked, options_of, time_zone
 from .timeparse import parse_datetime
 from .validate import Refusals, RowError, check_id, check_text, string_value
 
@@ -44,11 +44,12 @@ def documents_from_rows(
     bad row is refused (message appended to ``refused``) and the others go on; a payload whose
     rows are all refused is a ParseError (``validate.Refusals``).
     """
-    o: StatementsOptions = src.options
+    o = options_of(src, StatementsOptions)
     col_text, col_date, col_url = o.text_column, o.date_column, o.url_column
     col_speaker, col_id, col_title, tz = o.speaker_column, o.id_column, o.title_column, o.timezone
     refusals = Refusals(src, refused)
-    docs, seen = [], {}
+    docs: list[Document] = []
+    seen: dict[str, int] = {}
     for n, row in rows:
         try:
             doc = _document(
@@ -108,5 +109,5 @@ def _document(
 def parse_statements_csv(
     content: bytes, src: SourceConfig, raw_hash: str, refused: list[str] | None = None
 ) -> list[Document]:
-    rows = read_csv_rows(content, src, [src.options.text_column])
+    rows = read_csv_rows(content, src, [options_of(src, StatementsOptions).text_column])
     return documents_from_rows(enumerate(rows, start=2), src, raw_hash, refused)

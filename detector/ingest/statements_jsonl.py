@@ -18,7 +18,8 @@ from ..config import SourceConfig
 from ..errors import ParseError
 from ..records import Document
 from .csvutil import decode_text
-from .statements_csv import documents_from_rows
+from .options import options_of
+from .statements_csv import StatementsOptions, documents_from_rows
 from .validate import MAX_JSON_DEPTH, Refusals, json_depth_ok
 
 
@@ -95,7 +96,7 @@ def parse_statements_jsonl(
     rows = _read_jsonl_rows(content, src, Refusals(src, refused))
     if not rows:
         Refusals(src, refused).finish(0)
-    col_text = src.options.text_column
+    col_text = options_of(src, StatementsOptions).text_column
     if rows and not any(col_text in obj for _, obj in rows):
         raise ParseError(
             src.name,

@@ -15,7 +15,7 @@ from ..config import SourceConfig
 from ..errors import ParseError
 from ..records import Document
 from .csvutil import read_csv_rows
-from .options import TextOptions, checked, time_zone
+from .options import TextOptions, checked, options_of, time_zone
 from .timeparse import parse_datetime
 from .validate import Refusals, RowError, check_id, check_text
 
@@ -39,9 +39,10 @@ def parse_telegram_csv(
     content: bytes, src: SourceConfig, raw_hash: str, refused: list[str] | None = None
 ) -> list[Document]:
     rows = read_csv_rows(content, src, REQUIRED)
-    tz = src.options.timezone
+    tz = options_of(src, TelegramOptions).timezone
     refusals = Refusals(src, refused)
-    docs, seen = [], {}
+    docs: list[Document] = []
+    seen: dict[str, str] = {}
     for n, row in enumerate(rows, start=2):
         text = (row.get("text") or "").strip()
         if not text:

@@ -30,7 +30,7 @@ from ..config import SourceConfig
 from ..errors import ParseError
 from ..records import StrikeEvent
 from .csvutil import read_csv_rows
-from .options import StrikeOptions, checked
+from .options import StrikeOptions, checked, options_of
 from .timeparse import parse_datetime
 from .validate import Refusals, RowError, check_date, check_id, check_span
 
@@ -74,17 +74,17 @@ def ucdp_date(value: str | None, what: str = "date") -> datetime | None:
     if "/" in text:
         for fmt in _US_FORMATS:
             try:
-                dt = datetime.strptime(text, fmt)
+                naive = datetime.strptime(text, fmt)
                 break
             except ValueError:
                 continue
         else:
             return None
-        dt = check_date(dt.replace(tzinfo=UTC), what, text)
+        dt = check_date(naive.replace(tzinfo=UTC), what, text)
     else:
         dt = parse_datetime(text, "UTC", what)
-        if dt is None:
-            return None
+    if dt is None:
+        return None
     return dt.replace(hour=0, minute=0, second=0, microsecond=0)
 
 
@@ -92,9 +92,10 @@ def parse_ucdp_ged_csv(
     content: bytes, src: SourceConfig, raw_hash: str, refused: list[str] | None = None
 ) -> list[StrikeEvent]:
     rows = read_csv_rows(content, src, REQUIRED)
-    keep = src.options.types_of_violence
-    keep = {str(int(t)) for t in keep} if keep else None
-    default_target = src.options.target_type
+    options = options_of(src, UcdpOptions)
+    types = options.types_of_violence
+    keep = {str(int(t)) for t in types} if types else None
+    default_target = options.target_type
     refusals = Refusals(src, refused)
     events, seen = [], set()
     for n, row in enumerate(rows, start=2):
