@@ -184,7 +184,7 @@ class Commitment:
 
     @property
     def id(self) -> str:
-        parts = [self.actor, self.scope, self.start.isoformat(), self.end.isoformat()]
+        parts: list[object] = [self.actor, self.scope, self.start.isoformat(), self.end.isoformat()]
         if self.places or self.timezone != "UTC":  # only then: older ids stay as they were
             parts += [sorted(self.places), self.timezone]
         return stable_hash("commitment", *parts)

@@ -247,7 +247,7 @@ def score_actor(
         end = (starts[p] + timedelta(days=pdays - 1)).date()
         # The statements that carry R_win and z_R: those of the periods in the lag window.
         # The period whose claim gave z_R comes first, then the others, each by weight.
-        lo, hi = max(0, p - half), min(n_periods - 1, p + half)
+        lo, hi = max(0, int(p) - half), min(n_periods - 1, int(p) + half)
         top = lo + int(np.argmax(zr_raw[lo : hi + 1]))
         in_win = (period_of >= lo) & (period_of <= hi) & (st["w"].to_numpy() > 0)
         ev_st = st[in_win].assign(_first=(period_of[in_win] != top))

@@ -57,6 +57,7 @@ in seasons). Its false-positive rate under the null is tested in tests/unit/test
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -109,7 +110,7 @@ def coupling_test(
     claim = np.asarray(claim, dtype=bool)
     x = np.asarray(intensity, dtype=float)
     n, k = len(x), int(claim.sum())
-    row = dict(
+    row: dict[str, Any] = dict(
         actor=actor,
         method=METHOD,
         n_periods=n,
@@ -287,10 +288,10 @@ def score_actor_v3(
     runs: list[tuple[int, int]] = []
     for p in np.flatnonzero(flagged):
         if runs and runs[-1][1] == p - 1:
-            runs[-1] = (runs[-1][0], p)
+            runs[-1] = (runs[-1][0], int(p))
         else:
-            runs.append((p, p))
-    episodes = []
+            runs.append((int(p), int(p)))
+    episodes: list[dict[str, Any]] = []
     for lo, hi in runs:
         peak = lo + int(np.argmax(score[lo : hi + 1]))
         eid = stable_hash("episode", METHOD, actor, starts[lo].date().isoformat(), length=16)
