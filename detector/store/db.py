@@ -163,7 +163,10 @@ def schema_head() -> str:
     """The newest migration's revision: what this detector reads and writes."""
     from alembic.script import ScriptDirectory
 
-    return ScriptDirectory.from_config(_alembic_config()).get_current_head()
+    head = ScriptDirectory.from_config(_alembic_config()).get_current_head()
+    if head is None:  # only a broken install lacks the migration scripts
+        raise StorageError("no schema migrations found in detector/migrations; reinstall detector")
+    return head
 
 
 def known_revisions() -> set[str]:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 import pandas as pd
-from sqlalchemy import Select, case, exists, func, literal, null, select, union_all
+from sqlalchemy import Select, Subquery, case, exists, func, literal, null, select, union_all
 from sqlalchemy.engine import Connection
 
 from ..errors import NotFoundError
@@ -217,7 +217,7 @@ def _select_statements(conn: Connection, f: Filters, model_version: str | None =
     return q.order_by(documents.c.published_at, sentences.c.document_id, sentences.c.idx)
 
 
-def strikes_union() -> Select:
+def strikes_union() -> Subquery:
     """Every strike event: the structured rows (target typed from text where the source gave
     none) and the text-only events of the deeds stage, with their origin."""
     linked = exists().where(strike_links.c.event_id == strike_events.c.id)

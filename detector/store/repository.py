@@ -19,6 +19,7 @@ from sqlalchemy.engine import Connection
 
 from .. import ATTRIBUTION_VERSION, LABEL_SCHEMA_VERSION
 from ..config import SourceConfig
+from ..errors import StorageError
 from ..records import (
     Commitment,
     Document,
@@ -237,19 +238,19 @@ def save_structured_statements(
 
 def save_sentences(conn: Connection, rows: Sequence[Sentence | dict]) -> int:
     """Sentence records (or dicts with id, document_id, idx, text). Existing ids are skipped."""
-    rows = [
+    records = [
         dict(id=r.id, document_id=r.document_id, idx=r.idx, text=r.text)
         if isinstance(r, Sentence)
         else r
         for r in rows
     ]
-    ids = [r["id"] for r in rows]
+    ids = [r["id"] for r in records]
     existing: set[str] = set()
     for part in _chunks(ids):
         existing.update(
             x for (x,) in conn.execute(select(sentences.c.id).where(sentences.c.id.in_(part)))
         )
-    new = [r for r in rows if r["id"] not in existing]
+    new = [r for r in records if r["id"] not in existing]
     for part in _chunks(new):
         conn.execute(insert(sentences), list(part))
     return len(new)
@@ -612,7 +613,10 @@ def start_run(
             scorer_version=scorer_version,
         )
     )
-    return int(res.inserted_primary_key[0])
+    key = res.inserted_primary_key
+    if key is None:  # an INSERT of one row always has its key; None would be a driver bug
+        raise StorageError("the database did not return the new run's id; check the backend")
+    return int(key[0])
 
 
 def finish_run(
