@@ -21,7 +21,7 @@ log = logging.getLogger("detector")
 MAX_LIMIT = 100_000  # runs --limit
 
 
-def _date(value: str) -> date:
+def _date(value: str) -> date | None:  # None: an empty value, no bound
     from .query import parse_date
 
     try:
@@ -310,7 +310,7 @@ def cmd_reclassify(args) -> int:
     return 0
 
 
-def _write_report(args, run_id: int) -> None:
+def _write_report(args, run_id: int | None) -> None:
     from .report import default_reports_dir, write_run_report
 
     folder = args.reports or default_reports_dir(args.db)

@@ -26,7 +26,7 @@ def _umask() -> int:
 
 
 def write_atomic(
-    out: str | os.PathLike, write: Callable[[Path], None], *, option: str = "--out"
+    out: str | os.PathLike, write: Callable[[Path], object], *, option: str = "--out"
 ) -> Path:
     """Create or replace ``out`` with what ``write(tmp_path)`` writes; returns the path.
 

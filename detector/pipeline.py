@@ -20,7 +20,7 @@ from datetime import date
 from sqlalchemy.engine import Engine
 
 from .config import Config, ScoringConfig, SourceConfig
-from .errors import DetectorError, SourceError
+from .errors import DetectorError, FetchError, SourceError, StorageError
 from .ingest import fetch_source, parse_payload
 from .nlp.annotate import Annotator, SentenceInput
 from .nlp.classifier import DEFAULT_MODEL_VERSION, SentenceClassifier
@@ -95,7 +95,10 @@ def ingest_source(
                 fetched_at=fetched.fetched_at,
             )
         return IngestCounts(unchanged_payload=1)
-    batch = parse_payload(fetched.content, src, fetched.raw_hash)
+    content, raw_hash = fetched.content, fetched.raw_hash
+    if content is None or raw_hash is None:  # fetch_source hashes every payload it returns
+        raise FetchError(src.name, f"{src.location} came back without its hash; report this bug")
+    batch = parse_payload(content, src, raw_hash)
     if batch.refused:
         log.warning(
             "source %r: %d row(s) refused, first: %s",
@@ -383,6 +386,8 @@ class _Run:
         r.seconds = round(time.perf_counter() - self._t0, 2)
         r.counts.seconds = r.seconds
         try:
+            if r.run_id is None:  # __enter__ sets it or raises, and then no __exit__ runs
+                raise StorageError("the run has no id to finish; report this bug")
             with self.store.transaction() as tx:
                 tx.finish_run(r.run_id, r.status, r.counts, r.errors)
         finally:
