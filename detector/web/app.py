@@ -2,8 +2,9 @@
 
 JSON endpoints: ``/flags``, ``/flags/{id}``, ``/series``, ``/statements``, ``/strikes``,
 ``/commitments``, ``/coupling`` (contradiction.v3's per-actor test); the list endpoints are
-paginated (``limit``, ``offset``; the answer carries ``total``) and take the CLI's filters (``actor``, ``since``, ``until``, ``min_score``, ``kind``),
-checked by ``detector.query.make_filters``: a bad value is a 422 with a one-line ``detail``.
+paginated (``limit``, ``offset``; the answer carries ``total``) and take the CLI's filters
+(``actor``, ``since``, ``until``, ``min_score``, ``kind``), checked by
+``detector.query.make_filters``: a bad value is a 422 with a one-line ``detail``.
 ``/`` is a static page whose script (``static/app.js``) fetches the JSON and builds the DOM with
 ``textContent`` only, so feed text is never parsed as HTML.
 
