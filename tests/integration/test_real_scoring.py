@@ -1,30 +1,24 @@
 """The scorer on real data: TASS headlines and Air Force strike reports, real classifier.
 
-One database per session. Set DETECTOR_REAL_CHECK_DB to a database built by
-``python pipelines/real_data_check.py --db URL`` to reuse the full build (all TASS headlines and
-the MFA Telegram full text, ~4 minutes to classify); otherwise this builds a smaller one in a
-temporary folder (~1 minute): the Air Force reports and only the TASS headlines about talks,
-peace, truces or plans (a keyword prefilter, written to temporary JSON arrays outside the
-project), without the MFA full text.
+The session's real run (``real_run_db`` in tests/conftest.py: the Air Force reports, all TASS
+headlines and the MFA Telegram full text through ``detector run``), which the v3 regression test
+reads too; DETECTOR_REAL_CHECK_DB names another database built by
+``python pipelines/real_data_check.py --db URL`` instead. The v1 scorer and the commitments are
+run here on its frames.
 """
 
-import dataclasses
-import json
 import os
 import re
-import sys
 from datetime import date
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from detector.config import Config, ScoringConfig
+from detector.config import ScoringConfig
 from detector.demo import demo_config
-from detector.pipeline import run_pipeline
 from detector.score import find_violations, score_contradictions
-from detector.store import repository as repo
-from detector.store.db import open_database
+from detector.store.store import Store
 
 pytestmark = [pytest.mark.realdata, pytest.mark.integration]
 
@@ -38,51 +32,20 @@ TOPICS = re.compile(
 
 
 @pytest.fixture(scope="session")
-def real_db(tmp_path_factory):
-    if not REAL.is_dir():
-        pytest.skip("../shared/data/real is absent (real data is only on development machines)")
+def real_db(real_run_db):
     if os.environ.get("DETECTOR_REAL_CHECK_DB"):
         return os.environ["DETECTOR_REAL_CHECK_DB"]
-    sys.path.insert(0, str(ROOT / "pipelines"))
-    from real_data_check import real_config
-
-    tmp = tmp_path_factory.mktemp("real_scoring")
-    for year in (2025, 2026):
-        rows = json.loads(
-            (REAL / "russian-state-channels" / f"tass_headlines_{year}.json").read_text(
-                encoding="utf-8"
-            )
-        )
-        (tmp / f"tass_{year}.json").write_text(
-            json.dumps([r for r in rows if TOPICS.search(r["t"])]), encoding="utf-8"
-        )
-    full = real_config(REAL)
-    sources = [s for s in full.sources if s.name in ("airforce", "tass-2025", "tass-2026")]
-    sources = [
-        dataclasses.replace(s, path=tmp / f"tass_{s.name[-4:]}.json")
-        if s.name.startswith("tass")
-        else s
-        for s in sources
-    ]
-    url = f"sqlite:///{tmp / 'real.db'}"
-    report = run_pipeline(
-        Config(sources=sources, commitments=demo_config().commitments, text="real-scoring-test"),
-        url,
-    )
-    assert report.status == "ok", report.errors
-    return url
+    return real_run_db[0]
 
 
 @pytest.fixture(scope="session")
 def frames(real_db):
-    engine = open_database(real_db)
-    with engine.begin() as conn:
-        model = conn.exec_driver_sql("SELECT model_version FROM runs ORDER BY id DESC").first()[0]
-        statements = repo.load_statements(conn, model)
-        strikes = repo.load_strikes(conn)
-        commitments = repo.load_commitments(conn)
-    engine.dispose()
-    return statements, strikes, commitments
+    with Store.open_readonly(real_db) as store:
+        model = store.current_model_version()
+        statements = store.load_statements(model)
+        strikes = store.load_strikes()
+    # The real case's commitments are the demo config's (declared moratoria and truces).
+    return statements, strikes, demo_config().commitments
 
 
 def test_rus_series_covers_the_statement_period_and_late_november_scores(frames):

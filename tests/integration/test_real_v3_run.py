@@ -8,13 +8,11 @@ the flagged RUS weeks and the coupling line (pytest -s).
 """
 
 import dataclasses
-import os
-import re
-import time
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from conftest import REAL_RUN_SOURCES
 
 from detector.cli import main
 from detector.query import coupling_frame, flags_frame, strikes_frame
@@ -24,38 +22,17 @@ pytestmark = [pytest.mark.realdata, pytest.mark.slow, pytest.mark.integration]
 
 ROOT = Path(__file__).resolve().parents[2]
 REAL = ROOT.parent / "shared" / "data" / "real"
-NAMES = ("airforce", "mfa-telegram", "tass-2025", "tass-2026")
 SPAN = (pd.Timestamp("2025-10-06"), pd.Timestamp("2026-02-23"))  # week starts, inclusive
 
 
-def real_v3_toml(tmp: Path) -> Path:
-    """pipelines/real_data.toml with only NAMES, its paths made absolute."""
-    text = (ROOT / "pipelines" / "real_data.toml").read_text(encoding="utf-8")
-    head, *blocks = text.split("[[sources]]")
-    keep = [b for b in blocks if re.search(r'^name = "([^"]+)"', b, re.M).group(1) in NAMES]
-    body = "[[sources]]".join([head] + keep).replace(
-        'path = "../../shared/data/real/', f'path = "{REAL}/'
-    )
-    out = tmp / "real_v3.toml"
-    out.write_text(body, encoding="utf-8")
-    return out
-
-
 @pytest.fixture(scope="module")
-def real_v3(tmp_path_factory):
-    if not REAL.is_dir():
-        pytest.skip("../shared/data/real is absent (real data is only on development machines)")
-    tmp = tmp_path_factory.mktemp("real_v3")
-    path = Path(os.environ.get("DETECTOR_REAL_V3_DB") or tmp / "real.db")
-    url = f"sqlite:///{path}"
-    t0 = time.perf_counter()
-    assert main(["-q", "run", "--config", str(real_v3_toml(tmp)), "--db", url]) == 0
-    seconds = time.perf_counter() - t0
-    print(f"\nreal v3 run: {seconds:.1f} s (detector run, {', '.join(NAMES)})")
+def real_v3(real_run_db):
+    url, seconds, _ = real_run_db
+    print(f"\nreal run: {seconds:.1f} s (detector run, {', '.join(REAL_RUN_SOURCES)})")
     return url, seconds
 
 
-def test_real_v3_flags_weeks_and_energy_strikes(real_v3, capsys):
+def test_real_v3_flags_weeks_and_energy_strikes(real_v3, real_run_db, capsys):
     url, _ = real_v3
     with Store.open_readonly(url) as store:
         flags = flags_frame(store, actor="RUS", kind="contradiction")
@@ -87,9 +64,7 @@ def test_real_v3_flags_weeks_and_energy_strikes(real_v3, capsys):
     assert len(energy) > 0 and energy["sentence_texts"].map(len).gt(0).all()
     assert len(coupling) == 1
     # A second run adds nothing: no new documents, predictions, deeds or flags.
-    assert (
-        main(["-q", "run", "--config", str(real_v3_toml(Path(url[10:]).parent)), "--db", url]) == 0
-    )
+    assert main(["-q", "run", "--config", str(real_run_db[2]), "--db", url, "--no-report"]) == 0
     with Store.open_readonly(url) as store:
         again = store.run_counts()
         assert len(flags_frame(store, actor="RUS", kind="contradiction")) == len(flags)
