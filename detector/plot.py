@@ -136,6 +136,20 @@ def timeline_png(
     return buf.getvalue()
 
 
+PLOT_FORMATS = ("png", "pdf", "svg")
+
+
+def plot_format(out: str | os.PathLike) -> str:
+    """The image format named by ``out``'s suffix (png, pdf or svg); UsageError otherwise."""
+    suffix = Path(str(out)).suffix.lower().lstrip(".")
+    if suffix not in PLOT_FORMATS:
+        raise UsageError(
+            f"--out {out}: cannot write a {suffix or 'suffix-less'} file; "
+            f"name it .{', .'.join(PLOT_FORMATS)}"
+        )
+    return suffix
+
+
 def plot_timeline(
     store: Source,
     actor: str,
@@ -144,6 +158,10 @@ def plot_timeline(
     until: date | None = None,
     dpi: int = 100,
 ) -> Path:
-    """Write the timeline PNG of ``actor`` to ``out``; returns the path."""
-    data = timeline_png(store, actor, since, until, dpi)
+    """Write the timeline of ``actor`` to ``out`` in the format of its suffix (PNG, PDF or
+    SVG); returns the path."""
+    fmt = plot_format(out)  # before the query: a bad name costs nothing
+    buf = io.BytesIO()
+    timeline_figure(store, actor, since, until).savefig(buf, format=fmt, dpi=dpi)
+    data = buf.getvalue()
     return write_atomic(out, lambda tmp: tmp.write_bytes(data))
