@@ -45,9 +45,15 @@ def draw_timeline(
     FigureCanvasAgg(fig)
     ax_r, ax_a = fig.subplots(2, 1, sharex=True)
     ax_r.bar(starts, s["rhetoric"], width=width, align="edge", color=R_COLOUR)
-    ax_r.set_ylabel("R: willingness\n(weighted statements)")
     ax_a.bar(starts, s["action"], width=width, align="edge", color=A_COLOUR)
-    ax_a.set_ylabel("A: strikes\n(weighted launches)")
+    # What R and A are depends on the scorer: v3's are a share and a launch count.
+    v3 = "method" in s and len(s) and str(s["method"].iloc[0]).startswith("contradiction.v3")
+    ax_r.set_ylabel(
+        "R: willingness\n(share of claims)" if v3 else "R: willingness\n(weighted statements)"
+    )
+    ax_a.set_ylabel(
+        "A: launched on\nenergy/civilian" if v3 else "A: strikes\n(weighted launches)"
+    )
 
     handles = [
         Patch(color=R_COLOUR, label="R (rhetoric)"),
