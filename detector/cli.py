@@ -142,7 +142,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="default: from the --out suffix; csv for --out -",
     )
     p.add_argument(
-        "--out", required=True, metavar="FILE", help="output file, - for stdout (CSV unless --format)"
+        "--out",
+        required=True,
+        metavar="FILE",
+        help="output file, - for stdout (CSV unless --format)",
     )
     _add_filters(
         p,

@@ -51,9 +51,7 @@ def draw_timeline(
     ax_r.set_ylabel(
         "R: willingness\n(share of claims)" if v3 else "R: willingness\n(weighted statements)"
     )
-    ax_a.set_ylabel(
-        "A: launched on\nenergy/civilian" if v3 else "A: strikes\n(weighted launches)"
-    )
+    ax_a.set_ylabel("A: launched on\nenergy/civilian" if v3 else "A: strikes\n(weighted launches)")
 
     handles = [
         Patch(color=R_COLOUR, label="R (rhetoric)"),

@@ -5,8 +5,8 @@ JSON endpoints: ``/flags``, ``/flags/{id}``, ``/series``, ``/statements``, ``/st
 paginated (``limit``, ``offset``; the answer carries ``total``) and take the CLI's filters (``actor``, ``since``, ``until``, ``min_score``, ``kind``),
 checked by ``detector.query.make_filters``: a bad value is a 422 with a one-line ``detail``.
 ``/docs`` lists the endpoints and their parameters from ``/openapi.json`` (a local page: no
-Swagger UI from a CDN). ``/`` is a static page whose script (``static/app.js``) fetches the JSON and builds the DOM with
-``textContent`` only, so feed text is never parsed as HTML.
+Swagger UI from a CDN). ``/`` is a static page whose script (``static/app.js``) fetches the JSON
+and builds the DOM with ``textContent`` only, so feed text is never parsed as HTML.
 
 Read-only: the database is opened with ``Store.open_readonly``, so the schema is checked, never
 migrated, and the connections themselves refuse every write (SQLite ``mode=ro``, PostgreSQL

@@ -141,7 +141,9 @@ def test_deep_link_opens_the_flag_with_its_evidence(browser, demo_server, artifa
         evidence = page.inner_text("#evidence")
         # without a click: the flag, its first statement, the explanation and the legend
         assert first["text"] in evidence
-        assert f"{flag['kind']} by {flag['actor']}, {flag['start']} \u2013 {flag['end']}" in evidence
+        assert (
+            f"{flag['kind']} by {flag['actor']}, {flag['start']} \u2013 {flag['end']}" in evidence
+        )
         assert "rule" in evidence and flag["details"]["rule"] in evidence
         assert "p n/a" in evidence and "coupling (RUS)" in evidence
         assert "evidence window" in evidence and "episode" in evidence

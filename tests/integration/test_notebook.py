@@ -65,7 +65,9 @@ def test_notebook_executes(shared_demo_db, tmp_path, monkeypatch):
     top = flags_frame(engine).sort_values("score", ascending=False).iloc[0]
     engine.dispose()
     # the flag walked is the strongest, explained as `detector show` does
-    assert f"flag {top['id']}: {top['kind']} by {top['actor']}, {top['start']} .. {top['end']}" in text
+    assert (
+        f"flag {top['id']}: {top['kind']} by {top['actor']}, {top['start']} .. {top['end']}" in text
+    )
     assert "flags table matches detector flags --format json: True" in text
     assert f"episode {top['details']['episode_id']}: " in text
     assert f"coupling {top['actor']} (" in text
