@@ -11,7 +11,7 @@ from datetime import date
 from typing import TextIO
 
 from . import __version__
-from .errors import DetectorError, InputError
+from .errors import ConfigError, DetectorError, InputError
 from .settings import ENCODER_BACKENDS, Settings
 from .textsafe import printable, strict
 from .vocab import COMMITMENT_SCOPES, FLAG_KINDS
@@ -101,7 +101,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--actor", metavar="CODE")
     p.add_argument("--since", type=_date, metavar="DATE")
     p.add_argument("--until", type=_date, metavar="DATE")
-    p.add_argument("--min-score", type=float, metavar="X")
+    p.add_argument(
+        "--min-score",
+        type=float,
+        metavar="X",
+        help="keep flags with score >= X. A violation's score is always 1.0 (a broken "
+        "commitment is a fact, not a degree), so any X <= 1 keeps every violation; "
+        "add --kind contradiction to list contradictions only",
+    )
     p.add_argument("--kind", choices=FLAG_KINDS)
     p.add_argument("--format", choices=["table", "csv", "json"], default="table")
     _add_db(p)
@@ -132,20 +139,29 @@ def build_parser() -> argparse.ArgumentParser:
         "--format",
         choices=["csv", "json", "parquet"],
         default=None,
-        help="default: from the --out suffix",
+        help="default: from the --out suffix; csv for --out -",
     )
-    p.add_argument("--out", required=True, metavar="FILE", help="output file, - for stdout")
+    p.add_argument(
+        "--out",
+        required=True,
+        metavar="FILE",
+        help="output file, - for stdout (CSV unless --format)",
+    )
     _add_filters(
         p,
         "flags: contradiction|violation; statements: willing|unwilling|none; "
         "strikes: energy|civilian|military|unspecified",
     )
     _add_db(p)
-    p = sub.add_parser("plot", help="PNG timeline of an actor's R and A series with its flags")
+    p = sub.add_parser(
+        "plot", help="timeline (PNG, PDF or SVG) of an actor's R and A series with its flags"
+    )
     p.add_argument("--actor", required=True, metavar="CODE")
     p.add_argument("--since", type=_date, metavar="DATE")
     p.add_argument("--until", type=_date, metavar="DATE")
-    p.add_argument("--out", required=True, metavar="FILE.png")
+    p.add_argument(
+        "--out", required=True, metavar="FILE", help="FILE.png, FILE.pdf or FILE.svg (by suffix)"
+    )
     _add_db(p)
     p = sub.add_parser("serve", help="read-only HTTP API and web page over the database")
     p.add_argument("--host", default="127.0.0.1")
@@ -188,7 +204,25 @@ def build_parser() -> argparse.ArgumentParser:
     _add_db(d)
     d = dsub.add_parser("status", help="the database's schema revision and this detector's")
     _add_db(d)
+    _quiet_everywhere(ap)
     return ap
+
+
+def _quiet_everywhere(parser: argparse.ArgumentParser) -> None:
+    """Accept ``-q`` after the command too (``detector flags -q``), not only before it. The
+    subcommands' default is SUPPRESS, so an absent ``-q`` there never resets one given before."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                if not any("-q" in a.option_strings for a in sub._actions):
+                    sub.add_argument(
+                        "-q",
+                        "--quiet",
+                        action="store_true",
+                        default=argparse.SUPPRESS,
+                        help="only errors on stderr",
+                    )
+                _quiet_everywhere(sub)
 
 
 # --- commands ----------------------------------------------------------------------------------
@@ -199,6 +233,7 @@ def cmd_run(args, config=None) -> int:
     from .pipeline import run_pipeline
 
     config = config or load_config(args.config)
+    _check_model_version(config.model_version, args.settings, getattr(args, "config", None))
     report = run_pipeline(
         config,
         args.db,
@@ -229,6 +264,23 @@ def cmd_run(args, config=None) -> int:
     if not getattr(args, "no_report", True):
         _write_report(args, report.run_id)
     return 1 if report.errors else 0
+
+
+def _check_model_version(version: str | None, settings, config_path) -> None:
+    """A ``[model] version`` that is not installed stops the run before anything is ingested
+    (not after: ingest can take minutes), naming the key and the training script."""
+    if not version:
+        return
+    from .nlp.classifier import available_versions
+
+    have = available_versions(getattr(settings, "models_dir", None))
+    if version.split("+", 1)[0] not in have:
+        where = f"{config_path}: " if config_path else ""
+        raise ConfigError(
+            f"{where}[model] version {version!r} is not installed (available: "
+            f"{', '.join(have) or 'none'}); set one of those or train it with "
+            f"python -m models.train_lora --version {version.split('+', 1)[0]}"
+        )
 
 
 def _progress_wanted(args) -> bool:

@@ -24,11 +24,13 @@ FORMATS = ("csv", "json", "parquet")
 
 
 def format_for(out: str | os.PathLike, fmt: str | None) -> str:
-    """``fmt`` if given, else the one named by the file's suffix."""
+    """``fmt`` if given, else the one named by the file's suffix; CSV for ``-`` (stdout)."""
     if fmt:
         if fmt not in FORMATS:
             raise UsageError(f"format {fmt!r} is not supported; use one of {', '.join(FORMATS)}")
         return fmt
+    if str(out) == "-":
+        return "csv"
     suffix = Path(str(out)).suffix.lower().lstrip(".")
     if suffix in FORMATS:
         return suffix

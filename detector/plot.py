@@ -45,9 +45,13 @@ def draw_timeline(
     FigureCanvasAgg(fig)
     ax_r, ax_a = fig.subplots(2, 1, sharex=True)
     ax_r.bar(starts, s["rhetoric"], width=width, align="edge", color=R_COLOUR)
-    ax_r.set_ylabel("R: willingness\n(weighted statements)")
     ax_a.bar(starts, s["action"], width=width, align="edge", color=A_COLOUR)
-    ax_a.set_ylabel("A: strikes\n(weighted launches)")
+    # What R and A are depends on the scorer: v3's are a share and a launch count.
+    v3 = "method" in s and len(s) and str(s["method"].iloc[0]).startswith("contradiction.v3")
+    ax_r.set_ylabel(
+        "R: willingness\n(share of claims)" if v3 else "R: willingness\n(weighted statements)"
+    )
+    ax_a.set_ylabel("A: launched on\nenergy/civilian" if v3 else "A: strikes\n(weighted launches)")
 
     handles = [
         Patch(color=R_COLOUR, label="R (rhetoric)"),
@@ -136,6 +140,20 @@ def timeline_png(
     return buf.getvalue()
 
 
+PLOT_FORMATS = ("png", "pdf", "svg")
+
+
+def plot_format(out: str | os.PathLike) -> str:
+    """The image format named by ``out``'s suffix (png, pdf or svg); UsageError otherwise."""
+    suffix = Path(str(out)).suffix.lower().lstrip(".")
+    if suffix not in PLOT_FORMATS:
+        raise UsageError(
+            f"--out {out}: cannot write a {suffix or 'suffix-less'} file; "
+            f"name it .{', .'.join(PLOT_FORMATS)}"
+        )
+    return suffix
+
+
 def plot_timeline(
     store: Source,
     actor: str,
@@ -144,6 +162,10 @@ def plot_timeline(
     until: date | None = None,
     dpi: int = 100,
 ) -> Path:
-    """Write the timeline PNG of ``actor`` to ``out``; returns the path."""
-    data = timeline_png(store, actor, since, until, dpi)
+    """Write the timeline of ``actor`` to ``out`` in the format of its suffix (PNG, PDF or
+    SVG); returns the path."""
+    fmt = plot_format(out)  # before the query: a bad name costs nothing
+    buf = io.BytesIO()
+    timeline_figure(store, actor, since, until).savefig(buf, format=fmt, dpi=dpi)
+    data = buf.getvalue()
     return write_atomic(out, lambda tmp: tmp.write_bytes(data))

@@ -496,6 +496,8 @@ def flag_evidence_frames(conn: Connection, flag_id: str) -> tuple[dict, pd.DataF
     strikes = _with_provenance(conn, strikes)
     for col in ("start",):
         strikes[col] = strikes[col].map(utc).astype(object)
+    # UTC with an offset, as statements_frame gives them (/flags/{id} and /statements agree).
+    statements["published_at"] = statements["published_at"].map(utc).astype(object)
     return dict(flag), statements, strikes
 
 

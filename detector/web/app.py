@@ -5,8 +5,9 @@ JSON endpoints: ``/flags``, ``/flags/{id}``, ``/series``, ``/statements``, ``/st
 paginated (``limit``, ``offset``; the answer carries ``total``) and take the CLI's filters
 (``actor``, ``since``, ``until``, ``min_score``, ``kind``), checked by
 ``detector.query.make_filters``: a bad value is a 422 with a one-line ``detail``.
-``/`` is a static page whose script (``static/app.js``) fetches the JSON and builds the DOM with
-``textContent`` only, so feed text is never parsed as HTML.
+``/docs`` lists the endpoints and their parameters from ``/openapi.json`` (a local page: no
+Swagger UI from a CDN). ``/`` is a static page whose script (``static/app.js``) fetches the JSON
+and builds the DOM with ``textContent`` only, so feed text is never parsed as HTML.
 
 Read-only: the database is opened with ``Store.open_readonly``, so the schema is checked, never
 migrated, and the connections themselves refuse every write (SQLite ``mode=ro``, PostgreSQL
@@ -74,8 +75,14 @@ def create_app(
         if engine is not None
         else open_readonly(db_url or (settings or Settings.from_env()).db_url)
     )
+    # No Swagger UI or ReDoc: FastAPI's pages load their assets from a CDN. /docs is a local
+    # page (static/docs.html) built from /openapi.json.
     app = FastAPI(
-        title="detector", description="Read-only API over a detector database", version="1"
+        title="detector",
+        description="Read-only API over a detector database",
+        version="1",
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.store = store
     app.state.engine = store.engine
@@ -227,6 +234,10 @@ def create_app(
     @app.get("/", include_in_schema=False)
     def index():
         return FileResponse(static_dir() / "index.html", media_type="text/html")
+
+    @app.get("/docs", include_in_schema=False)
+    def docs():
+        return FileResponse(static_dir() / "docs.html", media_type="text/html")
 
     app.mount("/static", StaticFiles(directory=static_dir()), name="static")
     return app

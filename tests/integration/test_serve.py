@@ -185,7 +185,37 @@ def test_page_and_static_files_are_safe(server):
     assert "innerHTML" not in js.text and "insertAdjacentHTML" not in js.text
     assert "textContent" in js.text
     assert client.get("/static/style.css").status_code == 200
-    assert sorted(p.name for p in static_dir().iterdir()) == ["app.js", "index.html", "style.css"]
+    assert sorted(p.name for p in static_dir().iterdir()) == [
+        "app.js",
+        "docs.html",
+        "docs.js",
+        "index.html",
+        "style.css",
+    ]
+
+
+def test_docs_page_is_local(server):
+    """/docs is our own page over /openapi.json: no Swagger UI, nothing from a CDN."""
+    client, _, _ = server
+    r = client.get("/docs")
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
+    assert '<script src="/static/docs.js"' in r.text
+    assert not re.search(r"<script(?![^>]*\bsrc=)", r.text)
+    assert not re.search(r"(src|href)=\"https?://", r.text)  # no CDN
+    js = client.get("/static/docs.js").text
+    assert "innerHTML" not in js and "http" not in js.replace("/openapi.json", "")
+    assert client.get("/redoc").status_code == 404
+    spec = client.get("/openapi.json").json()
+    assert {"/flags", "/flags/{flag_id}", "/coupling", "/series"} <= set(spec["paths"])
+
+
+def test_flag_evidence_times_carry_an_offset_like_statements(server):
+    client, _, hostile = server
+    st = client.get(f"/flags/{hostile.flag_id}").json()["statements"]
+    dated = [s["published_at"] for s in st if s["published_at"]]
+    assert dated and all(t.endswith("+00:00") for t in dated)
+    listed = client.get("/statements", params={"limit": 5}).json()["items"]
+    assert all(s["published_at"].endswith("+00:00") for s in listed if s["published_at"])
 
 
 def test_read_only(server):
