@@ -4,6 +4,7 @@ import pytest
 
 from detector.config import SourceConfig
 from detector.pipeline import ingest_source
+from detector.records import IngestCounts
 from detector.store import repository as repo
 from detector.store.db import open_database
 
@@ -82,7 +83,7 @@ def test_real_file_counts_and_second_ingest_adds_nothing(
     with engine.begin() as conn:
         assert repo.table_counts(conn)[table] == expected
     again = ingest_source(engine, src)
-    assert again == {"unchanged_payload": 1}
+    assert again == IngestCounts(unchanged_payload=1)
     with engine.begin() as conn:
         # the parse of the same payload also stores nothing new
         from detector.ingest import fetch_source, parse_payload

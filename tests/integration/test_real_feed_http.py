@@ -9,6 +9,7 @@ import pytest
 
 from detector.config import SourceConfig
 from detector.pipeline import ingest_source
+from detector.records import IngestCounts
 from detector.store import repository as repo
 from detector.store.db import open_database
 
@@ -53,9 +54,9 @@ def test_real_feed_then_304(feed_server, db_url):
     src = SourceConfig(name="kremlin", kind="feed", url=url, speaker="RUS")
     engine = open_database(db_url)
     first = ingest_source(engine, src)
-    assert first["documents_new"] == 20
+    assert first.documents_new == 20
     second = ingest_source(engine, src)
-    assert second == {"unchanged_payload": 1}
+    assert second == IngestCounts(unchanged_payload=1)
     assert hits == [200, 304]
     with engine.begin() as conn:
         counts = repo.table_counts(conn)
