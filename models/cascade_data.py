@@ -134,7 +134,10 @@ def main(argv: list[str] | None = None) -> int:
     corpus, _ = corpus_rows()
     opened, _ = open_rows(Path(args.open))
     real = real_rows()
-    sets = [real.get("real_dev", []), corpus, opened, real.get("real_test", [])]
+    # Order of need (a run cut short keeps what came first): the real sets (model choice and
+    # the final report), the open set (real text), then the corpus, positives and sentences v5
+    # is unsure about first.
+    sets = [real.get("real_dev", []), real.get("real_test", []), opened, corpus]
     v5 = load_classifier(V5, "auto", threads=args.threads, cache_dir=Path(args.cache))
     probs = EmbeddingCache(Path(args.cache), "v5_stance_probs")
 
@@ -148,7 +151,9 @@ def main(argv: list[str] | None = None) -> int:
     enc = MpnetEncoder(threads=args.threads, cache_dir=Path(args.cache))
     for rows in sets:
         p = probs.get([r["text"] for r in rows])
-        texts = [r["text"] for r, q in zip(rows, p) if needs_mpnet(r, float(q[0] + q[1]))]
+        chosen = [(r, float(q[0] + q[1])) for r, q in zip(rows, p) if needs_mpnet(r, float(q[0] + q[1]))]
+        chosen.sort(key=lambda rq: (rq[0].get("stance") == "none", -rq[1]))
+        texts = [r["text"] for r, _ in chosen]
         mp.fill(texts, enc.encode, chunk=128, log="mpnet ")
     return 0
 

@@ -110,7 +110,13 @@ class CascadeClassifier:
         self.last_gated = len(idx)
         if not idx:
             return out
-        probs = self.head.probs(self.stage2.encode([texts[i] for i in idx]))
+        X = self.stage2.encode([texts[i] for i in idx])
+        if self.meta["stance_head"].get("features") == "mpnet+v5":
+            # The base model's stance log-probabilities, beside the embedding.
+            base = np.array([[out[i].stance_probs.get(lab, 0.0) for lab in self.head.labels]
+                             for i in idx])
+            X = np.hstack([X, np.log(np.clip(base, 1e-6, 1.0))]).astype(np.float32)
+        probs = self.head.probs(X)
         labels = self.head.labels
         for i, p in zip(idx, probs):
             k = int(p.argmax())
