@@ -31,8 +31,8 @@ from models.metrics import classification_report
 from models.train_head import SEED, fit_softmax, fit_temperature
 
 ROOT = Path(__file__).resolve().parents[1]
-THRESHOLDS = (0.02, 0.05, 0.1, 0.2, 0.3, 0.4)
-L2S = (1e-4, 1e-3, 1e-2)
+THRESHOLDS = (0.02, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7)
+L2S = (1e-5, 1e-4, 1e-3)
 OPEN_WEIGHTS = (1, 3)  # the open set's rows repeated: real text counts more than written text
 OFFSETS = (-1.0, -0.5, 0.0, 0.5, 1.0)
 

@@ -19,7 +19,7 @@ from ..errors import ModelError
 from ..vocab import ACTIONS, STANCES, TARGETS  # noqa: F401 (the scripts import them from here)
 from .encoder import ENCODER_NAME
 
-DEFAULT_MODEL_VERSION = "minilm-lora-v5"
+DEFAULT_MODEL_VERSION = "minilm-mpnet-cascade-v6"
 
 
 @dataclass(frozen=True)
