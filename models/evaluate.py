@@ -473,12 +473,12 @@ def main(argv: list[str] | None = None) -> int:
         for system, res in results.items():
             _print_report(f"{name} / {system}", res)
     old = None
-    if args.compare and args.compare != "none" and args.compare != clf.version:
-        old = Annotator.load(args.compare, settings)
     for name, items in sets.items():
-        if old is None:
+        new_figs = out[name].get(clf.version, {}).get("stance_figures")
+        if not args.compare or args.compare in ("none", clf.version) or new_figs is None:
             continue
-        figs = {clf.version: out[name][clf.version]["stance_figures"],
+        old = old or Annotator.load(args.compare, settings)
+        figs = {clf.version: new_figs,
                 old.version: stance_figures(items, predict_model(items, old))}
         out.setdefault("comparison", {})[name] = figs
         _print_comparison(name, figs)
