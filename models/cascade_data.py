@@ -67,8 +67,10 @@ def real_rows(real_dir: Path = REAL_DIR) -> dict[str, list[dict]]:
     if not Path(real_dir).is_dir():
         return {}
     cands = candidates(Path(real_dir))
-    return {"real_dev": [{**r, "set": "real_dev"} for r in load_real_dev(Path(real_dir), cands=cands)[0]],
-            "real_test": [{**r, "set": "real_test"} for r in load_real_test(Path(real_dir), cands=cands)[0]]}
+    dev = load_real_dev(Path(real_dir), cands=cands)[0]
+    test = load_real_test(Path(real_dir), cands=cands)[0]
+    return {"real_dev": [{**r, "set": "real_dev"} for r in dev],
+            "real_test": [{**r, "set": "real_test"} for r in test]}
 
 
 class EmbeddingCache:
@@ -151,7 +153,8 @@ def main(argv: list[str] | None = None) -> int:
     enc = MpnetEncoder(threads=args.threads, cache_dir=Path(args.cache))
     for rows in sets:
         p = probs.get([r["text"] for r in rows])
-        chosen = [(r, float(q[0] + q[1])) for r, q in zip(rows, p) if needs_mpnet(r, float(q[0] + q[1]))]
+        chosen = [(r, float(q[0] + q[1])) for r, q in zip(rows, p)
+                  if needs_mpnet(r, float(q[0] + q[1]))]
         chosen.sort(key=lambda rq: (rq[0].get("stance") == "none", -rq[1]))
         texts = [r["text"] for r, _ in chosen]
         mp.fill(texts, enc.encode, chunk=128, log="mpnet ")

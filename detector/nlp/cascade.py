@@ -43,9 +43,11 @@ def gate(outputs: list[HeadOutput], texts: list[str], threshold: float,
          keywords: bool = False) -> list[int]:
     """Indices of the sentences stage 2 decides: base P(willing)+P(unwilling) >= threshold
     (and a keyword, when ``keywords``)."""
+    def plausible(o: HeadOutput) -> bool:
+        return o.stance_probs.get("willing", 0.0) + o.stance_probs.get("unwilling", 0.0) >= threshold
+
     return [i for i, (o, t) in enumerate(zip(outputs, texts))
-            if o.stance_probs.get("willing", 0.0) + o.stance_probs.get("unwilling", 0.0) >= threshold
-            and (not keywords or KEYWORD_RE.search(t))]
+            if plausible(o) and (not keywords or KEYWORD_RE.search(t))]
 
 
 def _softmax(z: np.ndarray) -> np.ndarray:
