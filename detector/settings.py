@@ -9,8 +9,8 @@ Environment variables (all optional):
 * ``DETECTOR_DB_URL``: the database (SQLAlchemy URL); default ``sqlite:///detector.db``.
 * ``DETECTOR_ENCODER``: sentence encoder backend (auto | torch | onnx | onnx-int8); default auto.
 * ``DETECTOR_THREADS``: encoder threads; default the cores this process may use.
-* ``DETECTOR_CACHE_DIR``: where exported ONNX encoders are kept; default
-  ``$XDG_CACHE_HOME/detector``, else ``~/.cache/detector``.
+* ``DETECTOR_CACHE_DIR``: where exported ONNX encoders and the unzipped mpnet encoder are
+  kept; default ``$XDG_CACHE_HOME/detector``, else ``~/.cache/detector``.
 * ``DETECTOR_MODELS_DIR``: an extra folder of model artifacts, searched before the shipped ones.
 """
 

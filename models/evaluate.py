@@ -21,14 +21,27 @@ annotator's label, ``stance_b`` the second, blind one's, ``stance`` the gold (th
 agree, adjudicated where not). For them the report adds the annotators' agreement (Cohen's kappa
 and willing / unwilling F1 of one against the other) beside the model's against each: the
 agreement of two careful people is the ceiling a model's figures can be read against.
+
+Stance figures added for issue 15: per-error-kind counts (``error_kind``: other topic or
+conflict, threat, condition, accusation or report about others, third party, other; keyword
+rules over the sentence, a rough sorting of what went wrong), party-only figures
+(``party_stance``: willing / unwilling F1 of the statements of the parties that strike, RUS and
+UKR, where a hit needs the speaker right too), bootstrap 95% intervals of the willing and
+unwilling F1 (``bootstrap_f1``: 1,000 resamples of the sentences, seed 15) and, with
+``--compare VERSION`` (default: the previous default model, minilm-lora-v5), the same stance
+figures of that model on the same sets.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import re
 import time
+from collections import Counter
 from pathlib import Path
+
+import numpy as np
 
 
 
@@ -196,11 +209,139 @@ def stance_agreement(items: list[dict], pred: list[dict]) -> dict | None:
     return out
 
 
+# --- stance errors, party figures, intervals ----------------------------------------------
+PARTIES = ("RUS", "UKR")  # the parties that strike: whose stance the flags read
+ERROR_KINDS = ("other_topic", "threat", "condition", "accusation", "third_party", "other")
+_OTHER_TOPIC_RE = re.compile(
+    r"\b(gaza|israel\w*|palestin\w*|hamas|iran\w*|syria\w*|lebanon|yemen|sudan|libya|"
+    r"transnistria|moldova\w*|karabakh|armenia\w*|azerbaijan\w*|georgia|serbia|kosovo|"
+    r"korea\w*|taiwan|venezuela\w*|afghanistan|middle east|new start|strategic stability|"
+    r"arms control|nuclear arms|sco|brics|trade|tariff\w*|flights?|air (?:travel|traffic)|"
+    r"aviation|visa\w*|embass\w*|diplomatic property|economic|energy cooperation|arctic)\b",
+    re.IGNORECASE)
+_THREAT_RE = re.compile(
+    r"\b(military means|by force|force of arms|retaliat\w*|respond\w*|legitimate targets?|"
+    r"nuclear|prepared for (?:that|this|it|war|any)|ready for (?:war|any)|starts? a war|"
+    r"countermeasures?|punish\w*|warn\w*|threat\w*)\b", re.IGNORECASE)
+_CONDITION_RE = re.compile(
+    r"\b(if|unless|until|only|provided|on condition|precondition\w*|as soon as|once|"
+    r"in exchange|terms)\b", re.IGNORECASE)
+_ACCUSE_RE = re.compile(
+    r"\b(accus\w*|sabotag\w*|obstruct\w*|pretend\w*|claim\w*|allege\w*|drag\w* out|"
+    r"disrupt\w*|does ?n[o']t want|do ?n[o']t want|not interested|never|refus\w*|"
+    r"rejected|unwilling\w*|provocation\w*|lies?|propaganda|blame\w*|"
+    r"(?:kiev|kyiv|zelensky\w*|the west|europe\w*|washington|nato|london|brussels)\b.{0,40}"
+    r"\b(?:wants?|seeks?|tries|trying|is not|are not|continues?|prepar\w*))", re.IGNORECASE)
+_THIRD_RE = re.compile(
+    r"\b(mediat\w*|host\w*|facilitat\w*|good offices|turk\w*|vatican|pope|china|chinese|"
+    r"hungar\w*|saudi\w*|qatar\w*|emirat\w*|abu dhabi|trump|witkoff|kellogg|rubio|"
+    r"the un\b|united nations|guterres|red cross|icrc|iaea|brazil\w*|india\w*|africa\w*)\b",
+    re.IGNORECASE)
+
+
+def error_kind(item: dict) -> str:
+    """The kind of a stance error on ``item`` (its text and gold speaker), by keyword rules
+    tried in ``ERROR_KINDS`` order; a sentence whose gold speaker is not a party is a third
+    party's when no earlier rule matched."""
+    text = item["text"]
+    if _OTHER_TOPIC_RE.search(text):
+        return "other_topic"
+    if _THREAT_RE.search(text):
+        return "threat"
+    if _CONDITION_RE.search(text):
+        return "condition"
+    if _ACCUSE_RE.search(text):
+        return "accusation"
+    if _THIRD_RE.search(text) or (item.get("speaker") not in PARTIES):
+        return "third_party"
+    return "other"
+
+
+def error_kinds(items: list[dict], pred: list[dict]) -> dict:
+    """Stance errors per kind, split by direction: ``false_stance`` (gold none, a stance
+    predicted), ``missed`` (gold stance, none predicted), ``swapped`` (willing <-> unwilling)."""
+    out = {d: Counter() for d in ("false_stance", "missed", "swapped")}
+    for it, p in zip(items, pred):
+        g, q = it["stance"], p["stance"]
+        if g == q:
+            continue
+        d = "false_stance" if g == "none" else ("missed" if q == "none" else "swapped")
+        out[d][error_kind(it)] += 1
+    return {d: {k: c[k] for k in ERROR_KINDS if c[k]} for d, c in out.items()} | {
+        "total": sum(sum(c.values()) for c in out.values())}
+
+
+def _party_counts(items: list[dict], pred: list[dict], label: str,
+                  parties: tuple[str, ...] = PARTIES) -> np.ndarray:
+    """Per item (tp, fp, fn) of ``label`` said by a party: gold = gold speaker a party and gold
+    stance ``label``; predicted = predicted speaker a party and predicted stance ``label``; a
+    hit needs the predicted speaker to be the gold one."""
+    rows = []
+    for it, p in zip(items, pred):
+        g = it["stance"] == label and it.get("speaker") in parties
+        q = p["stance"] == label and p.get("speaker") in parties
+        tp = g and q and p.get("speaker") == it.get("speaker")
+        rows.append((tp, q and not tp, g and not tp))
+    return np.array(rows, dtype=float).reshape(-1, 3)
+
+
+def _all_counts(items: list[dict], pred: list[dict], label: str) -> np.ndarray:
+    rows = [(it["stance"] == label and p["stance"] == label,
+             it["stance"] != label and p["stance"] == label,
+             it["stance"] == label and p["stance"] != label) for it, p in zip(items, pred)]
+    return np.array(rows, dtype=float).reshape(-1, 3)
+
+
+def _f1(counts: np.ndarray) -> float:
+    tp, fp, fn = counts.sum(axis=0)
+    return float(2 * tp / (2 * tp + fp + fn)) if tp + fp + fn else 0.0
+
+
+def party_stance(items: list[dict], pred: list[dict], parties: tuple[str, ...] = PARTIES) -> dict:
+    """Willing and unwilling P/R/F1 of the parties' own statements, speaker right."""
+    out = {"parties": list(parties)}
+    for label in ("willing", "unwilling"):
+        tp, fp, fn = _party_counts(items, pred, label, parties).sum(axis=0)
+        prec = tp / (tp + fp) if tp + fp else 0.0
+        rec = tp / (tp + fn) if tp + fn else 0.0
+        out[label] = {"precision": round(prec, 4), "recall": round(rec, 4),
+                      "f1": round(_f1(np.array([[tp, fp, fn]])), 4), "support": int(tp + fn)}
+    return out
+
+
+def bootstrap_f1(items: list[dict], pred: list[dict], n: int = 1000, seed: int = 15) -> dict:
+    """95% percentile intervals of willing and unwilling F1 (all sentences, and the parties'
+    own with the speaker right), resampling the sentences ``n`` times."""
+    rng = np.random.default_rng(seed)
+    counts = {"willing_f1": _all_counts(items, pred, "willing"),
+              "unwilling_f1": _all_counts(items, pred, "unwilling"),
+              "party_willing_f1": _party_counts(items, pred, "willing"),
+              "party_unwilling_f1": _party_counts(items, pred, "unwilling")}
+    if not items:
+        return {}
+    idx = rng.integers(0, len(items), size=(n, len(items)))
+    out = {}
+    for name, c in counts.items():
+        sums = c[idx].sum(axis=1)  # (n, 3)
+        denom = 2 * sums[:, 0] + sums[:, 1] + sums[:, 2]
+        f1 = np.divide(2 * sums[:, 0], denom, out=np.zeros(n), where=denom > 0)
+        out[name] = {"f1": round(_f1(c), 4), "ci95": [round(float(np.percentile(f1, 2.5)), 4),
+                                                      round(float(np.percentile(f1, 97.5)), 4)]}
+    return out
+
+
+def stance_figures(items: list[dict], pred: list[dict]) -> dict:
+    """The issue-15 stance figures of one model on one set."""
+    return {"errors": error_kinds(items, pred), "party": party_stance(items, pred),
+            "bootstrap": bootstrap_f1(items, pred)}
+
+
 def evaluate_all(items: list[dict], annotator: Annotator, encoder=None) -> dict:
     """Model (through the Annotator) and both baselines on the same items."""
     pred = predict_model(items, annotator)
     model_res = evaluate(items, pred)
     model_res["agreement"] = stance_agreement(items, pred)
+    model_res["stance_figures"] = stance_figures(items, pred)
     return {annotator.version: model_res,
             "keywords": evaluate(items, predict_keywords(items)),
             "similarity": evaluate(items, predict_similarity(items, encoder))}
@@ -234,6 +375,33 @@ def _print_report(title: str, res: dict) -> None:
         print("strike details: " + json.dumps(res["details"]))
     if res.get("agreement"):
         _print_agreement(res["agreement"])
+    if res.get("stance_figures"):
+        _print_stance_figures(res["stance_figures"])
+
+
+def _print_stance_figures(fig: dict) -> None:
+    b = fig["bootstrap"]
+    print("stance F1 with bootstrap 95% intervals: " + ", ".join(
+        f"{k} {v['f1']:.3f} [{v['ci95'][0]:.3f}, {v['ci95'][1]:.3f}]" for k, v in b.items()))
+    for lab in ("willing", "unwilling"):
+        v = fig["party"][lab]
+        print(f"  parties {'/'.join(fig['party']['parties'])} {lab} (speaker right): "
+              f"P={v['precision']:.3f} R={v['recall']:.3f} F1={v['f1']:.3f} n={v['support']}")
+    e = fig["errors"]
+    print(f"stance errors by kind ({e['total']}): " + "; ".join(
+        f"{d}: " + ", ".join(f"{k} {c}" for k, c in e[d].items())
+        for d in ("false_stance", "missed", "swapped") if e[d]))
+
+
+def _print_comparison(name: str, figs: dict[str, dict]) -> None:
+    print(f"\n{name}: stance, old and new default on the same sentences")
+    cols = ("willing_f1", "unwilling_f1", "party_willing_f1", "party_unwilling_f1")
+    print(f"{'model':30s}" + "".join(f"{c:>24s}" for c in cols) + f"{'errors':>8s}")
+    for version, fig in figs.items():
+        b = fig["bootstrap"]
+        print(f"{version:30s}" + "".join(
+            f"{b[c]['f1']:>8.3f} [{b[c]['ci95'][0]:.2f},{b[c]['ci95'][1]:.2f}]" for c in cols)
+            + f"{fig['errors']['total']:>8d}")
 
 
 def _print_agreement(ag: dict) -> None:
@@ -265,6 +433,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--model", default=None, help="model version (default: the current one)")
     ap.add_argument("--json", default=None, help="also write all metrics to this JSON file")
     ap.add_argument("--real", default=str(REAL_DIR), help="the real data folder")
+    ap.add_argument("--compare", default="minilm-lora-v5",
+                    help="also the stance figures of this model on the same sets (the old "
+                         "default); 'none' to skip")
     ap.add_argument("--sets", default="project_dev,real_dev,real_test",
                     help="comma-separated: project_dev, real_dev, real_test (default: all); "
                          "leave real_test out while choosing between models")
@@ -301,6 +472,16 @@ def main(argv: list[str] | None = None) -> int:
         out[name] = results
         for system, res in results.items():
             _print_report(f"{name} / {system}", res)
+    old = None
+    for name, items in sets.items():
+        new_figs = out[name].get(clf.version, {}).get("stance_figures")
+        if not args.compare or args.compare in ("none", clf.version) or new_figs is None:
+            continue
+        old = old or Annotator.load(args.compare, settings)
+        figs = {clf.version: new_figs,
+                old.version: stance_figures(items, predict_model(items, old))}
+        out.setdefault("comparison", {})[name] = figs
+        _print_comparison(name, figs)
     for name in sets:
         _print_table(f"{name}: model vs baselines", out[name])
     print(f"\n{time.time() - t0:.1f}s")

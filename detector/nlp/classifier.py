@@ -235,8 +235,27 @@ def load_classifier(version: str | None = None, encoder_backend: str | None = No
     for d in models_dirs(models_dir):
         folder = d / version
         if (folder / "model.json").is_file():
+            if _kind(folder) == "cascade":
+                return _load_cascade(folder, encoder_backend, models_dir, threads, cache_dir)
             return HeadClassifier(folder, encoder_backend=encoder_backend, threads=threads,
                                   cache_dir=cache_dir)
     have = ", ".join(available_versions(models_dir)) or "none"
     raise ModelError(f"model version {version!r} not found (available: {have}); "
                      "train it with python -m models.train_lora or pick another --model")
+
+
+def _kind(folder: Path) -> str:
+    try:
+        return json.loads((folder / "model.json").read_text()).get("kind", "heads")
+    except (OSError, ValueError) as exc:
+        raise ModelError(f"cannot read {folder / 'model.json'} ({exc}); retrain that model") from exc
+
+
+def _load_cascade(folder: Path, encoder_backend, models_dir, threads, cache_dir):
+    """A cascade artifact: its base model (by version, on the asked backend) and its head."""
+    from .cascade import CascadeClassifier
+
+    base_version = json.loads((folder / "model.json").read_text())["base"]
+    base = load_classifier(base_version, encoder_backend, models_dir=models_dir,
+                           threads=threads, cache_dir=cache_dir)
+    return CascadeClassifier(folder, base, threads=threads, cache_dir=cache_dir)

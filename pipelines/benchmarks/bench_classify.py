@@ -57,12 +57,14 @@ def write_inputs(folder: Path, n: int) -> dict[str, tuple[Path, int]]:
     return shapes
 
 
-def run_classify(inp: Path, out: Path, backend: str) -> tuple[float, float, int, float]:
+def run_classify(inp: Path, out: Path, backend: str, model: str | None = None
+                 ) -> tuple[float, float, int, float]:
     """(wall seconds, peak RSS MiB, sentences written, CPU seconds) of one `detector classify`
     process."""
     exe = Path(sys.executable).with_name("detector")
     cmd = [str(exe) if exe.exists() else sys.executable, *([] if exe.exists() else ["-m", "detector.cli"]),
-           "-q", "classify", "--input", str(inp), "--output", str(out), "--encoder", backend]
+           "-q", "classify", "--input", str(inp), "--output", str(out), "--encoder", backend,
+           *(["--model", model] if model else [])]
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     _, status, usage = os.wait4(proc.pid, 0)
@@ -82,6 +84,7 @@ def main() -> int:
     ap.add_argument("--backends", nargs="+", default=["auto", "torch", "onnx-int8"])
     ap.add_argument("--shapes", nargs="+", default=["headline", "paragraph"])
     ap.add_argument("--repeat", type=int, default=1, help="runs per case; the fastest is shown")
+    ap.add_argument("--model", default=None, help="model version (default: the default model)")
     args = ap.parse_args()
     print(f"cpus usable: {len(os.sched_getaffinity(0))}, load average {os.getloadavg()[0]:.2f}")
     with tempfile.TemporaryDirectory() as tmp:
@@ -90,13 +93,13 @@ def main() -> int:
         print(f"{'shape':<10} {'backend':<10} {'sentences':>9} {'load s':>7} {'wall s':>7} "
               f"{'sent/s incl':>11} {'sent/s excl':>11} {'cpu s/1k':>8} {'peak RSS MiB':>12}")
         for backend in args.backends:
-            run_classify(shapes["load"][0], folder / "warm.jsonl", backend)  # export / disk cache
-            loads = [run_classify(shapes["load"][0], folder / "o.jsonl", backend)
+            run_classify(shapes["load"][0], folder / "warm.jsonl", backend, args.model)  # export / disk cache
+            loads = [run_classify(shapes["load"][0], folder / "o.jsonl", backend, args.model)
                      for _ in range(args.repeat)]
             load, load_cpu = min(x[0] for x in loads), min(x[3] for x in loads)
             for shape in args.shapes:
                 inp, _ = shapes[shape]
-                runs = [run_classify(inp, folder / "o.jsonl", backend) for _ in range(args.repeat)]
+                runs = [run_classify(inp, folder / "o.jsonl", backend, args.model) for _ in range(args.repeat)]
                 wall, rss, n, cpu = min(runs)
                 excl = n / max(wall - load, 1e-9)
                 cpu_k = 1000 * (min(r[3] for r in runs) - load_cpu) / n

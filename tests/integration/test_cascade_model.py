@@ -1,0 +1,45 @@
+"""The shipped cascade model (minilm + mpnet stance head) on the threats the issue names:
+readiness to reach war aims by force, or to meet a war, is not a peace claim."""
+
+import pytest
+
+from detector.nlp.classifier import DEFAULT_MODEL_VERSION, load_classifier
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+CASCADE = "minilm-mpnet-cascade-v6"
+THREATS = [
+    "Russia is also prepared to achieve the goals of the special military operation by "
+    "military means.",
+    "If Europe starts a war, Russia is prepared for that too.",
+]
+
+
+@pytest.fixture(scope="module")
+def cascade(tmp_path_factory):
+    try:
+        from detector.nlp.mpnet import part_files
+        part_files()
+    except Exception as exc:  # the parts are installed by the README's commands
+        pytest.skip(f"mpnet parts not installed: {exc}")
+    return load_classifier(CASCADE, "auto", cache_dir=tmp_path_factory.mktemp("cache"))
+
+
+def test_threats_are_not_willing(cascade):
+    out = cascade.predict(THREATS)
+    assert cascade.last_gated >= 1
+    assert [o.stance for o in out] != ["willing"] * 2
+    assert all(o.stance != "willing" for o in out), [(o.stance, o.stance_score) for o in out]
+
+
+def test_plain_offer_stays_willing_and_strikes_stay_base(cascade):
+    out = cascade.predict(["Russia is ready to resume the negotiations with Ukraine in Istanbul, "
+                           "the Kremlin said.",
+                           "Russian drones hit a power plant in Kharkiv overnight."])
+    assert out[0].stance == "willing"
+    assert (out[1].action, out[1].target) == ("strike", "energy")
+    assert cascade.version.startswith(CASCADE)
+
+
+def test_default_model_is_the_cascade():
+    assert DEFAULT_MODEL_VERSION == CASCADE

@@ -1,0 +1,87 @@
+"""The cascade classifier with fakes: the gate routes only plausible stance sentences to the
+second encoder, whose head decides their stance; everything else stays the base model's."""
+
+import json
+
+import numpy as np
+import pytest
+
+from detector.errors import ModelError
+from detector.nlp.cascade import CascadeClassifier, gate, save_cascade
+from detector.nlp.classifier import STANCES, HeadOutput
+
+
+class FakeBase:
+    """P(willing) is read from the sentence: "talks" -> 0.6, "maybe" -> 0.1, else 0.01."""
+
+    version = "fake-base-v0"
+
+    def predict(self, texts):
+        out = []
+        for t in texts:
+            pw = 0.6 if "talks" in t else 0.1 if "maybe" in t else 0.01
+            probs = {"willing": pw, "unwilling": 0.0, "none": 1 - pw}
+            top = max(probs, key=probs.get)
+            out.append(HeadOutput(stance=top, stance_score=probs[top], stance_probs=probs,
+                                  action="strike" if "drone" in t else "none", action_score=0.9,
+                                  target="energy" if "drone" in t else None,
+                                  target_score=0.8 if "drone" in t else None))
+        return out
+
+
+class FakeEncoder:
+    """2-d embeddings: [1, 0] for "threat" sentences, else [0, 1]; records what it saw."""
+
+    def __init__(self):
+        self.seen = []
+
+    def encode(self, texts):
+        self.seen.append(list(texts))
+        return np.array([[1.0, 0.0] if "threat" in t else [0.0, 1.0] for t in texts],
+                        dtype=np.float32)
+
+
+@pytest.fixture
+def folder(tmp_path):
+    # Head: dim 0 (threat) -> unwilling, dim 1 -> willing.
+    W = np.array([[0.0, 5.0], [5.0, 0.0], [0.0, 0.0]], dtype=np.float32)
+    meta = {"version": "fake-cascade-v0", "base": "fake-base-v0",
+            "gate": {"threshold": 0.05, "keywords": False},
+            "stance_head": {"labels": list(STANCES), "temperature": 1.0}}
+    return save_cascade(tmp_path / "fake-cascade-v0", meta, W, np.zeros(3, dtype=np.float32))
+
+
+def test_gate_routes_only_plausible_stance_sentences(folder):
+    enc = FakeEncoder()
+    clf = CascadeClassifier(folder, FakeBase(), stage2=enc)
+    texts = ["ready for talks", "a drone hit a substation", "maybe later",
+             "talks or a threat of force"]
+    out = clf.predict(texts)
+    assert enc.seen == [["ready for talks", "maybe later", "talks or a threat of force"]]
+    assert clf.last_gated == 3
+    assert [o.stance for o in out] == ["willing", "none", "willing", "unwilling"]
+    assert out[3].stance_probs["unwilling"] == pytest.approx(out[3].stance_score)
+    # action and target stay the base model's
+    assert (out[1].action, out[1].target, out[1].stance_score) == ("strike", "energy", 0.99)
+    assert clf.version == "fake-cascade-v0"
+    assert json.loads((folder / "model.json").read_text())["kind"] == "cascade"
+
+
+def test_nothing_gated_never_loads_the_second_encoder(folder):
+    clf = CascadeClassifier(folder, FakeBase())  # stage2 unset: loading it would need mpnet
+    out = clf.predict(["a drone hit a substation", "nothing here"])
+    assert clf.last_gated == 0 and clf._stage2 is None
+    assert [o.stance for o in out] == ["none", "none"]
+
+
+def test_keyword_gate_and_threshold():
+    outs = FakeBase().predict(["ready for talks", "maybe later", "plain"])
+    assert gate(outs, ["ready for talks", "maybe later", "plain"], 0.05) == [0, 1]
+    assert gate(outs, ["ready for talks", "maybe later", "plain"], 0.05, keywords=True) == [0]
+    assert gate(outs, ["ready for talks", "maybe later", "plain"], 0.5) == [0]
+
+
+def test_incomplete_folder_is_one_clear_error(tmp_path):
+    (tmp_path / "model.json").write_text(json.dumps({"version": "x", "gate": {}}))
+    with pytest.raises(ModelError, match="incomplete"):
+        CascadeClassifier(tmp_path, FakeBase())
