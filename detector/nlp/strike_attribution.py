@@ -24,30 +24,111 @@ written all in lower case is matched without case. Part of ``detector.ATTRIBUTIO
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from .gazetteer import Gazetteer, data_file, strike_gazetteer
 from .sentences import LEAD_RE
 from .spacy_models import SpacyPipelines
 
-STRIKE_VERBS = {"attack", "strike", "hit", "shell", "bomb", "bombard", "launch", "fire", "target",
-                "destroy", "eliminate", "wipe", "pound", "raid", "smash", "obliterate", "engage",
-                "neutralise", "neutralize", "suppress", "ram", "disrupt", "deliver", "carry",
-                "use", "employ", "deploy", "damage", "storm", "drop"}
-INTERCEPT_VERBS = {"intercept", "down", "shoot", "destroy", "neutralise", "neutralize", "suppress",
-                   "eliminate", "repel", "repulse", "jam"}
-STRIKE_NOUNS = {"attack", "strike", "shelling", "raid", "bombardment", "barrage", "bombing",
-                "assault", "fire", "shell"}
+STRIKE_VERBS = {
+    "attack",
+    "strike",
+    "hit",
+    "shell",
+    "bomb",
+    "bombard",
+    "launch",
+    "fire",
+    "target",
+    "destroy",
+    "eliminate",
+    "wipe",
+    "pound",
+    "raid",
+    "smash",
+    "obliterate",
+    "engage",
+    "neutralise",
+    "neutralize",
+    "suppress",
+    "ram",
+    "disrupt",
+    "deliver",
+    "carry",
+    "use",
+    "employ",
+    "deploy",
+    "damage",
+    "storm",
+    "drop",
+}
+INTERCEPT_VERBS = {
+    "intercept",
+    "down",
+    "shoot",
+    "destroy",
+    "neutralise",
+    "neutralize",
+    "suppress",
+    "eliminate",
+    "repel",
+    "repulse",
+    "jam",
+}
+STRIKE_NOUNS = {
+    "attack",
+    "strike",
+    "shelling",
+    "raid",
+    "bombardment",
+    "barrage",
+    "bombing",
+    "assault",
+    "fire",
+    "shell",
+}
 # Head nouns of what an interception downs.
-_WEAPON_HEADS = {"drone", "uav", "missile", "rocket", "bomb", "munition", "projectile", "shahed",
-                 "geran", "aircraft", "helicopter", "jet"}
+_WEAPON_HEADS = {
+    "drone",
+    "uav",
+    "missile",
+    "rocket",
+    "bomb",
+    "munition",
+    "projectile",
+    "shahed",
+    "geran",
+    "aircraft",
+    "helicopter",
+    "jet",
+}
 _AERIAL_RE = re.compile(r"\baerial vehicles?\b", re.I)
 # Heads of a subject that names an armed group: if the gazetteers cannot place it, the striker is
 # unknown and no adversary is inferred.
-_GROUP_HEADS = {"force", "rebel", "militant", "troop", "unit", "army", "fighter", "militia",
-                "formation", "group", "gunman", "insurgent", "separatist", "brigade", "battalion"}
-_GROUP_RE = re.compile(r"\b(?:forces|rebels?|militants?|troops|units?|army|fighters|militias?|"
-                       r"formations|gunmen|insurgents|separatists|brigades?|battalions?)\b", re.I)
+_GROUP_HEADS = {
+    "force",
+    "rebel",
+    "militant",
+    "troop",
+    "unit",
+    "army",
+    "fighter",
+    "militia",
+    "formation",
+    "group",
+    "gunman",
+    "insurgent",
+    "separatist",
+    "brigade",
+    "battalion",
+}
+_GROUP_RE = re.compile(
+    r"\b(?:forces|rebels?|militants?|troops|units?|army|fighters|militias?|"
+    r"formations|gunmen|insurgents|separatists|brigades?|battalions?)\b",
+    re.I,
+)
 _ENEMY_RE = re.compile(r"\b(?:enemy|enemy's|enemies|hostile|adversary|adversary's|foe)\b", re.I)
 _ACTOR_KINDS = ("force", "institution", "person", "state", "capital", "demonym")
 _PLACE_KINDS = ("state", "capital", "place", "demonym")
@@ -65,7 +146,7 @@ def load_adversaries(path: str | Path | None = None) -> dict[str, frozenset[str]
 
 
 def _span(tok) -> str:
-    return tok.doc[tok.left_edge.i: tok.right_edge.i + 1].text
+    return tok.doc[tok.left_edge.i : tok.right_edge.i + 1].text
 
 
 def _verb_subject(verb) -> list:
@@ -95,9 +176,13 @@ class StrikeAttributor:
     """(actor, target_actor) of strike sentences. ``gazetteer`` (the strike gazetteer),
     ``adversaries`` and ``spacy`` come from the Annotator; alone, it loads its own."""
 
-    def __init__(self, gazetteer: Gazetteer | None = None,
-                 adversaries: dict[str, frozenset[str]] | None = None, use_parser: bool = True,
-                 spacy: SpacyPipelines | None = None):
+    def __init__(
+        self,
+        gazetteer: Gazetteer | None = None,
+        adversaries: dict[str, frozenset[str]] | None = None,
+        use_parser: bool = True,
+        spacy: SpacyPipelines | None = None,
+    ):
         self.gaz = gazetteer or strike_gazetteer()
         self.adversaries = adversaries if adversaries is not None else load_adversaries()
         self.use_parser = use_parser
@@ -110,15 +195,18 @@ class StrikeAttributor:
     def side(self, phrase: str, fold: bool, weapons: bool = True) -> str | None:
         """The actor a phrase names (first by position; a weapon only when nothing else),
         ENEMY for "the enemy", else None."""
-        found = [m for m in self.gaz.mentions(phrase, fold)
-                 if m.kind in _ACTOR_KINDS or (weapons and m.kind == "weapon")]
+        found = [
+            m
+            for m in self.gaz.mentions(phrase, fold)
+            if m.kind in _ACTOR_KINDS or (weapons and m.kind == "weapon")
+        ]
         if found:
             people = [m for m in found if m.kind != "weapon"] or found
             return min(people, key=lambda m: m.start).code
         return ENEMY if _ENEMY_RE.search(phrase) else None
 
     # --- the parse ---------------------------------------------------------------------------
-    def _agents(self, doc) -> list[tuple[str, object, list]]:
+    def _agents(self, doc) -> list[tuple[str, Any, list]]:
         """(kind, agent token or None, object tokens) per strike word, nearest the root first;
         kind "strike" or "intercept"."""
         found = []
@@ -130,31 +218,66 @@ class StrikeAttributor:
                 kids = list(tok.children)
                 passive = any(c.dep_ in ("nsubjpass", "auxpass") for c in kids)
                 objs = [c for c in kids if c.dep_ in ("dobj", "nsubjpass")]
-                objs += [g for c in kids if c.dep_ == "prep" and c.lower_ in ("on", "against", "at")
-                         for g in c.children if g.dep_ == "pobj"]
-                agents = [g for c in kids if c.dep_ == "agent" for g in c.children
-                          if g.dep_ == "pobj"]
+                objs += [
+                    g
+                    for c in kids
+                    if c.dep_ == "prep" and c.lower_ in ("on", "against", "at")
+                    for g in c.children
+                    if g.dep_ == "pobj"
+                ]
+                agents = [
+                    g for c in kids if c.dep_ == "agent" for g in c.children if g.dep_ == "pobj"
+                ]
                 subj = agents if passive else _verb_subject(tok)
-                downs = lemma != "shoot" or any(c.dep_ == "prt" and c.lower_ == "down" for c in kids)
-                intercept = (lemma in INTERCEPT_VERBS and downs
-                             and any(o.lemma_.lower() in _WEAPON_HEADS or _AERIAL_RE.search(_span(o))
-                                     for o in objs))
+                downs = lemma != "shoot" or any(
+                    c.dep_ == "prt" and c.lower_ == "down" for c in kids
+                )
+                intercept = (
+                    lemma in INTERCEPT_VERBS
+                    and downs
+                    and any(
+                        o.lemma_.lower() in _WEAPON_HEADS or _AERIAL_RE.search(_span(o))
+                        for o in objs
+                    )
+                )
                 if lemma in STRIKE_VERBS or intercept:
-                    found.append((depth, tok.i, "intercept" if intercept else "strike",
-                                  subj[0] if subj else None, objs))
+                    found.append(
+                        (
+                            depth,
+                            tok.i,
+                            "intercept" if intercept else "strike",
+                            subj[0] if subj else None,
+                            objs,
+                        )
+                    )
             elif tok.pos_ in ("NOUN", "PROPN") and lemma in STRIKE_NOUNS:
                 mods = [c for c in tok.children if c.dep_ in ("poss", "compound", "amod", "nmod")]
-                mods += [g for c in tok.children if c.dep_ == "prep" and c.lower_ in ("by", "from")
-                         for g in c.children if g.dep_ == "pobj"]
+                mods += [
+                    g
+                    for c in tok.children
+                    if c.dep_ == "prep" and c.lower_ in ("by", "from")
+                    for g in c.children
+                    if g.dep_ == "pobj"
+                ]
                 mods = [m for m in mods if self.side(_span(m), fold)] or _clause_subject(tok)
-                objs = [g for c in tok.children if c.dep_ == "prep" and c.lower_ in ("on", "against")
-                        for g in c.children if g.dep_ == "pobj"]
+                objs = [
+                    g
+                    for c in tok.children
+                    if c.dep_ == "prep" and c.lower_ in ("on", "against")
+                    for g in c.children
+                    if g.dep_ == "pobj"
+                ]
                 found.append((depth, tok.i, "strike", mods[0] if mods else None, objs))
         found.sort(key=lambda f: (f[0], f[1]))
         return [f[2:] for f in found]
 
-    def attribute_doc(self, doc, home: str | None = None, place_countries: list[str] = (),
-                      default_actor: str | None = None) -> tuple[str | None, str | None]:
+    def attribute_doc(
+        self,
+        doc,
+        home: str | None = None,
+        place_countries: Sequence[str | None] = (),
+        default_actor: str | None = None,
+    ) -> tuple[str | None, str | None]:
         text = doc.text
         fold = not any(ch.isupper() for ch in text)
         actor = target = None
@@ -193,13 +316,17 @@ class StrikeAttributor:
         if actor is None and not named_unknown:
             m = _LEGACY_AGENT_RE.search(text)
             if m:
-                actor = self.gaz.lookup(m.group(1).replace("'s", "").replace("’s", ""),
-                                        fold_case=True)
+                actor = self.gaz.lookup(
+                    m.group(1).replace("'s", "").replace("’s", ""), fold_case=True
+                )
         if target is None:
             target = next((c for c in place_countries if c and c != actor), None)
         if target is None:
-            places = [m.code for m in self.gaz.mentions(text, fold)
-                      if m.kind in _PLACE_KINDS and m.code != actor]
+            places = [
+                m.code
+                for m in self.gaz.mentions(text, fold)
+                if m.kind in _PLACE_KINDS and m.code != actor
+            ]
             target = places[0] if places else None
         if target is None and _ENEMY_RE.search(text) and actor:
             target = self.sole_adversary(actor)
@@ -223,10 +350,14 @@ class StrikeAttributor:
                 docs[i] = doc
         return docs
 
-    def attribute(self, sentences: list[str], homes: list[str | None] | None = None,
-                  place_countries: list[list[str]] | None = None,
-                  default_actors: list[str | None] | None = None, docs: list | None = None
-                  ) -> list[tuple[str | None, str | None]]:
+    def attribute(
+        self,
+        sentences: list[str],
+        homes: list[str | None] | None = None,
+        place_countries: Sequence[Sequence[str | None]] | None = None,
+        default_actors: list[str | None] | None = None,
+        docs: list | None = None,
+    ) -> list[tuple[str | None, str | None]]:
         """(actor, target_actor) per strike sentence. ``homes``: the side whose channel reports
         it; ``place_countries``: the countries of its struck places; ``docs``: from ``parse``."""
         n = len(sentences)
@@ -234,17 +365,24 @@ class StrikeAttributor:
         place_countries = place_countries or [[] for _ in range(n)]
         default_actors = default_actors or [None] * n
         docs = docs if docs is not None else self.parse(sentences)
-        return [self.attribute_doc(doc, h, pc, d)
-                for doc, h, pc, d in zip(docs, homes, place_countries, default_actors)]
+        return [
+            self.attribute_doc(doc, h, pc, d)
+            for doc, h, pc, d in zip(docs, homes, place_countries, default_actors)
+        ]
 
     def needs_parse(self, sentence: str) -> bool:
         """Whether the parse can change the answer: the sentence names an actor, "the enemy" or
         an armed group. Without one, only the places and the fallbacks apply (the parser is
         the slow part)."""
         fold = not any(ch.isupper() for ch in sentence)
-        return bool(_ENEMY_RE.search(sentence) or _GROUP_RE.search(sentence)
-                    or any(m.kind in _ACTOR_KINDS or m.kind == "weapon"
-                           for m in self.gaz.mentions(sentence, fold)))
+        return bool(
+            _ENEMY_RE.search(sentence)
+            or _GROUP_RE.search(sentence)
+            or any(
+                m.kind in _ACTOR_KINDS or m.kind == "weapon"
+                for m in self.gaz.mentions(sentence, fold)
+            )
+        )
 
 
 class _TextOnly:
@@ -261,8 +399,11 @@ class _TextOnly:
 # "Ukraine attacks Zaporozhye Region ...": headline verbs the small parser often reads as nouns.
 _HEADLINE_AGENT_RE = re.compile(
     r"^((?:the )?[A-Z][\w'’.-]*(?: [A-Z][\w'’.-]*){0,3})\s+(?:again |also |now )?"
-    r"(?:attacks|strikes|shells|hits|bombs|pounds|launches|fires|targets)\b")
+    r"(?:attacks|strikes|shells|hits|bombs|pounds|launches|fires|targets)\b"
+)
 _LEGACY_AGENT_RE = re.compile(
     r"\b(Russian|Russia's|Ukrainian|Ukraine's|Israeli|American|Belarusian)\s+(?:\w+\s+){0,2}?"
     r"(forces|troops|army|military|drones?|missiles?|strikes?|attacks?|shelling|artillery|"
-    r"aircraft|jets|bombers|UAVs?|navy|units)\b", re.IGNORECASE)
+    r"aircraft|jets|bombers|UAVs?|navy|units)\b",
+    re.IGNORECASE,
+)

