@@ -98,6 +98,10 @@ def pytest_collection_modifyitems(config, items):
     # Always in the slow tier: real-data tests (they read the large files in
     # ../shared/data/real) and tests on the demo database (built with the real classifier).
     for item in items:
+        # Under pytest-xdist (`-n 2 --dist loadgroup`, the README's command), the tests on the
+        # session's real run share one worker, so that the real case is classified once.
+        if "real_run_db" in item.fixturenames:
+            item.add_marker(pytest.mark.xdist_group("real_run"))
         if item.get_closest_marker("slow"):
             continue
         if item.get_closest_marker("realdata") or DEMO_FIXTURES & set(item.fixturenames):
