@@ -252,6 +252,7 @@ def cmd_run(args, config=None) -> int:
         f"sentences +{c.sentences_new or 0}, predictions +{c.predictions_new or 0}, "
         f"flags {score.flags} (new {score.new_flags})"
         + (f", rows refused {ing.rows_refused}" if ing.rows_refused else "")
+        + (f", quarantined {c.quarantined} (see detector runs)" if c.quarantined else "")
     )
     for err in report.errors:
         print(f"detector: error: {printable(err)}", file=sys.stderr)
@@ -295,6 +296,7 @@ def cmd_runs(args) -> int:
         raise InputError(f"--limit {args.limit}: give a number of runs from 1 to {MAX_LIMIT}")
     with _open(args.db) as store:
         rows = store.recent_runs(args.limit)
+        held = store.quarantined()
     if args.format == "json":
         for r in rows:
             for k in ("started_at", "finished_at"):
@@ -309,6 +311,7 @@ def cmd_runs(args) -> int:
     any_refused = any(
         (RunCounts.from_json(r["counts"]).ingest or IngestCounts()).rows_refused for r in rows
     )
+    any_held = any(RunCounts.from_json(r["counts"]).quarantined for r in rows)
 
     def shown(v):
         return "" if v is None else v
@@ -328,6 +331,7 @@ def cmd_runs(args) -> int:
                 "predictions": shown(c.predictions_new),
                 "flags": "" if c.score is None else c.score.flags,
                 **({"refused": "" if ing is None else ing.rows_refused} if any_refused else {}),
+                **({"quarantined": shown(c.quarantined)} if any_held else {}),
                 "errors": len(r["errors"]),
                 "model": r["model_version"] or "",
                 "config": r["config_hash"] or "",
@@ -338,6 +342,18 @@ def cmd_runs(args) -> int:
     print("  ".join(k.rjust(widths[k]) for k in cols))
     for t in table:
         print("  ".join(str(t[k]).rjust(widths[k]) for k in cols))
+    if held:
+        # Kept in the database, skipped by their stage until the document changes (split) or
+        # another model version classifies it (classify).
+        print(f"\nquarantined ({len(held)}):")
+        for q in held[:20]:
+            what = f"sentence {q['sentence_id']} of " if q["sentence_id"] else ""
+            print(
+                f"  run {q['run_id']} {q['stage']}: {what}document {q['document_id']}: "
+                f"{printable(q['reason'])}"
+            )
+        if len(held) > 20:
+            print(f"  ... {len(held) - 20} more")
     return 0
 
 

@@ -14,17 +14,20 @@ from __future__ import annotations
 import logging
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as day_start
 
 from sqlalchemy.engine import Engine
 
 from .config import Config, ScoringConfig, SourceConfig
 from .errors import DetectorError, FetchError, SourceError, StorageError
 from .ingest import fetch_source, parse_payload
+from .ingest.registry import ParsedBatch
 from .nlp.annotate import Annotator, SentenceInput
 from .nlp.classifier import DEFAULT_MODEL_VERSION, SentenceClassifier
-from .records import DeedsCounts, IngestCounts, RunCounts, ScoreCounts, Sentence
+from .records import DeedsCounts, IngestCounts, Quarantined, RunCounts, ScoreCounts, Sentence
 from .score import (
     COMMITMENT_METHOD,
     CONTRADICTION_METHOD,
@@ -76,6 +79,32 @@ NO_HOOKS = RunHooks()
 # --- stages ------------------------------------------------------------------------------------
 
 
+# A record dated more than this after it was fetched cannot be a report of something that
+# happened: a typo'd year (2999) or a hostile row; refused like any other bad row. The slack
+# covers sources that date in a timezone ahead of UTC and clocks a little off.
+FUTURE_SLACK = timedelta(days=2)
+
+
+def _not_from_the_future(batch: ParsedBatch, fetched_at: datetime) -> ParsedBatch:
+    limit = fetched_at + FUTURE_SLACK
+    refused = list(batch.refused)
+
+    def keep(kind: str, ident: str, when: datetime | None) -> bool:
+        if when is None or when <= limit:
+            return True
+        refused.append(f"{kind} {ident!r}: dated {when.isoformat()}, after it was fetched")
+        return False
+
+    docs = [d for d in batch.documents if keep("document", d.external_id, d.published_at)]
+    events = [e for e in batch.events if keep("strike event", e.external_id, e.start)]
+    structured = [
+        s
+        for s in batch.structured
+        if keep("structured event", s.external_id, datetime.combine(s.date, day_start(), UTC))
+    ]
+    return ParsedBatch(documents=docs, events=events, structured=structured, refused=refused)
+
+
 def ingest_source(
     store: Store | Engine, src: SourceConfig, hooks: RunHooks = NO_HOOKS
 ) -> IngestCounts:
@@ -98,7 +127,7 @@ def ingest_source(
     content, raw_hash = fetched.content, fetched.raw_hash
     if content is None or raw_hash is None:  # fetch_source hashes every payload it returns
         raise FetchError(src.name, f"{src.location} came back without its hash; report this bug")
-    batch = parse_payload(content, src, raw_hash)
+    batch = _not_from_the_future(parse_payload(content, src, raw_hash), fetched.fetched_at)
     if batch.refused:
         log.warning(
             "source %r: %d row(s) refused, first: %s",
@@ -175,12 +204,37 @@ class _NoBar:
         pass
 
 
+def _guarded(fn: Callable[[list], list], items: list, stage: str) -> tuple[list, list[tuple]]:
+    """``fn`` over ``items`` (a batch); when the batch fails, item by item, so that one bad
+    document cannot stop the stage: (results, with None for a failed item; [(item, reason)]).
+    The project's own errors (a missing model, a lost lock) are not about one document: they
+    propagate."""
+    try:
+        return fn(items), []
+    except DetectorError:
+        raise
+    except Exception:
+        log.warning("%s: a batch of %d failed; retrying one by one", stage, len(items))
+    out: list = []
+    failed: list[tuple] = []
+    for item in items:
+        try:
+            out.append(fn([item])[0])
+        except DetectorError:
+            raise
+        except Exception as exc:  # anything a library raises on one strange input
+            out.append(None)
+            failed.append((item, f"{type(exc).__name__}: {exc}"[:500]))
+    return out, failed
+
+
 def split_new_documents(
     store: Store | Engine,
     batch_size: int | None = None,
     progress: bool = False,
     hooks: RunHooks = NO_HOOKS,
     annotator: Annotator | None = None,
+    run_id: int | None = None,
 ) -> int:
     """Split documents without sentences (with ``annotator``'s spaCy load when given)."""
     if annotator is None:
@@ -199,14 +253,20 @@ def split_new_documents(
     try:
         for i in range(0, len(docs), batch_size):
             part = docs[i : i + batch_size]
-            split = split_texts([d.text for d in part])
+            split, failed = _guarded(lambda ds: split_texts([d.text for d in ds]), part, "split")
             rows = [
                 Sentence(document_id=d.id, idx=k, text=s)
                 for d, sents in zip(part, split)
-                for k, s in enumerate(sents)
+                for k, s in enumerate(sents or [])
             ]
+            held = [
+                Quarantined("split", d.id, d.content_hash or "", reason) for d, reason in failed
+            ]
+            for q in held:
+                log.error("split: document %s quarantined (%s)", q.document_id, q.reason)
             with store.transaction() as tx:  # a document's sentences commit together
                 total += tx.save_sentences(rows)
+                tx.save_quarantine(held, run_id)
                 hooks.checkpoint("split.batch")
             bar.update(len(part))
     finally:
@@ -220,8 +280,10 @@ def classify_new(
     batch_size: int | None = None,
     progress: bool = False,
     hooks: RunHooks = NO_HOOKS,
+    run_id: int | None = None,
 ) -> int:
-    """Predict for sentences without a prediction of this model version; then write them."""
+    """Predict for sentences without a prediction of this model version; then write them. A
+    sentence the annotator fails on is quarantined (its document is reported, the rest go on)."""
     store = Store.of(store)
     batch_size = batch_size or CLASSIFY_BATCH
     version = annotator.version
@@ -231,11 +293,23 @@ def classify_new(
     try:
         for i in range(0, len(todo), batch_size):
             part = todo[i : i + batch_size]
-            labels = annotator.annotate(
-                [SentenceInput(r.text, r.default_speaker, r.home) for r in part]
+            labels, failed = _guarded(
+                lambda rs: annotator.annotate(
+                    [SentenceInput(r.text, r.default_speaker, r.home) for r in rs]
+                ),
+                part,
+                "classify",
             )
+            held = [
+                Quarantined("classify", r.document_id or "", version, reason, sentence_id=r.id)
+                for r, reason in failed
+            ]
+            for q in held:
+                log.error("classify: sentence %s quarantined (%s)", q.sentence_id, q.reason)
+            done = [(r.id, lab) for r, lab in zip(part, labels) if lab is not None]
             with store.transaction() as tx:
-                total += tx.save_predictions([(r.id, lab) for r, lab in zip(part, labels)], version)
+                total += tx.save_predictions(done, version)
+                tx.save_quarantine(held, run_id)
                 hooks.checkpoint("classify.batch")
             bar.update(len(part))
     finally:
@@ -397,6 +471,13 @@ class _Run:
         )
 
 
+def _quarantined_in(store: Store, run_id: int | None) -> int | None:
+    n = sum(1 for q in store.quarantined() if q["run_id"] == run_id)
+    if n:
+        log.warning("run=%s quarantined %d item(s); see detector runs", run_id, n)
+    return n or None
+
+
 def _store_for(db: str | Store | None) -> tuple[Store, bool]:
     """(store, whether this call opened it and closes it)."""
     if isinstance(db, Store):
@@ -458,12 +539,20 @@ def run_pipeline(
                 progress=progress,
                 hooks=hooks,
                 annotator=annotator,
+                run_id=report.run_id,
             )
             run.logged("split", {"sentences_new": c.sentences_new})
             c.predictions_new = run.stage(
-                "classify", classify_new, store, annotator, progress=progress, hooks=hooks
+                "classify",
+                classify_new,
+                store,
+                annotator,
+                progress=progress,
+                hooks=hooks,
+                run_id=report.run_id,
             )
             run.logged("classify", {"predictions_new": c.predictions_new})
+            c.quarantined = _quarantined_in(store, report.run_id)
             c.deeds = run.stage("deeds", derive_deeds, store, annotator.version, config.scoring)
             run.logged("deeds", c.deeds.to_json())
             c.score = run.stage(
@@ -502,9 +591,16 @@ def reclassify(
             c = run.report.counts
             c.reclassify = classifier.version
             c.predictions_new = run.stage(
-                "classify", classify_new, store, annotator, progress=progress, hooks=hooks
+                "classify",
+                classify_new,
+                store,
+                annotator,
+                progress=progress,
+                hooks=hooks,
+                run_id=run.report.run_id,
             )
             run.logged("classify", {"predictions_new": c.predictions_new})
+            c.quarantined = _quarantined_in(store, run.report.run_id)
             c.deeds = run.stage("deeds", derive_deeds, store, annotator.version, config.scoring)
             run.logged("deeds", c.deeds.to_json())
             c.score = run.stage(

@@ -245,6 +245,7 @@ class PendingDocument:
     id: str
     text: str
     speaker: str | None
+    content_hash: str | None = None
 
 
 @dataclass(frozen=True)
@@ -255,6 +256,24 @@ class PendingSentence:
     text: str
     default_speaker: str | None  # the document's speaker
     home: str | None  # its source's own country
+    document_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Quarantined:
+    """A document (or one of its sentences) a stage could not process: kept, marked and
+    reported, and skipped by that stage while ``key`` holds (split: the document's content
+    hash, so a changed document is tried again; classify: the model version)."""
+
+    stage: str  # split | classify
+    document_id: str
+    key: str
+    reason: str
+    sentence_id: str | None = None
+
+    @property
+    def id(self) -> str:
+        return stable_hash("quarantine", self.stage, self.document_id, self.sentence_id, self.key)
 
 
 # --- run counts: what a run did, stored as JSON in runs.counts --------------------------------
@@ -346,6 +365,7 @@ class RunCounts:
     reclassify: str | None = None  # the model version of a reclassify run
     stage_seconds: dict[str, float] = field(default_factory=dict)
     seconds: float | None = None
+    quarantined: int | None = None  # documents/sentences a stage set aside in this run
 
     _ORDER = (
         "since",
@@ -356,6 +376,7 @@ class RunCounts:
         "predictions_new",
         "deeds",
         "score",
+        "quarantined",
         "seconds",
     )
 
@@ -364,7 +385,7 @@ class RunCounts:
         out = {}
         for k in self._ORDER:
             v = getattr(self, k)
-            if v is None or (k == "stage_seconds" and not v):
+            if v is None or (k == "stage_seconds" and not v) or (k == "quarantined" and not v):
                 continue
             out[k] = v.to_json() if hasattr(v, "to_json") else v
         return out
@@ -386,4 +407,5 @@ class RunCounts:
             reclassify=data.get("reclassify"),
             stage_seconds=dict(data.get("stage_seconds") or {}),
             seconds=num("seconds"),
+            quarantined=num("quarantined"),
         )

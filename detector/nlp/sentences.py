@@ -11,6 +11,20 @@ from .spacy_models import SpacyPipelines
 LEAD_RE = re.compile(r"^[^\w\"“‘'(]+")
 
 _MAX_CHARS = 1000  # very long "sentences" (lists, tables) are cut so the encoder sees them whole
+# A paragraph longer than this (a table or a dump without line breaks) goes to spaCy in blocks
+# cut at whitespace: spaCy refuses texts over its max_length (E088) and its memory grows with
+# the text; sentences never span a block this long anyway.
+MAX_PARAGRAPH = 100_000
+
+
+def _blocks(para: str, size: int = MAX_PARAGRAPH) -> list[str]:
+    out = []
+    while len(para) > size:
+        cut = para.rfind(" ", size // 2, size)
+        cut = cut if cut > 0 else size
+        out.append(para[:cut].strip())
+        para = para[cut:].strip()
+    return out + ([para] if para else [])
 
 
 def split_sentences(texts: list[str], spacy: SpacyPipelines | None = None) -> list[list[str]]:
@@ -21,8 +35,8 @@ def split_sentences(texts: list[str], spacy: SpacyPipelines | None = None) -> li
     owners: list[int] = []
     for i, text in enumerate(texts):
         for para in re.split(r"\n\s*", text or ""):
-            if para.strip():
-                paragraphs.append(para.strip())
+            for block in _blocks(para.strip()):
+                paragraphs.append(block)
                 owners.append(i)
     out: list[list[str]] = [[] for _ in texts]
     for owner, doc in zip(owners, spacy.split(paragraphs, batch_size=256)):

@@ -19,6 +19,7 @@ from .schema import (
     flag_evidence,
     flags,
     predictions,
+    quarantine,
     runs,
     sentences,
     series,
@@ -535,9 +536,15 @@ def load_structured_statements(conn: Connection) -> pd.DataFrame:
 
 def documents_without_sentences(conn: Connection) -> list[PendingDocument]:
     has = select(sentences.c.document_id).distinct()
+    # Quarantined by the split stage with this very content: not again until it changes.
+    held = (
+        select(quarantine.c.document_id)
+        .join(documents, documents.c.id == quarantine.c.document_id)
+        .where((quarantine.c.stage == "split") & (quarantine.c.key == documents.c.content_hash))
+    )
     q = (
-        select(documents.c.id, documents.c.text, documents.c.speaker)
-        .where(documents.c.id.not_in(has))
+        select(documents.c.id, documents.c.text, documents.c.speaker, documents.c.content_hash)
+        .where(documents.c.id.not_in(has) & documents.c.id.not_in(held))
         .order_by(documents.c.id)
     )
     return [PendingDocument(**r) for r in conn.execute(q).mappings()]
@@ -545,16 +552,20 @@ def documents_without_sentences(conn: Connection) -> list[PendingDocument]:
 
 def sentences_without_prediction(conn: Connection, model_version: str) -> list[PendingSentence]:
     done = select(predictions.c.sentence_id).where(predictions.c.model_version == model_version)
+    held = select(quarantine.c.sentence_id).where(
+        (quarantine.c.stage == "classify") & (quarantine.c.key == model_version)
+    )
     q = (
         select(
             sentences.c.id,
             sentences.c.text,
             documents.c.speaker.label("default_speaker"),
             sources.c.home,
+            sentences.c.document_id,
         )
         .join(documents, documents.c.id == sentences.c.document_id)
         .join(sources, sources.c.name == documents.c.source)
-        .where(sentences.c.id.not_in(done))
+        .where(sentences.c.id.not_in(done) & sentences.c.id.not_in(held))
         .order_by(sentences.c.id)
     )
     return [PendingSentence(**r) for r in conn.execute(q).mappings()]
@@ -756,3 +767,17 @@ def table_counts(conn: Connection) -> dict[str, int]:
     ):
         out[t.name] = conn.execute(select(func.count()).select_from(t)).scalar_one()
     return out
+
+
+def quarantined(conn: Connection) -> list[dict]:
+    """The quarantined documents and sentences, newest first (what `detector runs` reports)."""
+    q = select(
+        quarantine.c.stage,
+        quarantine.c.document_id,
+        quarantine.c.sentence_id,
+        quarantine.c.key,
+        quarantine.c.reason,
+        quarantine.c.run_id,
+        quarantine.c.created_at,
+    ).order_by(quarantine.c.created_at.desc(), quarantine.c.id)
+    return [dict(r) for r in conn.execute(q).mappings()]

@@ -24,6 +24,7 @@ from ..records import (
     Commitment,
     Document,
     Flag,
+    Quarantined,
     RunCounts,
     Sentence,
     SentenceLabel,
@@ -51,6 +52,7 @@ from .schema import (
     flag_evidence,
     flags,
     predictions,
+    quarantine,
     runs,
     sentences,
     series,
@@ -234,6 +236,35 @@ def save_structured_statements(
 
 
 # --- sentences and predictions -----------------------------------------------------------------
+
+
+def save_quarantine(conn: Connection, items: Iterable[Quarantined], run_id: int | None) -> int:
+    """Mark what a stage could not process; an item already marked is kept as it was."""
+    rows = {q.id: q for q in items}
+    if not rows:
+        return 0
+    have = set()
+    for part in _chunks(list(rows)):
+        have |= set(
+            conn.execute(select(quarantine.c.id).where(quarantine.c.id.in_(part))).scalars()
+        )
+    new = [
+        dict(
+            id=i,
+            stage=q.stage,
+            document_id=q.document_id,
+            sentence_id=q.sentence_id,
+            key=q.key,
+            reason=q.reason[:2000],
+            run_id=run_id,
+            created_at=datetime.now(UTC),
+        )
+        for i, q in rows.items()
+        if i not in have
+    ]
+    if new:
+        conn.execute(insert(quarantine), new)
+    return len(new)
 
 
 def save_sentences(conn: Connection, rows: Sequence[Sentence | dict]) -> int:

@@ -286,3 +286,22 @@ run_lock = Table(
     Column("acquired_at", DateTime(timezone=True)),
     Column("heartbeat_at", DateTime(timezone=True)),
 )
+
+# Documents a stage could not process: kept (the document stays), marked here, reported by
+# `detector runs`, and skipped by that stage until the document's content changes (split, key =
+# its content hash) or another model version classifies it (classify, key = the version).
+quarantine = Table(
+    "quarantine",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("stage", String(16), nullable=False),
+    Column(
+        "document_id", String(32), ForeignKey("documents.id", ondelete="CASCADE"), nullable=False
+    ),
+    Column("sentence_id", String(32)),
+    Column("key", String(80), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("run_id", Integer),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Index("ix_quarantine_document", "document_id"),
+)

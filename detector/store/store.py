@@ -25,6 +25,7 @@ from ..records import (
     Flag,
     PendingDocument,
     PendingSentence,
+    Quarantined,
     RunCounts,
     Sentence,
     SentenceLabel,
@@ -234,6 +235,9 @@ class Store:
     def sentences_without_prediction(self, model_version: str) -> list[PendingSentence]:
         return self._read(reads.sentences_without_prediction, model_version)
 
+    def quarantined(self) -> list[dict]:
+        return self._read(reads.quarantined)
+
     def load_statements(self, model_version: str) -> pd.DataFrame:
         return self._read(reads.load_statements, model_version)
 
@@ -294,6 +298,9 @@ class Transaction:
             raw_hash=raw_hash,
             fetched_at=fetched_at,
         )
+
+    def save_quarantine(self, items: Iterable[Quarantined], run_id: int | None) -> int:
+        return repository.save_quarantine(self.conn, items, run_id)
 
     def save_documents(self, docs: Iterable[Document], fetched_at: datetime) -> SaveCounts:
         return repository.save_documents(self.conn, docs, fetched_at)
