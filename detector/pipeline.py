@@ -11,6 +11,7 @@ nothing.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sys
 import time
@@ -19,8 +20,9 @@ from datetime import date
 
 from sqlalchemy.engine import Engine
 
+from .cluster import Cluster, Workers
 from .config import Config, ScoringConfig, SourceConfig
-from .errors import DetectorError, FetchError, SourceError, StorageError
+from .errors import ConfigError, DetectorError, FetchError, SourceError, StorageError
 from .ingest import fetch_source, parse_payload
 from .nlp.annotate import Annotator, SentenceInput
 from .nlp.classifier import DEFAULT_MODEL_VERSION, SentenceClassifier
@@ -181,8 +183,10 @@ def split_new_documents(
     progress: bool = False,
     hooks: RunHooks = NO_HOOKS,
     annotator: Annotator | None = None,
+    workers: Workers | None = None,
 ) -> int:
-    """Split documents without sentences (with ``annotator``'s spaCy load when given)."""
+    """Split documents without sentences (with ``annotator``'s spaCy load when given; on
+    ``workers``, a dask cluster, when given: this process still does every write)."""
     if annotator is None:
         from .nlp.sentences import split_sentences
         from .nlp.spacy_models import SpacyPipelines
@@ -197,9 +201,10 @@ def split_new_documents(
     total = 0
     bar = _progress(len(docs), "split", "doc", progress and bool(docs))
     try:
-        for i in range(0, len(docs), batch_size):
-            part = docs[i : i + batch_size]
-            split = split_texts([d.text for d in part])
+        parts = [docs[i : i + batch_size] for i in range(0, len(docs), batch_size)]
+        texts = ([d.text for d in part] for part in parts)
+        results = workers.split(texts) if workers is not None else map(split_texts, texts)
+        for part, split in zip(parts, results):
             rows = [
                 Sentence(document_id=d.id, idx=k, text=s)
                 for d, sents in zip(part, split)
@@ -220,24 +225,35 @@ def classify_new(
     batch_size: int | None = None,
     progress: bool = False,
     hooks: RunHooks = NO_HOOKS,
+    workers: Workers | None = None,
 ) -> int:
-    """Predict for sentences without a prediction of this model version; then write them."""
+    """Predict for sentences without a prediction of this model version; then write them.
+    A sentence that repeats (same text, default speaker and home: wire headlines, reposts)
+    is labelled once and its label stored for each of its rows. On ``workers`` (a dask
+    cluster) when given: the same batches, and this process still does every write."""
     store = Store.of(store)
     batch_size = batch_size or CLASSIFY_BATCH
     version = annotator.version
     todo = store.sentences_without_prediction(version)
+    rows: dict[SentenceInput, list[str]] = {}
+    for r in todo:  # in id order: the batches are the same on one process and on a cluster
+        rows.setdefault(SentenceInput(r.text, r.default_speaker, r.home), []).append(r.id)
+    unique = list(rows)
     total = 0
     bar = _progress(len(todo), "classify", "sent", progress and bool(todo))
     try:
-        for i in range(0, len(todo), batch_size):
-            part = todo[i : i + batch_size]
-            labels = annotator.annotate(
-                [SentenceInput(r.text, r.default_speaker, r.home) for r in part]
-            )
+        parts = [unique[i : i + batch_size] for i in range(0, len(unique), batch_size)]
+        results = (
+            workers.annotate(iter(parts))
+            if workers is not None
+            else map(annotator.annotate, parts)
+        )
+        for part, labels in zip(parts, results):
+            items = [(sid, lab) for s, lab in zip(part, labels) for sid in rows[s]]
             with store.transaction() as tx:
-                total += tx.save_predictions([(r.id, lab) for r, lab in zip(part, labels)], version)
+                total += tx.save_predictions(items, version)
                 hooks.checkpoint("classify.batch")
-            bar.update(len(part))
+            bar.update(len(items))
     finally:
         bar.close()
     return total
@@ -417,6 +433,17 @@ def _annotator(
     return Annotator.load(version, settings or Settings.from_env())
 
 
+@contextlib.contextmanager
+def _cluster(cluster: str | Cluster | None):
+    """The cluster of a run: opened (and closed) here for an address, as given for an open
+    ``Cluster`` (its owner closes it), None for a single-process run."""
+    if cluster is None or isinstance(cluster, Cluster):
+        yield cluster
+        return
+    with Cluster.open(cluster) as opened:
+        yield opened
+
+
 def run_pipeline(
     config: Config,
     db_url: str | Store | None = None,
@@ -427,15 +454,25 @@ def run_pipeline(
     hooks: RunHooks | None = None,
     annotator: Annotator | None = None,
     settings: Settings | None = None,
+    cluster: str | Cluster | None = None,
 ) -> RunReport:
     """One nightly run on ``db_url`` (a URL, or an open read-write Store; default: the
     database of ``settings``, else of the environment). ``since``: replace flags and series
     only from that date on (a backfill); ``progress``: tqdm bars on stderr for the long stages;
     ``hooks``: test checkpoints. The sentences are labelled by ``annotator``, else one built
     around ``classifier``, else one loaded for the config's model version with ``settings``
-    (default: from the environment). Raises LockedError when another run holds the database's
-    run lock."""
+    (default: from the environment). ``cluster``: a dask scheduler address, ``local:N`` (a
+    LocalCluster of N worker processes, started and stopped by this run) or an open
+    ``Cluster``; the split and classify batches then run on its workers, which load the
+    model by version and ``settings`` (so no ``classifier`` or ``annotator`` object), while
+    this process keeps the lock and writes. Raises LockedError when another run holds the
+    database's run lock."""
     hooks = hooks or NO_HOOKS
+    if cluster is not None and (classifier is not None or annotator is not None):
+        raise ConfigError(
+            "a cluster run loads its model on the workers by version; pass the model "
+            "version in the config and the settings, not a classifier or annotator object"
+        )
     store, owned = _store_for(db_url or (settings.db_url if settings else None))
     try:
         known = annotator.classifier if annotator else classifier
@@ -450,20 +487,36 @@ def run_pipeline(
             run.logged("ingest", c.ingest.to_json())
             # Loaded only after the lock is ours: a refused run returns at once. The split
             # and the classify stages share its spaCy load.
+            settings = settings or Settings.from_env()
             annotator = _annotator(config.model_version, classifier, annotator, settings)
-            c.sentences_new = run.stage(
-                "split",
-                split_new_documents,
-                store,
-                progress=progress,
-                hooks=hooks,
-                annotator=annotator,
-            )
-            run.logged("split", {"sentences_new": c.sentences_new})
-            c.predictions_new = run.stage(
-                "classify", classify_new, store, annotator, progress=progress, hooks=hooks
-            )
-            run.logged("classify", {"predictions_new": c.predictions_new})
+            with _cluster(cluster) as opened:
+                workers = None
+                if opened is not None:
+                    workers = Workers(opened, opened.spec(annotator.version, settings))
+                    c.cluster = opened.record()
+                c.sentences_new = run.stage(
+                    "split",
+                    split_new_documents,
+                    store,
+                    progress=progress,
+                    hooks=hooks,
+                    annotator=annotator,
+                    workers=workers,
+                )
+                run.logged("split", {"sentences_new": c.sentences_new})
+                c.predictions_new = run.stage(
+                    "classify",
+                    classify_new,
+                    store,
+                    annotator,
+                    progress=progress,
+                    hooks=hooks,
+                    workers=workers,
+                )
+                run.logged("classify", {"predictions_new": c.predictions_new})
+                if opened is not None:
+                    c.cluster = opened.record()
+                    run.logged("cluster", c.cluster)
             c.deeds = run.stage("deeds", derive_deeds, store, annotator.version, config.scoring)
             run.logged("deeds", c.deeds.to_json())
             c.score = run.stage(
