@@ -244,9 +244,7 @@ def classify_new(
     try:
         parts = [unique[i : i + batch_size] for i in range(0, len(unique), batch_size)]
         results = (
-            workers.annotate(iter(parts))
-            if workers is not None
-            else map(annotator.annotate, parts)
+            workers.annotate(iter(parts)) if workers is not None else map(annotator.annotate, parts)
         )
         for part, labels in zip(parts, results):
             items = [(sid, lab) for s, lab in zip(part, labels) for sid in rows[s]]

@@ -47,16 +47,22 @@ def snapshot(url: str):
             tuple(r)
             for r in conn.execute(
                 select(
-                    flags.c.id, flags.c.kind, flags.c.actor, flags.c.start, flags.c.end,
-                    flags.c.score, flags.c.p_value,
+                    flags.c.id,
+                    flags.c.kind,
+                    flags.c.actor,
+                    flags.c.start,
+                    flags.c.end,
+                    flags.c.score,
+                    flags.c.p_value,
                 )
             )
         )
-        dupes = conn.execute(
-            select(func.count()).select_from(predictions)
-        ).scalar_one() - conn.execute(
-            select(func.count(func.distinct(predictions.c.sentence_id)))
-        ).scalar_one()
+        dupes = (
+            conn.execute(select(func.count()).select_from(predictions)).scalar_one()
+            - conn.execute(
+                select(func.count(func.distinct(predictions.c.sentence_id)))
+            ).scalar_one()
+        )
     engine.dispose()
     return dict(sentences=sents, predictions=preds, flags=fl, duplicate_predictions=dupes)
 
@@ -95,8 +101,9 @@ class LockProbe(RunHooks):
 def test_local_cluster_equals_single_process_and_coordinator_holds_the_lock(tmp_path, single):
     url = f"sqlite:///{tmp_path / 'cluster.db'}"
     probe = LockProbe(url)
-    report = run_pipeline(demo_config(), url, settings=_settings(url), cluster="local:2",
-                          hooks=probe)
+    report = run_pipeline(
+        demo_config(), url, settings=_settings(url), cluster="local:2", hooks=probe
+    )
     assert report.status == "ok", report.errors
     assert report.counts.cluster["address"] == "local:2"
     assert report.counts.cluster["workers"] == 2 and report.counts.cluster["batches"] > 4
@@ -136,8 +143,9 @@ def test_killed_worker_has_its_batch_redone_and_nothing_is_stored_twice(tmp_path
     url = f"sqlite:///{tmp_path / 'killed.db'}"
     with Cluster.open("local:2") as cluster:
         hooks = KillWorker(cluster)
-        report = run_pipeline(demo_config(), url, settings=_settings(url), cluster=cluster,
-                              hooks=hooks)
+        report = run_pipeline(
+            demo_config(), url, settings=_settings(url), cluster=cluster, hooks=hooks
+        )
     assert hooks.killed and hooks.killed[0][2] >= 1  # a worker died with a batch in progress
     assert report.status == "ok", report.errors
     snap = snapshot(url)
