@@ -1,13 +1,14 @@
 """The real corpus backfilled into a fresh database: wall time, rows/s, peak RSS, per stage; one
 process, or the split and classify stages on a dask cluster; and a scaling estimate.
 
-    nice python pipelines/benchmarks/bench_backfill.py [--db sqlite|postgresql URL]
-        [--cluster local:2] [--sources all|tass|...] [--real ../shared/data/real]
+    nice python pipelines/benchmarks/bench_backfill.py [--db URL | --postgres]
+        [--cluster local:2] [--no-single] [--sources PREFIX ...] [--real ../shared/data/real]
 
 The sources are those of pipelines/real_data.toml plus the state channels' other files (Channel
 One 2025-26, MFA Telegram snippets 2022-26, MoD Telegram snippets 2025-26), read in place from
 ``--real`` (nothing is copied). Each case is one `detector run` process on a fresh database
-(SQLite in a temporary folder unless ``--db`` names a PostgreSQL database, which must be empty).
+(SQLite in a temporary folder unless ``--db`` names an empty PostgreSQL database, or
+``--postgres`` starts a throwaway server from /usr/lib/postgresql/*/bin, as the tests do).
 Prints per case: documents, sentences, predictions, wall seconds, stage seconds, rows/s and
 the peak RSS of the coordinating process (``ru_maxrss`` of the child; a cluster's worker
 processes are its grandchildren, reported with it when they were waited for).
@@ -141,6 +142,8 @@ def main() -> int:
     ap.add_argument("--real", default=str(ROOT.parent / "shared" / "data" / "real"))
     ap.add_argument("--db", default=None, help="a PostgreSQL URL of an empty database "
                     "(default: a SQLite file in a temporary folder)")
+    ap.add_argument("--postgres", action="store_true",
+                    help="a throwaway PostgreSQL server (tests/conftest.py's) for the database")
     ap.add_argument("--cluster", default=None, help="also run with --cluster (e.g. local:2)")
     ap.add_argument("--no-single", action="store_true", help="only the cluster case")
     ap.add_argument("--sources", nargs="*", default=None,
@@ -151,6 +154,29 @@ def main() -> int:
         print(f"skipped: {real / CHANNELS} is absent")
         return 0
     print(f"cpus usable: {len(os.sched_getaffinity(0))}, load average {os.getloadavg()[0]:.2f}")
+    server = None
+    if args.postgres:
+        sys.path.insert(0, str(ROOT))
+        from tests.conftest import PostgresServer, _pg_bindir
+
+        bindir = _pg_bindir()
+        if bindir is None:
+            print("skipped: no PostgreSQL server binaries (initdb, pg_ctl)")
+            return 0
+        server = PostgresServer(bindir).start()
+        args.db = server.url(server.create_database())
+        print(f"PostgreSQL {bindir}")
+    try:
+        return _cases(args, real)
+    finally:
+        if server is not None:
+            server.stop()
+
+
+def _cases(args, real: Path) -> int:
+    if args.db and args.cluster and not args.no_single:
+        raise SystemExit("--db/--postgres with --cluster: give --no-single too (one case per "
+                         "database)")
     with tempfile.TemporaryDirectory() as tmp:
         config = Path(tmp) / "backfill.toml"
         n = write_config(real, config, args.sources)
