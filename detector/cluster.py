@@ -131,17 +131,22 @@ class Cluster:
             raise ConfigError(
                 "--cluster needs dask.distributed; run pip install 'dask[distributed]'"
             ) from exc
+        # dask logs every worker's start and stop at INFO through handlers of its own: keep it
+        # to warnings (to errors under -q, which sets the root logger to ERROR).
+        level = max(logging.WARNING, logging.getLogger().getEffectiveLevel())
+        logging.getLogger("distributed").setLevel(level)
         local = None
         try:
             if isinstance(target, int):
                 # One thread per worker process (spaCy and the heads hold the GIL); the encoder
-                # of each worker gets its share of the cores. No dashboard: it would take a port.
+                # of each worker gets its share of the cores. The scheduler's web server on a
+                # free local port: the default :8787 may be another user's.
                 local = LocalCluster(
                     n_workers=target,
                     threads_per_worker=1,
                     processes=True,
-                    dashboard_address=None,
-                    silence_logs=logging.ERROR,
+                    dashboard_address="127.0.0.1:0",
+                    silence_logs=level,
                 )
                 client = Client(local)
                 threads = max(1, _available_cores() // target)
