@@ -514,7 +514,7 @@ def run_pipeline(
                 run.logged("classify", {"predictions_new": c.predictions_new})
                 if opened is not None:
                     c.cluster = opened.record()
-                    run.logged("cluster", c.cluster)
+                    log.info("run=%s cluster %s", run.report.run_id, _fields(c.cluster))
             c.deeds = run.stage("deeds", derive_deeds, store, annotator.version, config.scoring)
             run.logged("deeds", c.deeds.to_json())
             c.score = run.stage(
