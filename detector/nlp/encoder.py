@@ -29,6 +29,7 @@ import hashlib
 import os
 from abc import ABC, abstractmethod
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -96,12 +97,14 @@ def _load_tokenizer(path: str):
 
 
 class _Batched(ABC):
-    """Length-sorted batches: padding (and so time) stays small within each batch. Backends
-    implement ``_embed`` (one tokenized batch -> pooled, normalised embeddings)."""
+    """Batches of sentences of similar token counts: padding (and so time) stays small within
+    each batch. Backends implement ``_embed`` (one tokenized batch -> pooled, normalised
+    embeddings)."""
 
     dim = 384
     max_length: int
     batch_size: int
+    tokenizer: Any  # a transformers fast tokenizer
 
     @abstractmethod
     def _embed(self, batch: dict) -> np.ndarray: ...
