@@ -80,6 +80,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="backfill: replace flags and series from DATE on (baselines still use "
         "the data before it); flags that end before DATE are kept",
     )
+    p.add_argument(
+        "--cluster",
+        metavar="ADDRESS",
+        default=None,
+        help="run the split and classify stages on a dask cluster: a scheduler address "
+        "(tcp://HOST:8786) or local:N (N worker processes on this host); this process "
+        "keeps the lock and writes to the database",
+    )
     _add_db(p)
     _add_report(p)
     p = sub.add_parser("classify", help="classify JSON Lines of texts (no database)")
@@ -240,6 +248,7 @@ def cmd_run(args, config=None) -> int:
         settings=args.settings,
         since=getattr(args, "since", None),
         progress=_progress_wanted(args),
+        cluster=getattr(args, "cluster", None),
     )
     from .records import IngestCounts, ScoreCounts
 
@@ -253,6 +262,12 @@ def cmd_run(args, config=None) -> int:
         f"flags {score.flags} (new {score.new_flags})"
         + (f", rows refused {ing.rows_refused}" if ing.rows_refused else "")
         + (f", quarantined {c.quarantined} (see detector runs)" if c.quarantined else "")
+        + (
+            f"; cluster {c.cluster['address']} ({c.cluster['workers']} workers, "
+            f"{c.cluster['batches']} batches)"
+            if c.cluster
+            else ""
+        )
     )
     for err in report.errors:
         print(f"detector: error: {printable(err)}", file=sys.stderr)

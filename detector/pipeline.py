@@ -11,18 +11,20 @@ nothing.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as day_start
 
 from sqlalchemy.engine import Engine
 
+from .cluster import Cluster, Workers
 from .config import Config, ScoringConfig, SourceConfig
-from .errors import DetectorError, FetchError, SourceError, StorageError
+from .errors import ConfigError, DetectorError, FetchError, SourceError, StorageError
 from .ingest import fetch_source, parse_payload
 from .ingest.registry import ParsedBatch
 from .nlp.annotate import Annotator, SentenceInput
@@ -235,8 +237,10 @@ def split_new_documents(
     hooks: RunHooks = NO_HOOKS,
     annotator: Annotator | None = None,
     run_id: int | None = None,
+    workers: Workers | None = None,
 ) -> int:
-    """Split documents without sentences (with ``annotator``'s spaCy load when given)."""
+    """Split documents without sentences (with ``annotator``'s spaCy load when given; on
+    ``workers``, a dask cluster, when given: this process still does every write)."""
     if annotator is None:
         from .nlp.sentences import split_sentences
         from .nlp.spacy_models import SpacyPipelines
@@ -251,9 +255,17 @@ def split_new_documents(
     total = 0
     bar = _progress(len(docs), "split", "doc", progress and bool(docs))
     try:
-        for i in range(0, len(docs), batch_size):
-            part = docs[i : i + batch_size]
-            split, failed = _guarded(lambda ds: split_texts([d.text for d in ds]), part, "split")
+        parts = [docs[i : i + batch_size] for i in range(0, len(docs), batch_size)]
+        results: Iterator[tuple[list, list[tuple]]]
+        if workers is not None:  # a batch that fails there fails the run (dask retries it)
+            texts = ([d.text for d in part] for part in parts)
+            results = ((split, []) for split in workers.split(texts))
+        else:
+            results = (
+                _guarded(lambda ds: split_texts([d.text for d in ds]), part, "split")
+                for part in parts
+            )
+        for part, (split, failed) in zip(parts, results):
             rows = [
                 Sentence(document_id=d.id, idx=k, text=s)
                 for d, sents in zip(part, split)
@@ -281,37 +293,49 @@ def classify_new(
     progress: bool = False,
     hooks: RunHooks = NO_HOOKS,
     run_id: int | None = None,
+    workers: Workers | None = None,
 ) -> int:
-    """Predict for sentences without a prediction of this model version; then write them. A
-    sentence the annotator fails on is quarantined (its document is reported, the rest go on)."""
+    """Predict for sentences without a prediction of this model version; then write them.
+    A sentence that repeats (same text, default speaker and home: wire headlines, reposts)
+    is labelled once and its label stored for each of its rows. On ``workers`` (a dask
+    cluster) when given: the same batches, and this process still does every write. On one
+    process, a sentence the annotator fails on is quarantined and the rest go on."""
     store = Store.of(store)
     batch_size = batch_size or CLASSIFY_BATCH
     version = annotator.version
     todo = store.sentences_without_prediction(version)
+    rows: dict[SentenceInput, list[str]] = {}
+    docs_of: dict[SentenceInput, list[str]] = {}
+    for r in todo:  # in id order: the batches are the same on one process and on a cluster
+        si = SentenceInput(r.text, r.default_speaker, r.home)
+        rows.setdefault(si, []).append(r.id)
+        docs_of.setdefault(si, []).append(r.document_id or "")
+    unique = list(rows)
     total = 0
     bar = _progress(len(todo), "classify", "sent", progress and bool(todo))
     try:
-        for i in range(0, len(todo), batch_size):
-            part = todo[i : i + batch_size]
-            labels, failed = _guarded(
-                lambda rs: annotator.annotate(
-                    [SentenceInput(r.text, r.default_speaker, r.home) for r in rs]
-                ),
-                part,
-                "classify",
-            )
+        parts = [unique[i : i + batch_size] for i in range(0, len(unique), batch_size)]
+        results: Iterator[tuple[list, list[tuple]]]
+        if workers is not None:  # a batch that fails there fails the run (dask retries it)
+            results = ((labels, []) for labels in workers.annotate(iter(parts)))
+        else:
+            results = (_guarded(annotator.annotate, part, "classify") for part in parts)
+        for part, (labels, failed) in zip(parts, results):
+            items = [
+                (sid, lab) for si, lab in zip(part, labels) if lab is not None for sid in rows[si]
+            ]
             held = [
-                Quarantined("classify", r.document_id or "", version, reason, sentence_id=r.id)
-                for r, reason in failed
+                Quarantined("classify", doc, version, reason, sentence_id=sid)
+                for si, reason in failed
+                for sid, doc in zip(rows[si], docs_of[si])
             ]
             for q in held:
                 log.error("classify: sentence %s quarantined (%s)", q.sentence_id, q.reason)
-            done = [(r.id, lab) for r, lab in zip(part, labels) if lab is not None]
             with store.transaction() as tx:
-                total += tx.save_predictions(done, version)
+                total += tx.save_predictions(items, version)
                 tx.save_quarantine(held, run_id)
                 hooks.checkpoint("classify.batch")
-            bar.update(len(part))
+            bar.update(len(items))
     finally:
         bar.close()
     return total
@@ -498,6 +522,17 @@ def _annotator(
     return Annotator.load(version, settings or Settings.from_env())
 
 
+@contextlib.contextmanager
+def _cluster(cluster: str | Cluster | None):
+    """The cluster of a run: opened (and closed) here for an address, as given for an open
+    ``Cluster`` (its owner closes it), None for a single-process run."""
+    if cluster is None or isinstance(cluster, Cluster):
+        yield cluster
+        return
+    with Cluster.open(cluster) as opened:
+        yield opened
+
+
 def run_pipeline(
     config: Config,
     db_url: str | Store | None = None,
@@ -508,15 +543,25 @@ def run_pipeline(
     hooks: RunHooks | None = None,
     annotator: Annotator | None = None,
     settings: Settings | None = None,
+    cluster: str | Cluster | None = None,
 ) -> RunReport:
     """One nightly run on ``db_url`` (a URL, or an open read-write Store; default: the
     database of ``settings``, else of the environment). ``since``: replace flags and series
     only from that date on (a backfill); ``progress``: tqdm bars on stderr for the long stages;
     ``hooks``: test checkpoints. The sentences are labelled by ``annotator``, else one built
     around ``classifier``, else one loaded for the config's model version with ``settings``
-    (default: from the environment). Raises LockedError when another run holds the database's
-    run lock."""
+    (default: from the environment). ``cluster``: a dask scheduler address, ``local:N`` (a
+    LocalCluster of N worker processes, started and stopped by this run) or an open
+    ``Cluster``; the split and classify batches then run on its workers, which load the
+    model by version and ``settings`` (so no ``classifier`` or ``annotator`` object), while
+    this process keeps the lock and writes. Raises LockedError when another run holds the
+    database's run lock."""
     hooks = hooks or NO_HOOKS
+    if cluster is not None and (classifier is not None or annotator is not None):
+        raise ConfigError(
+            "a cluster run loads its model on the workers by version; pass the model "
+            "version in the config and the settings, not a classifier or annotator object"
+        )
     store, owned = _store_for(db_url or (settings.db_url if settings else None))
     try:
         known = annotator.classifier if annotator else classifier
@@ -531,27 +576,38 @@ def run_pipeline(
             run.logged("ingest", c.ingest.to_json())
             # Loaded only after the lock is ours: a refused run returns at once. The split
             # and the classify stages share its spaCy load.
+            settings = settings or Settings.from_env()
             annotator = _annotator(config.model_version, classifier, annotator, settings)
-            c.sentences_new = run.stage(
-                "split",
-                split_new_documents,
-                store,
-                progress=progress,
-                hooks=hooks,
-                annotator=annotator,
-                run_id=report.run_id,
-            )
-            run.logged("split", {"sentences_new": c.sentences_new})
-            c.predictions_new = run.stage(
-                "classify",
-                classify_new,
-                store,
-                annotator,
-                progress=progress,
-                hooks=hooks,
-                run_id=report.run_id,
-            )
-            run.logged("classify", {"predictions_new": c.predictions_new})
+            with _cluster(cluster) as opened:
+                workers = None
+                if opened is not None:
+                    workers = Workers(opened, opened.spec(annotator.version, settings))
+                    c.cluster = opened.record()
+                c.sentences_new = run.stage(
+                    "split",
+                    split_new_documents,
+                    store,
+                    progress=progress,
+                    hooks=hooks,
+                    annotator=annotator,
+                    workers=workers,
+                    run_id=report.run_id,
+                )
+                run.logged("split", {"sentences_new": c.sentences_new})
+                c.predictions_new = run.stage(
+                    "classify",
+                    classify_new,
+                    store,
+                    annotator,
+                    progress=progress,
+                    hooks=hooks,
+                    workers=workers,
+                    run_id=report.run_id,
+                )
+                run.logged("classify", {"predictions_new": c.predictions_new})
+                if opened is not None:
+                    c.cluster = opened.record()
+                    log.info("run=%s cluster %s", run.report.run_id, _fields(c.cluster))
             c.quarantined = _quarantined_in(store, report.run_id)
             c.deeds = run.stage("deeds", derive_deeds, store, annotator.version, config.scoring)
             run.logged("deeds", c.deeds.to_json())

@@ -363,6 +363,8 @@ class RunCounts:
     score: ScoreCounts | None = None
     since: str | None = None  # a backfill's first date (ISO)
     reclassify: str | None = None  # the model version of a reclassify run
+    # a cluster run's cluster: address, workers, batches, worker_seconds (detector.cluster)
+    cluster: dict | None = None
     stage_seconds: dict[str, float] = field(default_factory=dict)
     seconds: float | None = None
     quarantined: int | None = None  # documents/sentences a stage set aside in this run
@@ -370,6 +372,7 @@ class RunCounts:
     _ORDER = (
         "since",
         "reclassify",
+        "cluster",
         "stage_seconds",
         "ingest",
         "sentences_new",
@@ -405,6 +408,7 @@ class RunCounts:
             score=ScoreCounts.from_json(data["score"]) if "score" in data else None,
             since=data.get("since"),
             reclassify=data.get("reclassify"),
+            cluster=dict(data["cluster"]) if isinstance(data.get("cluster"), dict) else None,
             stage_seconds=dict(data.get("stage_seconds") or {}),
             seconds=num("seconds"),
             quarantined=num("quarantined"),

@@ -175,7 +175,15 @@ class Annotator:
 
     def annotate(self, sentences: list[SentenceInput]) -> list[SentenceLabel]:
         """Labels of each sentence; strike details (counts, weapons, places) and strike actors
-        for strike sentences only."""
+        for strike sentences only. Repeated sentences (same text, default speaker and home:
+        wire headlines, reposts) are labelled once and share the label."""
+        unique = list(dict.fromkeys(sentences))
+        if len(unique) == len(sentences):
+            return self._annotate(sentences)
+        labels = dict(zip(unique, self._annotate(unique)))
+        return [labels[s] for s in sentences]
+
+    def _annotate(self, sentences: list[SentenceInput]) -> list[SentenceLabel]:
         texts = [s.text for s in sentences]
         defaults = [s.default_speaker for s in sentences]
         homes = [s.home for s in sentences]

@@ -29,6 +29,7 @@ import hashlib
 import os
 from abc import ABC, abstractmethod
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -96,12 +97,14 @@ def _load_tokenizer(path: str):
 
 
 class _Batched(ABC):
-    """Length-sorted batches: padding (and so time) stays small within each batch. Backends
-    implement ``_embed`` (one tokenized batch -> pooled, normalised embeddings)."""
+    """Batches of sentences of similar token counts: padding (and so time) stays small within
+    each batch. Backends implement ``_embed`` (one tokenized batch -> pooled, normalised
+    embeddings)."""
 
     dim = 384
     max_length: int
     batch_size: int
+    tokenizer: Any  # a transformers fast tokenizer
 
     @abstractmethod
     def _embed(self, batch: dict) -> np.ndarray: ...
@@ -109,19 +112,29 @@ class _Batched(ABC):
     def encode(self, texts: list[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        order = np.argsort([len(t) for t in texts], kind="stable")
+        # Tokenized once, unpadded; batches of similar token counts, each padded to its
+        # longest: sorting by characters left a third of the computed tokens padding on
+        # headlines (TASS: 1.34 tokens computed per real token; by token count 1.005).
+        # Padding never changes a sentence's embedding beyond float rounding (masked).
+        enc = self.tokenizer(texts, truncation=True, max_length=self.max_length)
+        keys = [k for k in ("input_ids", "token_type_ids", "attention_mask") if k in enc]
+        pad = {"input_ids": self.tokenizer.pad_token_id or 0, "attention_mask": 0}
+        pad["token_type_ids"] = getattr(self.tokenizer, "pad_token_type_id", 0) or 0
+        lengths = np.array([len(x) for x in enc["input_ids"]])
+        order = np.argsort(lengths, kind="stable")
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         groups = [order[i : i + self.batch_size] for i in range(0, len(texts), self.batch_size)]
 
         def batches():
             for idx in groups:
-                yield self.tokenizer(
-                    [texts[j] for j in idx],
-                    padding=True,
-                    truncation=True,
-                    max_length=self.max_length,
-                    return_tensors="np",
-                )
+                width = int(lengths[idx].max())
+                batch = {}
+                for k in keys:
+                    arr = np.full((len(idx), width), pad[k], dtype=np.int64)
+                    for row, j in enumerate(idx):
+                        arr[row, : lengths[j]] = enc[k][j]
+                    batch[k] = arr
+                yield batch
 
         for idx, emb in zip(groups, self._embed_all(batches())):
             out[idx] = emb

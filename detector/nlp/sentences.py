@@ -38,15 +38,24 @@ def split_sentences(texts: list[str], spacy: SpacyPipelines | None = None) -> li
             for block in _blocks(para.strip()):
                 paragraphs.append(block)
                 owners.append(i)
+    # A repeated paragraph (reposts, wire headlines) is split once.
+    unique = list(dict.fromkeys(paragraphs))
+    pieces = dict(zip(unique, map(_sentences, spacy.split(unique, batch_size=256))))
     out: list[list[str]] = [[] for _ in texts]
-    for owner, doc in zip(owners, spacy.split(paragraphs, batch_size=256)):
-        for sent in doc.sents:
-            s = sent.text.strip()
-            while len(s) > _MAX_CHARS:
-                cut = s.rfind(" ", 0, _MAX_CHARS)
-                cut = cut if cut > 0 else _MAX_CHARS
-                out[owner].append(s[:cut].strip())
-                s = s[cut:].strip()
-            if s:
-                out[owner].append(s)
+    for owner, para in zip(owners, paragraphs):
+        out[owner] += pieces[para]
+    return out
+
+
+def _sentences(doc) -> list[str]:
+    out = []
+    for sent in doc.sents:
+        s = sent.text.strip()
+        while len(s) > _MAX_CHARS:
+            cut = s.rfind(" ", 0, _MAX_CHARS)
+            cut = cut if cut > 0 else _MAX_CHARS
+            out.append(s[:cut].strip())
+            s = s[cut:].strip()
+        if s:
+            out.append(s)
     return out

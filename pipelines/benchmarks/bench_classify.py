@@ -2,14 +2,20 @@
 
     python pipelines/benchmarks/bench_classify.py [--sentences 3000] [--backends auto torch onnx-int8]
                                                   [--shapes headline paragraph] [--repeat 1]
+                                                  [--source tass|corpus]
 
-Builds two JSON Lines inputs from the project's own corpus (models/data/sentences*.jsonl,
-repeated when it has fewer lines than --sentences): "headline", one sentence per line, and
-"paragraph", five sentences per line. Each is classified by the real `detector classify`
+Builds two JSON Lines inputs: "headline", one sentence per line, and "paragraph", five
+sentences per line, from real TASS headlines (``--source tass``, the default: the first
+--sentences headlines "t" of ../shared/data/real/russian-state-channels/tass_headlines_2025.json,
+read in place; skipped, saying so, when the file is absent) or from the project's own corpus
+(``--source corpus``: models/data/sentences*.jsonl, repeated when it has fewer lines than
+--sentences). Each is classified by the real `detector classify`
 command in a subprocess; the load time (the same command on a one-line input) is measured
 separately. Prints, per shape and backend: wall time, sentences/s including and excluding the
 load, CPU seconds per 1,000 sentences after the load (steadier than wall time when other
-processes share the cores), and the child's peak RSS (``ru_maxrss`` of that child, read with ``os.wait4``, the per
+processes share the cores), the share of sentences whose labels (stance, action, target)
+equal those of the first backend's output (the agreement of a quantised backend), and the
+child's peak RSS (``ru_maxrss`` of that child, read with ``os.wait4``, the per
 child form of ``getrusage(RUSAGE_CHILDREN)``). Figures, not assertions: shared machines are
 noisy, so run it when the machine is quiet and compare backends within one run.
 """
@@ -27,6 +33,13 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 PER_PARAGRAPH = 5
+TASS = ROOT.parent / "shared" / "data" / "real" / "russian-state-channels" / "tass_headlines_2025.json"
+
+
+def tass_texts() -> list[str]:
+    """The TASS headlines (field "t"), in file order, read in place."""
+    rows = json.loads(TASS.read_text(encoding="utf-8"))
+    return [r["t"] for r in rows if isinstance(r, dict) and isinstance(r.get("t"), str) and r["t"].strip()]
 
 
 def corpus_texts() -> list[str]:
@@ -37,8 +50,8 @@ def corpus_texts() -> list[str]:
     return texts
 
 
-def write_inputs(folder: Path, n: int) -> dict[str, tuple[Path, int]]:
-    texts = corpus_texts()
+def write_inputs(folder: Path, n: int, source: str = "corpus") -> dict[str, tuple[Path, int]]:
+    texts = tass_texts() if source == "tass" else corpus_texts()
     if not texts:
         raise SystemExit("no corpus in models/data; nothing to benchmark")
     picked = [texts[i % len(texts)] for i in range(n)]
@@ -78,6 +91,13 @@ def run_classify(inp: Path, out: Path, backend: str, model: str | None = None
     return wall, usage.ru_maxrss / 1024.0, n_sent, cpu  # ru_maxrss is in KiB on Linux
 
 
+def sentence_labels(out: Path) -> list[tuple]:
+    """(stance, action, target) of every sentence of a classify output, in order."""
+    return [(s["stance"], s["action"], s["target"])
+            for line in out.read_text(encoding="utf-8").splitlines()
+            for s in json.loads(line)["sentences"]]
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sentences", type=int, default=3000)
@@ -85,13 +105,21 @@ def main() -> int:
     ap.add_argument("--shapes", nargs="+", default=["headline", "paragraph"])
     ap.add_argument("--repeat", type=int, default=1, help="runs per case; the fastest is shown")
     ap.add_argument("--model", default=None, help="model version (default: the default model)")
+    ap.add_argument("--source", choices=["tass", "corpus"], default="tass",
+                    help="real TASS headlines (default) or the project's corpus")
     args = ap.parse_args()
+    if args.source == "tass" and not TASS.is_file():
+        print(f"skipped: {TASS} is absent (use --source corpus)")
+        return 0
+    print(f"source: {args.source}")
     print(f"cpus usable: {len(os.sched_getaffinity(0))}, load average {os.getloadavg()[0]:.2f}")
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        shapes = write_inputs(folder, args.sentences)
+        shapes = write_inputs(folder, args.sentences, args.source)
         print(f"{'shape':<10} {'backend':<10} {'sentences':>9} {'load s':>7} {'wall s':>7} "
-              f"{'sent/s incl':>11} {'sent/s excl':>11} {'cpu s/1k':>8} {'peak RSS MiB':>12}")
+              f"{'sent/s incl':>11} {'sent/s excl':>11} {'cpu s/1k':>8} {'agree':>7} "
+              f"{'peak RSS MiB':>12}")
+        reference: dict[str, list] = {}
         for backend in args.backends:
             run_classify(shapes["load"][0], folder / "warm.jsonl", backend, args.model)  # export / disk cache
             loads = [run_classify(shapes["load"][0], folder / "o.jsonl", backend, args.model)
@@ -103,8 +131,12 @@ def main() -> int:
                 wall, rss, n, cpu = min(runs)
                 excl = n / max(wall - load, 1e-9)
                 cpu_k = 1000 * (min(r[3] for r in runs) - load_cpu) / n
+                labels = sentence_labels(folder / "o.jsonl")
+                ref = reference.setdefault(shape, labels)
+                agree = sum(a == b for a, b in zip(labels, ref)) / max(len(ref), 1)
                 print(f"{shape:<10} {backend:<10} {n:>9d} {load:>7.2f} {wall:>7.2f} {n / wall:>11.0f} "
-                      f"{excl:>11.0f} {cpu_k:>8.2f} {max(r[1] for r in runs):>12.0f}", flush=True)
+                      f"{excl:>11.0f} {cpu_k:>8.2f} {agree:>7.2%} {max(r[1] for r in runs):>12.0f}",
+                      flush=True)
     print(f"load average at the end {os.getloadavg()[0]:.2f}")
     return 0
 

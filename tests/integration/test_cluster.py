@@ -1,0 +1,153 @@
+"""The split and classify stages on a dask LocalCluster (``--cluster local:2``): the same rows
+and flags as a single-process run, a worker killed mid-run has its batch redone with nothing
+stored twice, and the coordinating process holds the run lock throughout."""
+
+from __future__ import annotations
+
+import os
+import signal
+
+import pytest
+from sqlalchemy import func, select
+
+from detector import pipeline
+from detector.demo import demo_config
+from detector.pipeline import RunHooks, run_pipeline
+from detector.settings import Settings
+from detector.store.db import open_database
+from detector.store.schema import flags, predictions, run_lock, sentences
+
+pytest.importorskip("dask.distributed")
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+# Small batches, so that the ~200 demo sentences make several batches on two workers (the
+# single-process run uses the same ones: the batches, not the process, fix the results).
+SPLIT_BATCH, CLASSIFY_BATCH = 20, 24
+
+
+@pytest.fixture(autouse=True)
+def small_batches(monkeypatch):
+    monkeypatch.setattr(pipeline, "SPLIT_BATCH", SPLIT_BATCH)
+    monkeypatch.setattr(pipeline, "CLASSIFY_BATCH", CLASSIFY_BATCH)
+
+
+def snapshot(url: str):
+    engine = open_database(url)
+    with engine.begin() as conn:
+        sents = sorted(tuple(r) for r in conn.execute(select(sentences)))
+        preds = sorted(
+            tuple(r)
+            for r in conn.execute(
+                select(predictions).with_only_columns(
+                    *(c for c in predictions.c if c.name != "created_at")
+                )
+            )
+        )
+        fl = sorted(
+            tuple(r)
+            for r in conn.execute(
+                select(
+                    flags.c.id,
+                    flags.c.kind,
+                    flags.c.actor,
+                    flags.c.start,
+                    flags.c.end,
+                    flags.c.score,
+                    flags.c.p_value,
+                )
+            )
+        )
+        dupes = (
+            conn.execute(select(func.count()).select_from(predictions)).scalar_one()
+            - conn.execute(
+                select(func.count(func.distinct(predictions.c.sentence_id)))
+            ).scalar_one()
+        )
+    engine.dispose()
+    return dict(sentences=sents, predictions=preds, flags=fl, duplicate_predictions=dupes)
+
+
+def _settings(url: str) -> Settings:
+    return Settings.from_env(db_url=url)
+
+
+@pytest.fixture(scope="module")
+def single(tmp_path_factory):
+    """The demo config in one process, with the same batch sizes."""
+    url = f"sqlite:///{tmp_path_factory.mktemp('single') / 'single.db'}"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(pipeline, "SPLIT_BATCH", SPLIT_BATCH)
+        mp.setattr(pipeline, "CLASSIFY_BATCH", CLASSIFY_BATCH)
+        report = run_pipeline(demo_config(), url, settings=_settings(url))
+    assert report.status == "ok" and report.counts.cluster is None
+    snap = snapshot(url)
+    assert len(snap["predictions"]) > 4 * CLASSIFY_BATCH and snap["flags"]
+    return snap
+
+
+class LockProbe(RunHooks):
+    """Reads the run lock's holder at every classify batch (while the run is going)."""
+
+    def __init__(self, url: str):
+        self.engine = open_database(url)
+        self.holders: list = []
+
+    def checkpoint(self, name: str) -> None:
+        if name == "classify.batch":
+            with self.engine.begin() as conn:
+                self.holders.append(conn.execute(select(run_lock)).first())
+
+
+def test_local_cluster_equals_single_process_and_coordinator_holds_the_lock(tmp_path, single):
+    url = f"sqlite:///{tmp_path / 'cluster.db'}"
+    probe = LockProbe(url)
+    report = run_pipeline(
+        demo_config(), url, settings=_settings(url), cluster="local:2", hooks=probe
+    )
+    assert report.status == "ok", report.errors
+    assert report.counts.cluster["address"] == "local:2"
+    assert report.counts.cluster["workers"] == 2 and report.counts.cluster["batches"] > 4
+    assert snapshot(url) == single
+    # The lock stayed with this (coordinating) process, never with a worker.
+    assert probe.holders and all(h is not None and h.pid == os.getpid() for h in probe.holders)
+    probe.engine.dispose()
+    from detector.store.store import Store
+
+    with Store.open_readonly(url) as store:
+        assert store.run_counts(report.run_id).cluster["address"] == "local:2"
+
+
+class KillWorker(RunHooks):
+    """After the first classify batch is written, kills a worker process that has a batch in
+    progress (SIGKILL: no clean-up); the scheduler has to run that batch again elsewhere."""
+
+    def __init__(self, cluster):
+        self.cluster = cluster
+        self.killed: list[tuple[str, int, int]] = []
+
+    def checkpoint(self, name: str) -> None:
+        if name != "classify.batch" or self.killed:
+            return
+        client = self.cluster.client
+        busy = {w: keys for w, keys in client.processing().items() if keys}
+        assert busy, "no batch in flight to kill"
+        victim, keys = next(iter(busy.items()))
+        pid = client.run(os.getpid, workers=[victim])[victim]
+        os.kill(pid, signal.SIGKILL)
+        self.killed.append((victim, pid, len(keys)))
+
+
+def test_killed_worker_has_its_batch_redone_and_nothing_is_stored_twice(tmp_path, single):
+    from detector.cluster import Cluster
+
+    url = f"sqlite:///{tmp_path / 'killed.db'}"
+    with Cluster.open("local:2") as cluster:
+        hooks = KillWorker(cluster)
+        report = run_pipeline(
+            demo_config(), url, settings=_settings(url), cluster=cluster, hooks=hooks
+        )
+    assert hooks.killed and hooks.killed[0][2] >= 1  # a worker died with a batch in progress
+    assert report.status == "ok", report.errors
+    snap = snapshot(url)
+    assert snap["duplicate_predictions"] == 0
+    assert snap == single
