@@ -98,10 +98,6 @@ def pytest_collection_modifyitems(config, items):
     # Always in the slow tier: real-data tests (they read the large files in
     # ../shared/data/real) and tests on the demo database (built with the real classifier).
     for item in items:
-        # Under pytest-xdist (`-n 2 --dist loadgroup`, the README's command), the tests on the
-        # session's real run share one worker, so that the real case is classified once.
-        if "real_run_db" in item.fixturenames:
-            item.add_marker(pytest.mark.xdist_group("real_run"))
         if item.get_closest_marker("slow"):
             continue
         if item.get_closest_marker("realdata") or DEMO_FIXTURES & set(item.fixturenames):
@@ -329,18 +325,30 @@ def real_run_toml(folder: Path) -> Path:
 
 @pytest.fixture(scope="session")
 def real_run_db(tmp_path_factory):
-    """(database URL, seconds the first `detector run` took, config path)."""
+    """(database URL, seconds the first `detector run` took, config path). Under pytest-xdist
+    the workers share it: the first builds it under a file lock, the others wait and reuse it."""
     import time
+
+    from filelock import FileLock
 
     from detector.cli import main
 
     if not REAL.is_dir():
         pytest.skip("../shared/data/real is absent (real data is only on development machines)")
-    tmp = tmp_path_factory.mktemp("real_run")
+    # The session's base folder is per worker; its parent is shared by the workers of a run.
+    shared = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        shared = shared.parent
+    tmp = shared / "real_run"
+    tmp.mkdir(parents=True, exist_ok=True)
     path = Path(os.environ.get("DETECTOR_REAL_V3_DB") or tmp / "real.db")
     path.parent.mkdir(parents=True, exist_ok=True)
     url = f"sqlite:///{path}"
     config = real_run_toml(tmp)
-    t0 = time.perf_counter()
-    assert main(["-q", "run", "--config", str(config), "--db", url, "--no-report"]) == 0
-    return url, time.perf_counter() - t0, config
+    done = tmp / "built.txt"  # the first build's seconds, once it is complete
+    with FileLock(str(tmp / "build.lock")):
+        if not done.is_file():
+            t0 = time.perf_counter()
+            assert main(["-q", "run", "--config", str(config), "--db", url, "--no-report"]) == 0
+            done.write_text(f"{time.perf_counter() - t0:.1f}", encoding="utf-8")
+    return url, float(done.read_text(encoding="utf-8")), config
