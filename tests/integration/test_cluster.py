@@ -117,36 +117,41 @@ def test_local_cluster_equals_single_process_and_coordinator_holds_the_lock(tmp_
         assert store.run_counts(report.run_id).cluster["address"] == "local:2"
 
 
-class KillWorker(RunHooks):
-    """After the first classify batch is written, kills a worker process that has a batch in
-    progress (SIGKILL: no clean-up); the scheduler has to run that batch again elsewhere."""
+def kill_on_first_classify_batch(marker: str):
+    """A worker plugin whose process SIGKILLs itself (no clean-up) when it starts the first
+    classify batch of the run, on whichever worker that is: the scheduler has to run that batch
+    again elsewhere. The marker file, created once, makes it one death in all (a restarted
+    worker gets the plugin again). Deterministic where killing from the coordinator raced with
+    batches that had already finished."""
+    from distributed.diagnostics.plugin import WorkerPlugin
 
-    def __init__(self, cluster):
-        self.cluster = cluster
-        self.killed: list[tuple[str, int, int]] = []
+    class KillOnFirstClassifyBatch(WorkerPlugin):
+        name = "kill-on-first-classify-batch"
 
-    def checkpoint(self, name: str) -> None:
-        if name != "classify.batch" or self.killed:
-            return
-        client = self.cluster.client
-        busy = {w: keys for w, keys in client.processing().items() if keys}
-        assert busy, "no batch in flight to kill"
-        victim, keys = next(iter(busy.items()))
-        pid = client.run(os.getpid, workers=[victim])[victim]
-        os.kill(pid, signal.SIGKILL)
-        self.killed.append((victim, pid, len(keys)))
+        def transition(self, key, start, finish, **kwargs):
+            name = key[0] if isinstance(key, tuple) else str(key)
+            if finish != "executing" or not name.startswith("annotate_batch"):
+                return
+            try:
+                fd = os.open(marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+            except FileExistsError:
+                return
+            os.write(fd, f"{os.getpid()} {name}".encode())
+            os.close(fd)
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    return KillOnFirstClassifyBatch()
 
 
 def test_killed_worker_has_its_batch_redone_and_nothing_is_stored_twice(tmp_path, single):
     from detector.cluster import Cluster
 
     url = f"sqlite:///{tmp_path / 'killed.db'}"
+    marker = tmp_path / "killed"
     with Cluster.open("local:2") as cluster:
-        hooks = KillWorker(cluster)
-        report = run_pipeline(
-            demo_config(), url, settings=_settings(url), cluster=cluster, hooks=hooks
-        )
-    assert hooks.killed and hooks.killed[0][2] >= 1  # a worker died with a batch in progress
+        cluster.client.register_plugin(kill_on_first_classify_batch(str(marker)))
+        report = run_pipeline(demo_config(), url, settings=_settings(url), cluster=cluster)
+    assert marker.exists()  # a worker died with a classify batch in progress
     assert report.status == "ok", report.errors
     snap = snapshot(url)
     assert snap["duplicate_predictions"] == 0
