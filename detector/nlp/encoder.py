@@ -436,7 +436,8 @@ class OnnxEncoder(_Batched):
         self.backend = backend or ("onnx-int8" if int8 else "onnx")
         if self.backend not in _ONNX_FILES:
             raise ConfigError(
-                f"encoder {self.backend!r} is not an ONNX backend; use one of {', '.join(_ONNX_FILES)}"
+                f"encoder {self.backend!r} is not an ONNX backend; "
+                f"use one of {', '.join(_ONNX_FILES)}"
             )
         self.tokenizer = _load_tokenizer(path)
         model_file = (

@@ -1,6 +1,7 @@
 """Throughput and peak memory of `detector classify`, per input shape and encoder backend.
 
-    python pipelines/benchmarks/bench_classify.py [--sentences 3000] [--backends auto onnx-q8 torch onnx-int8]
+    python pipelines/benchmarks/bench_classify.py [--sentences 3000]
+                                                  [--backends auto onnx-q8 torch onnx-int8]
                                                   [--shapes headline paragraph] [--repeat 1]
                                                   [--source tass|corpus]
 

@@ -149,7 +149,7 @@ def test_blockwise_8bit_weights_round_trip():
 def test_blockwise_8bit_graph_runs_in_onnxruntime():
     """The MatMulNBits rewrite on a one-product graph: onnxruntime runs it and the product stays
     within 8-bit rounding of the fp32 one."""
-    onnx = pytest.importorskip("onnx")
+    pytest.importorskip("onnx")
     ort = pytest.importorskip("onnxruntime")
     from onnx import TensorProto, helper, numpy_helper
 
