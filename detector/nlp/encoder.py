@@ -19,8 +19,9 @@ i.e. ``--encoder`` / ``$DETECTOR_ENCODER``, default ``auto``):
   blocks of 32 input rows, each with its own scale, run by onnxruntime's ``MatMulNBits``
   with int8 arithmetic (``accuracy_level`` 4: activations quantized per token and block of 32,
   so a sentence's embedding does not depend on its batch). On 3,000 TASS headlines with
-  minilm-lora-v5: lowest cosine to fp32 0.9990, labels the same on 99.8% (6 differ),
-  encoder CPU time 15% lower than fp32. Predictions differ, so the version gets ``+onnx-q8``.
+  minilm-lora-v5: lowest cosine to fp32 0.9991, labels the same on 99.77% of the first
+  3,000 distinct ones (7 differ; bench_classify: 99.80%), encoder CPU time ~15% lower than
+  fp32 (~5-12% less end to end). Predictions differ, so the version gets ``+onnx-q8``.
 
 Not used, measured (onnxruntime 1.32, AMD EPYC with AVX-512, TASS headlines, 1 thread per
 batch): onnxruntime's transformer fusion (``onnxruntime.transformers.optimizer``, model type
