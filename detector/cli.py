@@ -101,8 +101,8 @@ def build_parser() -> argparse.ArgumentParser:
         choices=ENCODER_BACKENDS,
         help="sentence encoder backend (default: $DETECTOR_ENCODER, else auto: onnx "
         "fp32 when onnxruntime and onnx are installed, else torch; both give "
-        "the same labels); onnx-int8 is faster and reports the model version "
-        "with a +onnx-int8 suffix",
+        "the same labels); onnx-q8 and onnx-int8 are faster, change some labels and "
+        "report the model version with a +onnx-q8 / +onnx-int8 suffix",
     )
     _add_db(p)
     p = sub.add_parser("flags", help="list flagged periods")

@@ -20,6 +20,9 @@ from ..vocab import ACTIONS, STANCES, TARGETS  # noqa: F401 (the scripts import 
 from .encoder import ENCODER_NAME
 
 DEFAULT_MODEL_VERSION = "minilm-lora-v5"
+# Encoder backends whose labels differ from torch's on some sentences: a classifier on one
+# reports its version with the backend as a suffix ("minilm-lora-v5+onnx-q8").
+APPROXIMATE_BACKENDS = ("onnx-int8", "onnx-q8")
 
 
 @dataclass(frozen=True)
@@ -140,12 +143,12 @@ class HeadClassifier:
         self.cache_dir = cache_dir
         self.base_version = self.meta["version"]
         self.encoder_backend = resolve_backend(encoder_backend)
-        # The int8 encoder gives slightly different embeddings, so different labels on ~2% of
-        # sentences: its predictions carry their own version and never mix with the exact ones
-        # (torch, or onnx fp32, which equals torch to 2e-7).
+        # The quantized encoders give slightly different embeddings, so different labels on
+        # 0.2-2% of sentences: their predictions carry their own version and never mix with the
+        # exact ones (torch, or onnx fp32, which equals torch to 2e-7).
         self.version = (
             f"{self.base_version}+{self.encoder_backend}"
-            if self.encoder_backend == "onnx-int8"
+            if self.encoder_backend in APPROXIMATE_BACKENDS
             else self.base_version
         )
         self.heads = {
@@ -189,7 +192,7 @@ class HeadClassifier:
             key = hashlib.sha256(file.read_bytes()).hexdigest() + f":{scale}"
             try:
                 return OnnxEncoder(
-                    int8=backend == "onnx-int8",
+                    backend=backend,
                     adapt_key=key,
                     adapt=lambda model: merge_lora(model, file, scale),
                     threads=self.threads,

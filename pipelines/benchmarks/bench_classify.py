@@ -1,6 +1,7 @@
 """Throughput and peak memory of `detector classify`, per input shape and encoder backend.
 
-    python pipelines/benchmarks/bench_classify.py [--sentences 3000] [--backends auto torch onnx-int8]
+    python pipelines/benchmarks/bench_classify.py [--sentences 3000]
+                                                  [--backends auto onnx-q8 torch onnx-int8]
                                                   [--shapes headline paragraph] [--repeat 1]
                                                   [--source tass|corpus]
 
@@ -101,7 +102,7 @@ def sentence_labels(out: Path) -> list[tuple]:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sentences", type=int, default=3000)
-    ap.add_argument("--backends", nargs="+", default=["auto", "torch", "onnx-int8"])
+    ap.add_argument("--backends", nargs="+", default=["auto", "onnx-q8", "torch", "onnx-int8"])
     ap.add_argument("--shapes", nargs="+", default=["headline", "paragraph"])
     ap.add_argument("--repeat", type=int, default=1, help="runs per case; the fastest is shown")
     ap.add_argument("--model", default=None, help="model version (default: the default model)")
