@@ -128,8 +128,9 @@ def _wh_folder(tmp_path):
     ]
     for n in range(3):
         body = "\n\n".join(line.format(n=n) for line in lines)
-        (folder / "press" / f"doc{n}.md").write_text(f"---\ntitle: 'Doc {n}'\n---\n\n{body}\n",
-                                                      encoding="utf-8")
+        (folder / "press" / f"doc{n}.md").write_text(
+            f"---\ntitle: 'Doc {n}'\n---\n\n{body}\n", encoding="utf-8"
+        )
     return {"whitehouse": folder}
 
 
@@ -140,7 +141,7 @@ def test_stage3_is_seeded_and_appended_after_stages_1_2(tmp_path):
     before = open_corpus.candidates(paths, quotas=quotas, stage3={})
     full = open_corpus.candidates(paths, quotas=quotas, stage3=stage3)
     assert full[: len(before)] == before  # stage 3 never changes stages 1-2
-    third = full[len(before):]
+    third = full[len(before) :]
     assert third and all(r["pool"] in open_corpus.STAGE3_POOLS for r in third)
     assert full == open_corpus.candidates(paths, quotas=quotas, stage3=stage3)  # seeded
     texts = [r["text"] for r in full]
@@ -153,8 +154,10 @@ def test_own_pool_patterns_choose_only_what_is_read():
     pool = open_corpus.own_pool
     assert pool("We are ready to negotiate with Ukraine.", None, "kremlin") == "own_ready"
     assert pool("There will be no talks until Kiev accepts.", None, "kremlin") == "own_refuse"
-    assert pool("The goals of the special military operation will be achieved.", None,
-                "kremlin") == "own_goals"
+    assert (
+        pool("The goals of the special military operation will be achieved.", None, "kremlin")
+        == "own_goals"
+    )
     assert pool("We remain committed to diplomacy.", "MS. PSAKI", "whitehouse") == "own_commit"
     assert pool("We want this war to end.", "PRESIDENT ZELENSKYY", "whitehouse") == "own_ukr"
     assert pool("Are you ready to negotiate with Russia?", "Q", "whitehouse") is None
