@@ -39,3 +39,16 @@ def test_weighted_ce_equals_the_plain_loss_at_unit_weights_and_weights_rows():
     rep = torch.cat([logits[:1], logits[:1], logits])
     assert torch.allclose(weighted_ce(logits, y, cw, rw),
                           torch.nn.CrossEntropyLoss(weight=cw)(rep, torch.cat([y[:1], y[:1], y])))
+
+
+def test_length_batches_cover_every_row_once_and_are_seeded():
+    import numpy as np
+
+    from models.train_lora import length_batches
+
+    lengths = np.random.default_rng(1).integers(5, 64, size=3333)
+    a = length_batches(lengths, 32, np.random.default_rng(13))
+    b = length_batches(lengths, 32, np.random.default_rng(13))
+    assert sorted(np.concatenate(a).tolist()) == list(range(3333))
+    assert all((x == y).all() for x, y in zip(a, b)) and len(a) == len(b)
+    assert max(len(x) for x in a) == 32
