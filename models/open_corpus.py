@@ -33,6 +33,28 @@ The candidate selection is weighted to the hard kinds of stance (issue 15): talk
 ceasefires and settlement; the same words about other topics and conflicts; threats;
 conditions; accusations; third parties; plus plain sentences (``pool`` records which pattern
 chose a sentence; the labels are read and assigned by hand, see models/ANNOTATION.md).
+
+Three seeded stages, each drawn only from what the stages before it left, appended in order
+(so a stage never changes the candidates or indices of the ones before it):
+
+1. pools tried in order: threat, condition, accusation, other topic or conflict, third party,
+   talks with a party named, other talks, keyword-free (``QUOTAS``);
+2. sentences that name the war next to a talk word or a readiness / rejection cue (``STAGE2``);
+3. own stance (second labelling round, issue 15: stages 1-2 gave 46 willing and 18 unwilling
+   of 2,110): sentences where a speaker may state its OWN position on talks, a ceasefire or a
+   settlement, in sub-pools tried in this order: ``own_ukr`` (a Ukrainian official's turn in a
+   White House transcript), ``own_refuse`` ("no talks until", "will not negotiate",
+   "pointless", "refuse", "not ready", "unacceptable", "reject"), ``own_goals`` (war goals,
+   "by military means", "until"), ``own_ready`` ("ready / prepared / open / willing to
+   negotiate|talk|meet", "readiness for talks"), ``own_commit`` ("we seek / remain committed
+   to / the door to diplomacy", "a diplomatic solution"). A sentence qualifies only in the
+   first person or naming a party (Russia, Ukraine, the US, ...), outside a reporter's turn.
+   The patterns catch the contrasts too (the same words on other topics and conflicts,
+   threats, conditions, accusations, reports of what others said): they choose what is read,
+   never the label. Quotas per source and sub-pool in ``STAGE3``; at most ``_PER_DOC`` x 2
+   sentences per document over stage 3; seeded per source and sub-pool, then one seeded
+   shuffle of the whole stage (``{seed}:order3``). Only blocks stage 1 splits are searched
+   (those with a talk, threat or accusation word, and the 1-in-40 keyword-free sample).
 """
 
 from __future__ import annotations
@@ -280,6 +302,64 @@ _CUE_RE = re.compile(
 STAGE2 = {"kremlin": 330, "whitehouse": 400}
 
 
+# Stage 3: own stance (see the module docstring). Matched per sentence; the first matching
+# sub-pool in STAGE3_POOLS takes it.
+_UKR_TURN_RE = re.compile(r"ZELENS|YERMAK|KULEBA|SHMYHAL|REZNIKOV|UMEROV|PODOLYAK|SYBIHA|"
+                          r"MARKAROVA|STEFANISHYNA|ARAKHAMIA|UKRAIN")
+_FIRST_RE = re.compile(r"\b(we|our|us|I|my|me)\b", re.IGNORECASE)
+_OWN_REFUSE_RE = re.compile(
+    r"\b(no (talks|negotiations|ceasefire|truce|peace)\b.{0,40}\b(until|unless|without)|"
+    r"(will|would|can) ?not (negotiate|talk|sit|accept|agree|sign|stop|give up|compromise)|"
+    r"won'?t (negotiate|talk|sit|accept|agree|sign|stop|give up|compromise)|"
+    r"(pointless|useless|no point|no sense|meaningless)|refus\w*|not (yet )?ready|"
+    r"unacceptable|reject\w*|no alternative|dead end|stalled|impasse|broke (off|down)|"
+    r"suspend\w* (the )?(talks|negotiations|contacts))", re.IGNORECASE)
+_OWN_GOALS_RE = re.compile(
+    r"\b((goals?|objectives|tasks) (of|set)\b.{0,60}\b(achieved|attained|fulfilled|accomplished|"
+    r"unchanged|reached)|military means|by (military )?force|(fight|continue|go on)\w* "
+    r"(until|to the end)|until (the )?(end|victory|all)|demilitari[sz]\w*|denazi\w*|"
+    r"root causes)", re.IGNORECASE)
+_OWN_READY_RE = re.compile(
+    r"\b((ready|prepared|open|willing|readiness|willingness|wish|want|desire|intend|hope)\w*"
+    r"\b.{0,40}\b(negotiat\w*|talks?|dialogue|ceasefire|cease-fire|truce|meet\w*|contacts?|"
+    r"diplomac\w*|settlement|compromise\w*|peace\w*|agreement|end (the|this) war))",
+    re.IGNORECASE)
+_OWN_COMMIT_RE = re.compile(
+    r"\b((seek|pursu|commit|remain|continu|prefer|choose|chose|path|door|window|avenue|"
+    r"off-?ramp)\w*\b.{0,40}\b(diplomac\w*|diplomatic|negotiat\w*|talks|dialogue|peaceful|"
+    r"settlement|de-?escalat\w*)|diplomatic (solution|path|resolution|settlement|track|route)|"
+    r"negotiated (settlement|solution|peace))", re.IGNORECASE)
+_OWN_RUS_RE = re.compile(
+    r"\b(Russia\w*|Moscow|Kremlin|Putin|Ukrain\w*|Kyiv|Kiev|Zelensk\w*|Donbas+|"
+    r"United States|America\w*|Washington|Biden|Trump|NATO|Europe\w*|West\w*)\b")
+STAGE3_POOLS = ("own_ukr", "own_refuse", "own_goals", "own_ready", "own_commit")
+STAGE3 = {
+    "kremlin": {"own_refuse": 130, "own_goals": 90, "own_ready": 190, "own_commit": 90},
+    "whitehouse": {"own_ukr": 110, "own_refuse": 90, "own_goals": 30, "own_ready": 130,
+                   "own_commit": 140},
+}
+
+
+def own_pool(text: str, turn: str | None, source: str) -> str | None:
+    """The stage-3 sub-pool of a sentence, or None. A Ukrainian turn in a White House
+    transcript takes any sentence with a talk word or a stance cue."""
+    if turn in ("Q", "Question"):
+        return None
+    if not (_FIRST_RE.search(text) or _OWN_RUS_RE.search(text) or _WAR_RE.search(text)):
+        return None
+    if source == "whitehouse" and turn and _UKR_TURN_RE.search(turn.upper()) and (
+            _TALK_RE.search(text) or _CUE_RE.search(text)):
+        return "own_ukr"
+    for name, rx in (("own_refuse", _OWN_REFUSE_RE), ("own_goals", _OWN_GOALS_RE),
+                     ("own_ready", _OWN_READY_RE), ("own_commit", _OWN_COMMIT_RE)):
+        if rx.search(text):
+            if name in ("own_refuse", "own_goals") and not (
+                    _TALK_RE.search(text) or _WAR_RE.search(text) or _FIRST_RE.search(text)):
+                continue  # "refuse" / "until" with neither talks, the war nor a "we"
+            return name
+    return None
+
+
 def war_talk(text: str) -> bool:
     return bool(_WAR_RE.search(text) and (_TALK_RE.search(text) or _CUE_RE.search(text)))
 
@@ -289,17 +369,21 @@ def _interesting(block: str) -> bool:
 
 
 def candidates(paths: dict[str, Path], seed: int = SEED,
-               quotas: dict[str, dict[str, int]] = QUOTAS) -> list[dict]:
-    """The seeded selection: stage 1 in a seeded shuffled order, then stage 2 in another (the
-    order of annotation; a prefix of each stage is labelled)."""
+               quotas: dict[str, dict[str, int]] = QUOTAS,
+               stage3: dict[str, dict[str, int]] = STAGE3) -> list[dict]:
+    """The seeded selection: stage 1 in a seeded shuffled order, then stage 2 in another, then
+    stage 3 in a third (the order of annotation; a prefix of each stage is labelled). Stages
+    1-2 do not depend on ``stage3``; ``stage3={}`` gives them alone."""
     items: list[dict] = []
     stage2: list[dict] = []
     war_pools: list[tuple[str, list[dict]]] = []
+    own_pools: list[tuple[str, dict[str, list[dict]]]] = []
     seen: set[str] = set()
     for source, path in available(paths).items():
         docs = load_documents(source, path)
         pools: dict[str, list[dict]] = {p: [] for p in POOLS}
         war: list[dict] = []
+        own: dict[str, list[dict]] = {p: [] for p in STAGE3_POOLS}
         for doc, blocks in docs.items():
             keep = [i for i, (b, turn) in enumerate(blocks) if turn != "Q" and b and (
                 _interesting(b) or int(text_hash(f"{doc}:{i}")[:8], 16) % _PLAIN_BLOCKS == 0)]
@@ -315,6 +399,9 @@ def candidates(paths: dict[str, Path], seed: int = SEED,
                     pools[pool_of(r["text"])].append(row)
                     if war_talk(r["text"]):
                         war.append(row)
+                    sub = own_pool(r["text"], r["turn"], source)
+                    if sub:
+                        own[sub].append(row)
         quota = dict(quotas.get(source, {}))
         for name in POOLS:
             rng = random.Random(f"{seed}:{source}:{name}")
@@ -335,6 +422,7 @@ def candidates(paths: dict[str, Path], seed: int = SEED,
             if name != "talks" and taken < quota.get(name, 0):
                 quota["talks"] = quota.get("talks", 0) + quota[name] - taken
         war_pools.append((source, war))
+        own_pools.append((source, own))
     items.sort(key=lambda r: r["hash"])
     random.Random(f"{seed}:order").shuffle(items)
     for source, war in war_pools:  # after stage 1 of every source: `seen` is complete
@@ -353,7 +441,33 @@ def candidates(paths: dict[str, Path], seed: int = SEED,
             stage2.append({**r, "pool": "war_" + pool_of(r["text"])})
     stage2.sort(key=lambda r: r["hash"])
     random.Random(f"{seed}:order2").shuffle(stage2)
-    return items + stage2
+    return items + stage2 + _stage3(own_pools, seen, seed, stage3)
+
+
+def _stage3(own_pools: list[tuple[str, dict[str, list[dict]]]], seen: set[str], seed: int,
+            quotas: dict[str, dict[str, int]]) -> list[dict]:
+    """Stage 3 (own stance), from what stages 1-2 left (``seen`` holds their texts)."""
+    out: list[dict] = []
+    for source, own in own_pools:
+        per_doc: Counter = Counter()
+        for name in STAGE3_POOLS:
+            rng = random.Random(f"{seed}:{source}:{name}")
+            pool = sorted(own[name], key=lambda r: r["hash"])
+            rng.shuffle(pool)
+            taken = 0
+            for r in pool:
+                if taken >= quotas.get(source, {}).get(name, 0):
+                    break
+                key = _loose(r["text"])
+                if key in seen or per_doc[r["doc"]] >= 2 * _PER_DOC[source]:
+                    continue
+                seen.add(key)
+                per_doc[r["doc"]] += 1
+                out.append({**r, "pool": name})
+                taken += 1
+    out.sort(key=lambda r: r["hash"])
+    random.Random(f"{seed}:order3").shuffle(out)
+    return out
 
 
 # ---- labels -> training file ---------------------------------------------------------------

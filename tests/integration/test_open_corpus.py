@@ -113,3 +113,52 @@ def test_every_label_resolves_to_a_text(labels):
     assert len(found) == len(labels)
     assert all(r["text"] and r["licence"] in {"CC0-1.0", "CC-BY-4.0"} for r in found)
     json.dumps(found[0])  # plain records
+
+
+def _wh_folder(tmp_path):
+    folder = tmp_path / "wh"
+    (folder / "press").mkdir(parents=True)
+    lines = [
+        "PRESIDENT ZELENSKYY:  We are ready for talks with Russia at any level, round {n}.",
+        "MS. SMITH:  We remain committed to a diplomatic solution with Russia, round {n}.",
+        "MR. JONES:  We will not negotiate with Moscow until round {n} of the withdrawal.",
+        "The United States is ready to meet Russia on trade talks in Geneva, round {n}.",
+        "Q    Are you ready for talks with Russia, round {n}?",
+        "MR. JONES:  The weather in Washington was fine today and nobody asked, round {n}.",
+    ]
+    for n in range(3):
+        body = "\n\n".join(line.format(n=n) for line in lines)
+        (folder / "press" / f"doc{n}.md").write_text(
+            f"---\ntitle: 'Doc {n}'\n---\n\n{body}\n", encoding="utf-8"
+        )
+    return {"whitehouse": folder}
+
+
+def test_stage3_is_seeded_and_appended_after_stages_1_2(tmp_path):
+    paths = _wh_folder(tmp_path)
+    quotas = {"whitehouse": {"talks": 2, "other_topic": 1}}
+    stage3 = {"whitehouse": {p: 5 for p in open_corpus.STAGE3_POOLS}}
+    before = open_corpus.candidates(paths, quotas=quotas, stage3={})
+    full = open_corpus.candidates(paths, quotas=quotas, stage3=stage3)
+    assert full[: len(before)] == before  # stage 3 never changes stages 1-2
+    third = full[len(before) :]
+    assert third and all(r["pool"] in open_corpus.STAGE3_POOLS for r in third)
+    assert full == open_corpus.candidates(paths, quotas=quotas, stage3=stage3)  # seeded
+    texts = [r["text"] for r in full]
+    assert len(set(texts)) == len(texts)  # each sentence drawn once over the stages
+    assert all(r["turn"] != "Q" for r in third)
+    assert not any("weather" in r["text"] for r in third)
+
+
+def test_own_pool_patterns_choose_only_what_is_read():
+    pool = open_corpus.own_pool
+    assert pool("We are ready to negotiate with Ukraine.", None, "kremlin") == "own_ready"
+    assert pool("There will be no talks until Kiev accepts.", None, "kremlin") == "own_refuse"
+    assert (
+        pool("The goals of the special military operation will be achieved.", None, "kremlin")
+        == "own_goals"
+    )
+    assert pool("We remain committed to diplomacy.", "MS. PSAKI", "whitehouse") == "own_commit"
+    assert pool("We want this war to end.", "PRESIDENT ZELENSKYY", "whitehouse") == "own_ukr"
+    assert pool("Are you ready to negotiate with Russia?", "Q", "whitehouse") is None
+    assert pool("The weather is fine.", None, "kremlin") is None
