@@ -211,7 +211,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--open-dir", default=str(OPEN_DIR), help="the open-data folder")
     ap.add_argument("--real-dir", default=str(REAL_DIR),
                     help="the real-data folder (only the two Kremlin files are read)")
-    ap.add_argument("--open-weight", type=float, default=1.0,
+    ap.add_argument("--open-weight", type=float, default=0.5,
                     help="weight of an open-licensed row in the stance loss (corpus rows: 1)")
     ap.add_argument("--init", default=None, metavar="VERSION",
                     help="start from this shipped LoRA model's adapters and heads (e.g. "

@@ -52,3 +52,16 @@ def test_length_batches_cover_every_row_once_and_are_seeded():
     assert sorted(np.concatenate(a).tolist()) == list(range(3333))
     assert all((x == y).all() for x, y in zip(a, b)) and len(a) == len(b)
     assert max(len(x) for x in a) == 32
+
+
+def test_v7_is_shipped_selectable_records_its_open_data_and_v5_stays_default():
+    from detector.nlp.classifier import DEFAULT_MODEL_VERSION, available_versions, load_classifier
+
+    assert DEFAULT_MODEL_VERSION == "minilm-lora-v5"  # v7 is not clearly better (its card)
+    assert {"minilm-lora-v5", "minilm-lora-v7"} <= set(available_versions())
+    clf = load_classifier("minilm-lora-v7")
+    assert (clf.preprocessing.max_length, clf.preprocessing.run_max_length) == (64, 128)
+    open_rec = clf.meta["training_data"]["open"]
+    assert open_rec["used"] and open_rec["weight"] == 0.5 and open_rec["n_missing"] == 0
+    assert {s["licence"] for s in open_rec["sources"].values()} == {"CC0-1.0", "CC-BY-4.0"}
+    assert "models/data/sentences_threats.jsonl" in clf.meta["training_data"]["files"]
