@@ -12,9 +12,21 @@ from models.train_lora import load_open, weighted_ce  # noqa: E402
 
 def test_absent_sources_train_without_the_open_rows(tmp_path, capsys):
     labels = tmp_path / "open_labels.jsonl"
-    labels.write_text(json.dumps({"source": "whitehouse", "doc": "a.md", "block": 1, "sent": 0,
-                                  "hash": "0" * 64, "stance": "none", "speaker": "USA",
-                                  "kind": "plain"}) + "\n")
+    labels.write_text(
+        json.dumps(
+            {
+                "source": "whitehouse",
+                "doc": "a.md",
+                "block": 1,
+                "sent": 0,
+                "hash": "0" * 64,
+                "stance": "none",
+                "speaker": "USA",
+                "kind": "plain",
+            }
+        )
+        + "\n"
+    )
     rows, info = load_open(labels, tmp_path / "no-open", tmp_path / "no-real")
     assert rows == [] and info["used"] is False and info["reason"] == "open sources absent"
     assert len(info["labels_sha256"]) == 64
@@ -23,8 +35,11 @@ def test_absent_sources_train_without_the_open_rows(tmp_path, capsys):
 
 def test_an_absent_label_file_is_said_and_skipped(tmp_path, capsys):
     rows, info = load_open(tmp_path / "none.jsonl", tmp_path, tmp_path)
-    assert rows == [] and info == {"file": str(tmp_path / "none.jsonl"), "used": False,
-                                   "reason": "labels file absent"}
+    assert rows == [] and info == {
+        "file": str(tmp_path / "none.jsonl"),
+        "used": False,
+        "reason": "labels file absent",
+    }
     assert "training without them" in capsys.readouterr().out
 
 
@@ -37,8 +52,10 @@ def test_weighted_ce_equals_the_plain_loss_at_unit_weights_and_weights_rows():
     # a row of weight 3 counts as three copies of it
     rw = torch.tensor([3.0, 1, 1, 1, 1, 1])
     rep = torch.cat([logits[:1], logits[:1], logits])
-    assert torch.allclose(weighted_ce(logits, y, cw, rw),
-                          torch.nn.CrossEntropyLoss(weight=cw)(rep, torch.cat([y[:1], y[:1], y])))
+    assert torch.allclose(
+        weighted_ce(logits, y, cw, rw),
+        torch.nn.CrossEntropyLoss(weight=cw)(rep, torch.cat([y[:1], y[:1], y])),
+    )
 
 
 def test_length_batches_cover_every_row_once_and_are_seeded():
