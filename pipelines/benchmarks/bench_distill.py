@@ -29,7 +29,8 @@ sys.path.insert(0, str(ROOT))
 from detector.nlp.classifier import load_classifier  # noqa: E402
 from models.distill import agreement, head_logits, labels_of  # noqa: E402
 
-TASS = ROOT.parent / "shared" / "data" / "real" / "russian-state-channels" / "tass_headlines_2025.json"
+TASS = (ROOT.parent / "shared" / "data" / "real" / "russian-state-channels"
+        / "tass_headlines_2025.json")
 
 
 def headlines(n: int) -> list[str]:

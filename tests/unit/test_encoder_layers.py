@@ -54,7 +54,7 @@ def test_truncated_model_embeds_normalised(tmp_path):
 def test_adapter_for_a_dropped_layer_is_refused(tmp_path):
     clf = HeadClassifier(_student(tmp_path, 2, adapter_layer=4), encoder_backend="torch")
     with pytest.raises(ModelError, match="lacks"):
-        clf.encoder
+        _ = clf.encoder
 
 
 def test_export_key_differs_by_layers(tmp_path):
