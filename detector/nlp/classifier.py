@@ -103,6 +103,17 @@ class Preprocessing:
         return out
 
 
+def adapter_key(file: Path, scale: float, layers: list[int] | None = None) -> str:
+    """The ONNX export cache key of an adapted encoder: the adapter file's hash, its scale and
+    the kept layers (the same adapter on other layers is another model)."""
+    import hashlib
+
+    key = hashlib.sha256(Path(file).read_bytes()).hexdigest() + f":{scale}"
+    if layers is not None:
+        key += ":layers=" + ",".join(map(str, layers))
+    return key
+
+
 def _softmax(z: np.ndarray) -> np.ndarray:
     z = z - z.max(axis=1, keepdims=True)
     e = np.exp(z)
@@ -157,6 +168,15 @@ class HeadClassifier:
         }
         self.temperature = self.meta.get("temperature", {})
         self.labels = self.meta["labels"]
+        from .encoder import layer_subset
+
+        # A distilled student runs only some of the encoder's layers (models/distill.py).
+        self.encoder_layers = layer_subset(self.meta.get("encoder_layers"))
+        if self.encoder_layers is not None and not self.meta.get("adapter"):
+            raise ModelError(
+                f"{self.folder / 'model.json'} sets encoder_layers without an adapter; "
+                "retrain it with python -m models.distill"
+            )
         self._encoder = encoder
 
     @property
@@ -178,23 +198,27 @@ class HeadClassifier:
 
     def _adapted_encoder(self, adapter: dict):
         """Adapted (LoRA-merged) weights: a private encoder, never the shared frozen one. On
-        ONNX backends the merged model is exported once, keyed by the adapter file's hash."""
-        import hashlib
-
-        from .encoder import Encoder, OnnxEncoder, onnx_available
+        ONNX backends the merged model is exported once, keyed by ``adapter_key``."""
+        from .encoder import Encoder, OnnxEncoder, onnx_available, truncate_layers
         from .lora import merge_lora
 
         file, scale = self.folder / adapter["file"], float(adapter["scale"])
+        layers = self.encoder_layers
+
+        def adapt(model):
+            # Truncate first: a student's adapter names its layers as renumbered (0..K-1).
+            truncate_layers(model, layers)
+            merge_lora(model, file, scale)
+
         backend = self.encoder_backend
         if backend == "auto":
             backend = "onnx" if onnx_available() else "torch"
         if backend != "torch":
-            key = hashlib.sha256(file.read_bytes()).hexdigest() + f":{scale}"
             try:
                 return OnnxEncoder(
                     backend=backend,
-                    adapt_key=key,
-                    adapt=lambda model: merge_lora(model, file, scale),
+                    adapt_key=adapter_key(file, scale, layers),
+                    adapt=adapt,
                     threads=self.threads,
                     cache_dir=self.cache_dir,
                     max_length=self.preprocessing.run_max_length,
@@ -208,7 +232,7 @@ class HeadClassifier:
                     "ONNX encoder unavailable (%s); using torch", exc
                 )
         enc = Encoder(threads=self.threads, max_length=self.preprocessing.run_max_length)
-        merge_lora(enc.model, file, scale)
+        adapt(enc.model)
         return enc
 
     def _probs(self, name: str, X: np.ndarray) -> np.ndarray:

@@ -108,6 +108,40 @@ def mean_pool(hidden, attention_mask):
     return torch.nn.functional.normalize(pooled, dim=-1)
 
 
+def layer_subset(spec, total: int = 6) -> list[int] | None:
+    """The encoder layers a model keeps (model.json ``encoder_layers``): an int K is the first
+    K layers, a list names them in order; ``None`` (absent) keeps all. A shallower encoder is
+    a distilled student (models/distill.py): its adapters were trained for exactly this
+    subset, so a wrong value is an error, never a silent fallback."""
+    if spec is None:
+        return None
+    layers = list(range(spec)) if isinstance(spec, int) and not isinstance(spec, bool) else spec
+    ok = (
+        isinstance(layers, list)
+        and layers
+        and all(isinstance(i, int) and 0 <= i < total for i in layers)
+        and layers == sorted(set(layers))
+    )
+    if not ok:
+        raise ModelError(
+            f"encoder_layers {spec!r} in model.json is not 1-{total} or a rising list of layer "
+            f"indices below {total}; fix model.json or retrain with python -m models.distill"
+        )
+    return None if layers == list(range(total)) else layers
+
+
+def truncate_layers(model, layers: list[int] | None) -> None:
+    """Keep only ``layers`` of a transformers BERT model's encoder (in place), renumbered from
+    0: layer ``layers[i]`` becomes ``encoder.layer.i``, the names its adapters use."""
+    if layers is None:
+        return
+    import torch
+
+    blocks = model.encoder.layer
+    model.encoder.layer = torch.nn.ModuleList([blocks[i] for i in layers])
+    model.config.num_hidden_layers = len(layers)
+
+
 def _load_tokenizer(path: str):
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")

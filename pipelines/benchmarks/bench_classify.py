@@ -4,6 +4,7 @@
                                                   [--backends auto onnx-q8 torch onnx-int8]
                                                   [--shapes headline paragraph] [--repeat 1]
                                                   [--source tass|corpus]
+                                                  [--model VERSION [VERSION ...]]
 
 Builds two JSON Lines inputs: "headline", one sentence per line, and "paragraph", five
 sentences per line, from real TASS headlines (``--source tass``, the default: the first
@@ -12,10 +13,11 @@ read in place; skipped, saying so, when the file is absent) or from the project'
 (``--source corpus``: models/data/sentences*.jsonl, repeated when it has fewer lines than
 --sentences). Each is classified by the real `detector classify`
 command in a subprocess; the load time (the same command on a one-line input) is measured
-separately. Prints, per shape and backend: wall time, sentences/s including and excluding the
+separately. Several --model versions (e.g. a teacher and its distilled student) run in
+the same invocation, each on every backend. Prints, per shape, model and backend: wall time, sentences/s including and excluding the
 load, CPU seconds per 1,000 sentences after the load (steadier than wall time when other
 processes share the cores), the share of sentences whose labels (stance, action, target)
-equal those of the first backend's output (the agreement of a quantised backend), and the
+equal those of the first model and backend's output (the agreement of a quantised backend), and the
 child's peak RSS (``ru_maxrss`` of that child, read with ``os.wait4``, the per
 child form of ``getrusage(RUSAGE_CHILDREN)``). Figures, not assertions: shared machines are
 noisy, so run it when the machine is quiet and compare backends within one run.
@@ -105,7 +107,8 @@ def main() -> int:
     ap.add_argument("--backends", nargs="+", default=["auto", "onnx-q8", "torch", "onnx-int8"])
     ap.add_argument("--shapes", nargs="+", default=["headline", "paragraph"])
     ap.add_argument("--repeat", type=int, default=1, help="runs per case; the fastest is shown")
-    ap.add_argument("--model", default=None, help="model version (default: the default model)")
+    ap.add_argument("--model", nargs="+", default=[None],
+                    help="model versions (default: the default model); the first is the reference")
     ap.add_argument("--source", choices=["tass", "corpus"], default="tass",
                     help="real TASS headlines (default) or the project's corpus")
     args = ap.parse_args()
@@ -117,25 +120,25 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         shapes = write_inputs(folder, args.sentences, args.source)
-        print(f"{'shape':<10} {'backend':<10} {'sentences':>9} {'load s':>7} {'wall s':>7} "
+        print(f"{'shape':<10} {'model':<22} {'backend':<10} {'sentences':>9} {'load s':>7} {'wall s':>7} "
               f"{'sent/s incl':>11} {'sent/s excl':>11} {'cpu s/1k':>8} {'agree':>7} "
               f"{'peak RSS MiB':>12}")
         reference: dict[str, list] = {}
-        for backend in args.backends:
-            run_classify(shapes["load"][0], folder / "warm.jsonl", backend, args.model)  # export / disk cache
-            loads = [run_classify(shapes["load"][0], folder / "o.jsonl", backend, args.model)
+        for model, backend in [(m, b) for m in args.model for b in args.backends]:
+            run_classify(shapes["load"][0], folder / "warm.jsonl", backend, model)  # export / disk cache
+            loads = [run_classify(shapes["load"][0], folder / "o.jsonl", backend, model)
                      for _ in range(args.repeat)]
             load, load_cpu = min(x[0] for x in loads), min(x[3] for x in loads)
             for shape in args.shapes:
                 inp, _ = shapes[shape]
-                runs = [run_classify(inp, folder / "o.jsonl", backend, args.model) for _ in range(args.repeat)]
+                runs = [run_classify(inp, folder / "o.jsonl", backend, model) for _ in range(args.repeat)]
                 wall, rss, n, cpu = min(runs)
                 excl = n / max(wall - load, 1e-9)
                 cpu_k = 1000 * (min(r[3] for r in runs) - load_cpu) / n
                 labels = sentence_labels(folder / "o.jsonl")
                 ref = reference.setdefault(shape, labels)
                 agree = sum(a == b for a, b in zip(labels, ref)) / max(len(ref), 1)
-                print(f"{shape:<10} {backend:<10} {n:>9d} {load:>7.2f} {wall:>7.2f} {n / wall:>11.0f} "
+                print(f"{shape:<10} {model or 'default':<22} {backend:<10} {n:>9d} {load:>7.2f} {wall:>7.2f} {n / wall:>11.0f} "
                       f"{excl:>11.0f} {cpu_k:>8.2f} {agree:>7.2%} {max(r[1] for r in runs):>12.0f}",
                       flush=True)
     print(f"load average at the end {os.getloadavg()[0]:.2f}")
