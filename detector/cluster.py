@@ -28,6 +28,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from .errors import ConfigError, DetectorError
+from .guard import guarded
 from .nlp.annotate import Annotator, DocumentInput, SentenceInput
 from .records import SentenceLabel
 from .settings import Settings
@@ -68,20 +69,24 @@ def worker_annotator(spec: AnnotatorSpec) -> Annotator:
     return annotator
 
 
-def split_batch(spec: AnnotatorSpec, texts: list[str]) -> tuple[list[list[str]], float]:
-    """(sentences of each text, seconds spent on them), on a worker."""
+def split_batch(
+    spec: AnnotatorSpec, texts: list[str]
+) -> tuple[tuple[list[list[str] | None], list[tuple]], float]:
+    """((sentences of each text, [(index, reason)] of the texts it failed on), seconds spent),
+    on a worker: guarded as on one process, so the coordinator quarantines what failed."""
     annotator = worker_annotator(spec)
     t0 = time.perf_counter()
-    return annotator.split(texts), time.perf_counter() - t0
+    return guarded(annotator.split, texts, "split"), time.perf_counter() - t0
 
 
 def annotate_batch(
     spec: AnnotatorSpec, sentences: list[SentenceInput]
-) -> tuple[list[SentenceLabel], float]:
-    """(labels of each sentence, seconds spent on them), on a worker."""
+) -> tuple[tuple[list[SentenceLabel | None], list[tuple]], float]:
+    """((labels of each sentence, [(index, reason)] of those it failed on), seconds spent), on
+    a worker."""
     annotator = worker_annotator(spec)
     t0 = time.perf_counter()
-    return annotator.annotate(sentences), time.perf_counter() - t0
+    return guarded(annotator.annotate, sentences, "classify"), time.perf_counter() - t0
 
 
 def parse_address(address: str) -> int | str:
@@ -182,7 +187,7 @@ class Cluster:
             worker_seconds=round(self.worker_seconds, 2),
         )
 
-    def map(self, fn, spec: AnnotatorSpec, batches: Iterable[list]) -> Iterator[list]:
+    def map(self, fn, spec: AnnotatorSpec, batches: Iterable[list]) -> Iterator:
         """``fn(spec, batch)`` on the workers, results yielded in the batches' order; at most
         ``window`` batches in flight."""
         pending: deque = deque()
@@ -232,8 +237,14 @@ class Workers:
     cluster: Cluster
     spec: AnnotatorSpec
 
-    def split(self, batches: Iterable[list[str]]) -> Iterator[list[list[str]]]:
+    def split(
+        self, batches: Iterable[list[str]]
+    ) -> Iterator[tuple[list[list[str] | None], list[tuple]]]:
+        """(sentences of each text, [(index, reason)] failed) per batch, in order."""
         return self.cluster.map(split_batch, self.spec, batches)
 
-    def annotate(self, batches: Iterable[list[SentenceInput]]) -> Iterator[list[SentenceLabel]]:
+    def annotate(
+        self, batches: Iterable[list[SentenceInput]]
+    ) -> Iterator[tuple[list[SentenceLabel | None], list[tuple]]]:
+        """(labels of each sentence, [(index, reason)] failed) per batch, in order."""
         return self.cluster.map(annotate_batch, self.spec, batches)

@@ -15,7 +15,7 @@ import contextlib
 import logging
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as day_start
@@ -25,6 +25,7 @@ from sqlalchemy.engine import Engine
 from .cluster import Cluster, Workers
 from .config import Config, ScoringConfig, SourceConfig
 from .errors import ConfigError, DetectorError, FetchError, SourceError, StorageError
+from .guard import guarded
 from .ingest import fetch_source, parse_payload
 from .ingest.registry import ParsedBatch
 from .nlp.annotate import Annotator, SentenceInput
@@ -206,30 +207,6 @@ class _NoBar:
         pass
 
 
-def _guarded(fn: Callable[[list], list], items: list, stage: str) -> tuple[list, list[tuple]]:
-    """``fn`` over ``items`` (a batch); when the batch fails, item by item, so that one bad
-    document cannot stop the stage: (results, with None for a failed item; [(item, reason)]).
-    The project's own errors (a missing model, a lost lock) are not about one document: they
-    propagate."""
-    try:
-        return fn(items), []
-    except DetectorError:
-        raise
-    except Exception:
-        log.warning("%s: a batch of %d failed; retrying one by one", stage, len(items))
-    out: list = []
-    failed: list[tuple] = []
-    for item in items:
-        try:
-            out.append(fn([item])[0])
-        except DetectorError:
-            raise
-        except Exception as exc:  # anything a library raises on one strange input
-            out.append(None)
-            failed.append((item, f"{type(exc).__name__}: {exc}"[:500]))
-    return out, failed
-
-
 def split_new_documents(
     store: Store | Engine,
     batch_size: int | None = None,
@@ -257,14 +234,10 @@ def split_new_documents(
     try:
         parts = [docs[i : i + batch_size] for i in range(0, len(docs), batch_size)]
         results: Iterator[tuple[list, list[tuple]]]
-        if workers is not None:  # a batch that fails there fails the run (dask retries it)
-            texts = ([d.text for d in part] for part in parts)
-            results = ((split, []) for split in workers.split(texts))
+        if workers is not None:  # guarded there too: what fails comes back as quarantined
+            results = workers.split([d.text for d in part] for part in parts)
         else:
-            results = (
-                _guarded(lambda ds: split_texts([d.text for d in ds]), part, "split")
-                for part in parts
-            )
+            results = (guarded(split_texts, [d.text for d in part], "split") for part in parts)
         for part, (split, failed) in zip(parts, results):
             rows = [
                 Sentence(document_id=d.id, idx=k, text=s)
@@ -272,7 +245,8 @@ def split_new_documents(
                 for k, s in enumerate(sents or [])
             ]
             held = [
-                Quarantined("split", d.id, d.content_hash or "", reason) for d, reason in failed
+                Quarantined("split", part[i].id, part[i].content_hash or "", reason)
+                for i, reason in failed
             ]
             for q in held:
                 log.error("split: document %s quarantined (%s)", q.document_id, q.reason)
@@ -316,18 +290,18 @@ def classify_new(
     try:
         parts = [unique[i : i + batch_size] for i in range(0, len(unique), batch_size)]
         results: Iterator[tuple[list, list[tuple]]]
-        if workers is not None:  # a batch that fails there fails the run (dask retries it)
-            results = ((labels, []) for labels in workers.annotate(iter(parts)))
+        if workers is not None:  # guarded there too: what fails comes back as quarantined
+            results = workers.annotate(iter(parts))
         else:
-            results = (_guarded(annotator.annotate, part, "classify") for part in parts)
+            results = (guarded(annotator.annotate, part, "classify") for part in parts)
         for part, (labels, failed) in zip(parts, results):
             items = [
                 (sid, lab) for si, lab in zip(part, labels) if lab is not None for sid in rows[si]
             ]
             held = [
                 Quarantined("classify", doc, version, reason, sentence_id=sid)
-                for si, reason in failed
-                for sid, doc in zip(rows[si], docs_of[si])
+                for i, reason in failed
+                for sid, doc in zip(rows[part[i]], docs_of[part[i]])
             ]
             for q in held:
                 log.error("classify: sentence %s quarantined (%s)", q.sentence_id, q.reason)

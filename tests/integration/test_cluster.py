@@ -1,6 +1,7 @@
 """The split and classify stages on a dask LocalCluster (``--cluster local:2``): the same rows
 and flags as a single-process run, a worker killed mid-run has its batch redone with nothing
-stored twice, and the coordinating process holds the run lock throughout."""
+stored twice, the coordinating process holds the run lock throughout, and a document a worker
+fails on is quarantined while the run goes on."""
 
 from __future__ import annotations
 
@@ -156,3 +157,62 @@ def test_killed_worker_has_its_batch_redone_and_nothing_is_stored_twice(tmp_path
     snap = snapshot(url)
     assert snap["duplicate_predictions"] == 0
     assert snap == single
+
+
+def fail_on_boom():
+    """A worker plugin that makes the worker's annotator fail on any batch holding "BOOM" (as
+    spaCy or the tokenizer might on one strange text), in split and in classify."""
+    from distributed.diagnostics.plugin import WorkerPlugin
+
+    class FailOnBoom(WorkerPlugin):
+        name = "fail-on-boom"
+
+        def setup(self, worker):
+            from detector.nlp.annotate import Annotator
+
+            split, annotate = Annotator.split, Annotator.annotate
+
+            def bad_split(self, texts):
+                if any("BOOM-SPLIT" in t for t in texts):
+                    raise ValueError("E088 text too long")
+                return split(self, texts)
+
+            def bad_annotate(self, sentences):
+                if any("BOOM-CLASSIFY" in s.text for s in sentences):
+                    raise RuntimeError("tokenizer blew up")
+                return annotate(self, sentences)
+
+            Annotator.split, Annotator.annotate = bad_split, bad_annotate
+
+    return FailOnBoom()
+
+
+def test_a_bad_document_on_a_worker_is_quarantined_and_the_run_goes_on(tmp_path):
+    from detector.cluster import Cluster
+    from detector.config import Config, SourceConfig
+    from detector.store.store import Store
+
+    feed = tmp_path / "f.jsonl"
+    lines = [
+        "Russia is ready for talks.",
+        "BOOM-SPLIT in this one.",
+        "Drones hit a power plant in Kharkiv overnight.",
+        "The minister said BOOM-CLASSIFY today.",
+        "Kyiv is not ready for negotiations, the spokesman said.",
+    ]
+    feed.write_text(
+        "".join(f'{{"text": "{t}", "date": "2025-11-21"}}\n' for t in lines), encoding="utf-8"
+    )
+    config = Config(
+        sources=[SourceConfig(name="j", kind="statements_jsonl", path=feed, speaker="RUS")]
+    )
+    url = f"sqlite:///{tmp_path / 'boom.db'}"
+    with Cluster.open("local:2") as cluster:
+        cluster.client.register_plugin(fail_on_boom())
+        report = run_pipeline(config, url, settings=_settings(url), cluster=cluster)
+    assert report.status == "ok", report.errors
+    assert report.counts.quarantined == 2
+    assert report.counts.predictions_new == 3
+    with Store.open_readonly(url) as store:
+        held = {q["stage"]: q["reason"] for q in store.quarantined()}
+    assert "E088" in held["split"] and "tokenizer blew up" in held["classify"]

@@ -23,10 +23,18 @@ def _student(tmp_path, layers, adapter_layer=1):
     meta = json.loads((TEACHER / "model.json").read_text())
     rng = np.random.default_rng(0)
     name = f"encoder.layer.{adapter_layer}.attention.self.query"
-    np.savez(folder / "lora.npz", **{f"{name}.A": rng.normal(0, 0.01, (1, 384)).astype(np.float16),
-                                     f"{name}.B": rng.normal(0, 0.01, (384, 1)).astype(np.float16)})
-    meta.update(version="test-student", encoder_layers=layers,
-                adapter={"kind": "lora", "file": "lora.npz", "rank": 1, "scale": 1.0, "layers": 1})
+    np.savez(
+        folder / "lora.npz",
+        **{
+            f"{name}.A": rng.normal(0, 0.01, (1, 384)).astype(np.float16),
+            f"{name}.B": rng.normal(0, 0.01, (384, 1)).astype(np.float16),
+        },
+    )
+    meta.update(
+        version="test-student",
+        encoder_layers=layers,
+        adapter={"kind": "lora", "file": "lora.npz", "rank": 1, "scale": 1.0, "layers": 1},
+    )
     (folder / "model.json").write_text(json.dumps(meta))
     return folder
 
@@ -59,9 +67,14 @@ def test_adapter_for_a_dropped_layer_is_refused(tmp_path):
 
 def test_export_key_differs_by_layers(tmp_path):
     lora = TEACHER / "lora.npz"
-    keys = {adapter_key(lora, 2.0), adapter_key(lora, 2.0, [0, 1, 2, 3]),
-            adapter_key(lora, 2.0, [0, 1, 2]), adapter_key(lora, 2.0, [0, 2, 4, 5])}
+    keys = {
+        adapter_key(lora, 2.0),
+        adapter_key(lora, 2.0, [0, 1, 2, 3]),
+        adapter_key(lora, 2.0, [0, 1, 2]),
+        adapter_key(lora, 2.0, [0, 2, 4, 5]),
+    }
     assert len(keys) == 4
     # The full model's key is what it was before layers existed: its cached exports stay valid.
     import hashlib
+
     assert adapter_key(lora, 2.0) == hashlib.sha256(lora.read_bytes()).hexdigest() + ":2.0"
