@@ -30,6 +30,17 @@ def _date(value: str) -> date | None:  # None: an empty value, no bound
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
+def _add_cluster(p, what: str) -> None:
+    p.add_argument(
+        "--cluster",
+        metavar="ADDRESS",
+        default=None,
+        help=f"run the {what} on a dask cluster: a scheduler address "
+        "(tcp://HOST:8786) or local:N (N worker processes on this host); this process "
+        "keeps the lock and writes to the database",
+    )
+
+
 def _add_db(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--db",
@@ -80,14 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="backfill: replace flags and series from DATE on (baselines still use "
         "the data before it); flags that end before DATE are kept",
     )
-    p.add_argument(
-        "--cluster",
-        metavar="ADDRESS",
-        default=None,
-        help="run the split and classify stages on a dask cluster: a scheduler address "
-        "(tcp://HOST:8786) or local:N (N worker processes on this host); this process "
-        "keeps the lock and writes to the database",
-    )
+    _add_cluster(p, "split and classify stages")
     _add_db(p)
     _add_report(p)
     p = sub.add_parser("classify", help="classify JSON Lines of texts (no database)")
@@ -140,6 +144,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="take the [scoring] settings from this config (default: the defaults)",
     )
+    _add_cluster(p, "classify stage")
     _add_db(p)
     p = sub.add_parser("export", help="write flags, statements, strikes or series to a file")
     p.add_argument("--what", required=True, choices=["flags", "statements", "strikes", "series"])
@@ -383,12 +388,20 @@ def cmd_reclassify(args) -> int:
         scoring=scoring,
         progress=_progress_wanted(args),
         settings=args.settings,
+        cluster=args.cluster,
     )
     c = report.counts
     flags, new_flags = (c.score.flags, c.score.new_flags) if c.score else (0, 0)
     print(
         f"run {report.run_id}: {report.status} in {report.seconds:.1f}s; model {args.model}: "
         f"predictions +{c.predictions_new or 0}, flags {flags} (new {new_flags})"
+        + (f", quarantined {c.quarantined} (see detector runs)" if c.quarantined else "")
+        + (
+            f"; cluster {c.cluster['address']} ({c.cluster['workers']} workers, "
+            f"{c.cluster['batches']} batches)"
+            if c.cluster
+            else ""
+        )
     )
     return 0
 

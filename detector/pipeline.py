@@ -605,13 +605,21 @@ def reclassify(
     *,
     annotator: Annotator | None = None,
     settings: Settings | None = None,
+    cluster: str | Cluster | None = None,
 ) -> RunReport:
     """Predict every stored sentence with model ``version`` (other versions' predictions stay)
     and rescore with it, so the flags and the series come from that version. Recorded as a run
-    with that model version. ``settings`` as for ``run_pipeline``."""
+    with that model version. ``settings`` and ``cluster`` (the classify batches on dask
+    workers) as for ``run_pipeline``."""
     hooks = hooks or NO_HOOKS
+    if cluster is not None and (classifier is not None or annotator is not None):
+        raise ConfigError(
+            "a cluster run loads its model on the workers by version; pass the model "
+            "version and the settings, not a classifier or annotator object"
+        )
     store, owned = _store_for(db_url or (settings.db_url if settings else None))
     try:
+        settings = settings or Settings.from_env()
         annotator = _annotator(version, classifier, annotator, settings)
         classifier = annotator.classifier
         config = Config(sources=[], scoring=scoring or ScoringConfig(), model_version=version)
@@ -620,15 +628,23 @@ def reclassify(
         ) as run:
             c = run.report.counts
             c.reclassify = classifier.version
-            c.predictions_new = run.stage(
-                "classify",
-                classify_new,
-                store,
-                annotator,
-                progress=progress,
-                hooks=hooks,
-                run_id=run.report.run_id,
-            )
+            with _cluster(cluster) as opened:
+                workers = None
+                if opened is not None:
+                    workers = Workers(opened, opened.spec(annotator.version, settings))
+                c.predictions_new = run.stage(
+                    "classify",
+                    classify_new,
+                    store,
+                    annotator,
+                    progress=progress,
+                    hooks=hooks,
+                    workers=workers,
+                    run_id=run.report.run_id,
+                )
+                if opened is not None:
+                    c.cluster = opened.record()
+                    log.info("run=%s cluster %s", run.report.run_id, _fields(c.cluster))
             run.logged("classify", {"predictions_new": c.predictions_new})
             c.quarantined = _quarantined_in(store, run.report.run_id)
             c.deeds = run.stage("deeds", derive_deeds, store, annotator.version, config.scoring)

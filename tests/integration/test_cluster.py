@@ -6,6 +6,7 @@ fails on is quarantined while the run goes on."""
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 
 import pytest
@@ -73,15 +74,21 @@ def _settings(url: str) -> Settings:
 
 
 @pytest.fixture(scope="module")
-def single(tmp_path_factory):
-    """The demo config in one process, with the same batch sizes."""
-    url = f"sqlite:///{tmp_path_factory.mktemp('single') / 'single.db'}"
+def single_db(tmp_path_factory):
+    """The demo config run in one process, with the same batch sizes: the database file."""
+    path = tmp_path_factory.mktemp("single") / "single.db"
+    url = f"sqlite:///{path}"
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(pipeline, "SPLIT_BATCH", SPLIT_BATCH)
         mp.setattr(pipeline, "CLASSIFY_BATCH", CLASSIFY_BATCH)
         report = run_pipeline(demo_config(), url, settings=_settings(url))
     assert report.status == "ok" and report.counts.cluster is None
-    snap = snapshot(url)
+    return path
+
+
+@pytest.fixture(scope="module")
+def single(single_db):
+    snap = snapshot(f"sqlite:///{single_db}")
     assert len(snap["predictions"]) > 4 * CLASSIFY_BATCH and snap["flags"]
     return snap
 
@@ -216,3 +223,22 @@ def test_a_bad_document_on_a_worker_is_quarantined_and_the_run_goes_on(tmp_path)
     with Store.open_readonly(url) as store:
         held = {q["stage"]: q["reason"] for q in store.quarantined()}
     assert "E088" in held["split"] and "tokenizer blew up" in held["classify"]
+
+
+def test_reclassify_on_a_cluster_equals_reclassify_in_one_process(tmp_path, single_db):
+    from detector.pipeline import reclassify
+
+    version = "minilm-lora-v7"
+    snaps = {}
+    for name, cluster in (("one", None), ("cluster", "local:2")):
+        path = tmp_path / f"{name}.db"
+        shutil.copy(single_db, path)
+        url = f"sqlite:///{path}"
+        report = reclassify(version, url, settings=_settings(url), cluster=cluster)
+        assert report.status == "ok", report.errors
+        assert report.counts.predictions_new == len(snapshot(url)["sentences"])
+        assert (report.counts.cluster or {}).get("address") == cluster
+        snaps[name] = snapshot(url)
+    assert snaps["cluster"] == snaps["one"]
+    # Each sentence: the demo model's prediction and one of the new version, none twice.
+    assert len(snaps["one"]["predictions"]) == 2 * len(snaps["one"]["sentences"])
