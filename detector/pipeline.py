@@ -272,8 +272,8 @@ def classify_new(
     """Predict for sentences without a prediction of this model version; then write them.
     A sentence that repeats (same text, default speaker and home: wire headlines, reposts)
     is labelled once and its label stored for each of its rows. On ``workers`` (a dask
-    cluster) when given: the same batches, and this process still does every write. On one
-    process, a sentence the annotator fails on is quarantined and the rest go on."""
+    cluster) when given: the same batches, and this process still does every write. A
+    sentence the annotator fails on (here or on a worker) is quarantined and the rest go on."""
     store = Store.of(store)
     batch_size = batch_size or CLASSIFY_BATCH
     version = annotator.version
