@@ -251,20 +251,17 @@ def _weights_key(path: str) -> str:
 
 def export_onnx(
     path: str | None = None,
-    int8: bool = True,
     folder: Path | None = None,
     adapt=None,
     adapt_key: str = "",
     cache_dir: Path | None = None,
-    backend: str | None = None,
+    backend: str = "onnx",
 ) -> Path:
     """The ONNX file of the package's encoder (pooling and normalisation inside the graph),
     exported (and quantized) once into the cache and reused; safe against concurrent runs.
-    ``backend`` (``onnx``, ``onnx-int8`` or ``onnx-q8``) picks the file; without it ``int8``
-    does. ``adapt`` (a function changing the torch model in place, e.g. merging a LoRA
-    adapter) and ``adapt_key`` (a hash of what it applies) give an adapted encoder its own
-    cache entry."""
-    backend = backend or ("onnx-int8" if int8 else "onnx")
+    ``backend`` (``onnx``, ``onnx-int8`` or ``onnx-q8``) picks the file. ``adapt`` (a
+    function changing the torch model in place, e.g. merging a LoRA adapter) and
+    ``adapt_key`` (a hash of what it applies) give an adapted encoder its own cache entry."""
     path = path or encoder_path()
     key = _weights_key(path)
     if adapt_key:
@@ -451,13 +448,12 @@ def _export_fp32(path: str, target: Path, adapt=None) -> None:
 
 
 class OnnxEncoder(_Batched):
-    """The same embeddings through onnxruntime (fp32, or int8 weights; ``backend`` names the
-    variant, else ``int8`` picks onnx-int8 or onnx)."""
+    """The same embeddings through onnxruntime; ``backend`` names the variant (``onnx``: fp32,
+    ``onnx-int8``, ``onnx-q8``)."""
 
     def __init__(
         self,
         path: str | None = None,
-        int8: bool = True,
         max_length: int = 128,
         batch_size: int = 32,
         onnx_file: str | Path | None = None,
@@ -465,10 +461,10 @@ class OnnxEncoder(_Batched):
         adapt_key: str = "",
         threads: int = 1,
         cache_dir: Path | None = None,
-        backend: str | None = None,
+        backend: str = "onnx",
     ):
         path = path or encoder_path()
-        self.backend = backend or ("onnx-int8" if int8 else "onnx")
+        self.backend = backend
         if self.backend not in _ONNX_FILES:
             raise ConfigError(
                 f"encoder {self.backend!r} is not an ONNX backend; "
@@ -543,9 +539,7 @@ def load_encoder(
     if backend == "auto":
         if onnx_available():
             try:
-                return OnnxEncoder(
-                    int8=False, threads=threads, cache_dir=cache_dir, max_length=max_length
-                )
+                return OnnxEncoder(threads=threads, cache_dir=cache_dir, max_length=max_length)
             except ModelError as exc:
                 import logging
 
