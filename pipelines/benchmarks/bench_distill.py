@@ -16,7 +16,6 @@ the lowest and mean cosine of the two embeddings, and the process CPU seconds of
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from pathlib import Path
@@ -28,16 +27,11 @@ sys.path.insert(0, str(ROOT))
 
 from detector.nlp.classifier import load_classifier  # noqa: E402
 from models.distill import agreement, head_logits, labels_of  # noqa: E402
-
-TASS = (ROOT.parent / "shared" / "data" / "real" / "russian-state-channels"
-        / "tass_headlines_2025.json")
-
+from pipelines.benchmarks.bench_classify import TASS, tass_texts  # noqa: E402
 
 def headlines(n: int) -> list[str]:
-    rows = json.loads(TASS.read_text(encoding="utf-8"))
-    texts = [r["t"].strip() for r in rows if isinstance(r, dict) and isinstance(r.get("t"), str)
-             and r["t"].strip()]
-    return list(dict.fromkeys(texts))[:n]
+    """The first ``n`` distinct TASS headlines (bench_classify's reader)."""
+    return list(dict.fromkeys(t.strip() for t in tass_texts()))[:n]
 
 
 def encode_timed(clf, texts: list[str]) -> tuple[np.ndarray, float]:
