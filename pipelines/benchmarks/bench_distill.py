@@ -29,6 +29,7 @@ from detector.nlp.classifier import load_classifier  # noqa: E402
 from models.distill import agreement, head_logits, labels_of  # noqa: E402
 from pipelines.benchmarks.bench_classify import TASS, tass_texts  # noqa: E402
 
+
 def headlines(n: int) -> list[str]:
     """The first ``n`` distinct TASS headlines (bench_classify's reader)."""
     return list(dict.fromkeys(t.strip() for t in tass_texts()))[:n]
