@@ -105,8 +105,9 @@ def build_parser() -> argparse.ArgumentParser:
         choices=ENCODER_BACKENDS,
         help="sentence encoder backend (default: $DETECTOR_ENCODER, else auto: onnx "
         "fp32 when onnxruntime and onnx are installed, else torch; both give "
-        "the same labels); onnx-q8 and onnx-int8 are faster, change some labels and "
-        "report the model version with a +onnx-q8 / +onnx-int8 suffix",
+        "the same labels); torch-bf16 (CPUs with bfloat16 instructions), onnx-q8 and "
+        "onnx-int8 are faster, change some labels and report the model version with a "
+        "+torch-bf16 / +onnx-q8 / +onnx-int8 suffix",
     )
     _add_db(p)
     p = sub.add_parser("flags", help="list flagged periods")

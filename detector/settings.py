@@ -7,8 +7,8 @@ entry points reads the environment: modules take the values they need as argumen
 Environment variables (all optional):
 
 * ``DETECTOR_DB_URL``: the database (SQLAlchemy URL); default ``sqlite:///detector.db``.
-* ``DETECTOR_ENCODER``: sentence encoder backend (auto | torch | onnx | onnx-int8 |
-  onnx-q8); default auto.
+* ``DETECTOR_ENCODER``: sentence encoder backend (auto | torch | torch-bf16 | onnx |
+  onnx-int8 | onnx-q8); default auto.
 * ``DETECTOR_THREADS``: encoder threads; default the cores this process may use.
 * ``DETECTOR_CACHE_DIR``: where exported ONNX encoders and the unzipped mpnet encoder are
   kept; default ``$XDG_CACHE_HOME/detector``, else ``~/.cache/detector``.
@@ -25,7 +25,7 @@ from pathlib import Path
 from .errors import ConfigError
 
 DEFAULT_DB_URL = "sqlite:///detector.db"
-ENCODER_BACKENDS = ("auto", "torch", "onnx", "onnx-int8", "onnx-q8")
+ENCODER_BACKENDS = ("auto", "torch", "torch-bf16", "onnx", "onnx-int8", "onnx-q8")
 
 
 def _available_cores() -> int:

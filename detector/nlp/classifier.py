@@ -22,7 +22,7 @@ from .encoder import ENCODER_NAME
 DEFAULT_MODEL_VERSION = "minilm-lora-v5"
 # Encoder backends whose labels differ from torch's on some sentences: a classifier on one
 # reports its version with the backend as a suffix ("minilm-lora-v5+onnx-q8").
-APPROXIMATE_BACKENDS = ("onnx-int8", "onnx-q8")
+APPROXIMATE_BACKENDS = ("onnx-int8", "onnx-q8", "torch-bf16")
 
 
 @dataclass(frozen=True)
@@ -213,7 +213,7 @@ class HeadClassifier:
         backend = self.encoder_backend
         if backend == "auto":
             backend = "onnx" if onnx_available() else "torch"
-        if backend != "torch":
+        if backend not in ("torch", "torch-bf16"):
             try:
                 return OnnxEncoder(
                     backend=backend,
@@ -231,9 +231,12 @@ class HeadClassifier:
                 logging.getLogger(__name__).warning(
                     "ONNX encoder unavailable (%s); using torch", exc
                 )
-        enc = Encoder(threads=self.threads, max_length=self.preprocessing.run_max_length)
-        adapt(enc.model)
-        return enc
+        return Encoder(
+            threads=self.threads,
+            max_length=self.preprocessing.run_max_length,
+            adapt=adapt,
+            bf16=backend == "torch-bf16",
+        )
 
     def _probs(self, name: str, X: np.ndarray) -> np.ndarray:
         W, b = self.heads[name]

@@ -3,6 +3,7 @@ process, or the split and classify stages on a dask cluster; and a scaling estim
 
     nice python pipelines/benchmarks/bench_backfill.py [--db URL | --postgres]
         [--cluster local:2] [--no-single] [--sources PREFIX ...] [--real ../shared/data/real]
+        [--encoder auto|torch-bf16|onnx-q8|...]
 
 The sources are those of pipelines/real_data.toml plus the state channels' other files (Channel
 One 2025-26, MFA Telegram snippets 2022-26, MoD Telegram snippets 2025-26), read in place from
@@ -80,14 +81,15 @@ def write_config(real: Path, out: Path, only: list[str] | None) -> int:
     return len(sources)
 
 
-def run_case(config: Path, db: str, cluster: str | None) -> dict:
+def run_case(config: Path, db: str, cluster: str | None, encoder: str | None = None) -> dict:
     exe = Path(sys.executable).with_name("detector")
     cmd = [str(exe) if exe.exists() else sys.executable,
            *([] if exe.exists() else ["-m", "detector.cli"]),
            "-q", "run", "--config", str(config), "--db", db, "--no-report",
            *(["--cluster", cluster] if cluster else [])]
+    env = {**os.environ, **({"DETECTOR_ENCODER": encoder} if encoder else {})}
     t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - t0
     out = proc.stdout.read().decode(errors="replace") if proc.stdout else ""
@@ -148,12 +150,15 @@ def main() -> int:
     ap.add_argument("--no-single", action="store_true", help="only the cluster case")
     ap.add_argument("--sources", nargs="*", default=None,
                     help="name prefixes of the sources to load (default: all)")
+    ap.add_argument("--encoder", default=None,
+                    help="encoder backend of the runs (DETECTOR_ENCODER; default: the setting)")
     args = ap.parse_args()
     real = Path(args.real)
     if not (real / CHANNELS).is_dir():
         print(f"skipped: {real / CHANNELS} is absent")
         return 0
     print(f"cpus usable: {len(os.sched_getaffinity(0))}, load average {os.getloadavg()[0]:.2f}")
+    print(f"encoder: {args.encoder or os.environ.get('DETECTOR_ENCODER') or 'auto'}")
     server = None
     if args.postgres:
         sys.path.insert(0, str(ROOT))
@@ -184,11 +189,11 @@ def _cases(args, real: Path) -> int:
         single = clustered = None
         if not args.no_single:
             db = args.db or f"sqlite:///{tmp}/single.db"
-            single = run_case(config, db, None)
+            single = run_case(config, db, None, args.encoder)
             report("single process", single)
         if args.cluster:
             db = f"sqlite:///{tmp}/cluster.db" if not args.db else args.db
-            clustered = run_case(config, db, args.cluster)
+            clustered = run_case(config, db, args.cluster, args.encoder)
             report(f"--cluster {args.cluster}", clustered)
             if single:
                 same = sqlite3_same(f"{tmp}/single.db", f"{tmp}/cluster.db") if not args.db else None

@@ -53,6 +53,24 @@ def test_model_version_names_the_backend(monkeypatch):
     assert load_classifier("minilm-head-v1", encoder_backend="onnx").version == "minilm-head-v1"
     with pytest.raises(ModelError, match="names encoder onnx-int8"):
         load_classifier("minilm-head-v1+onnx-int8", encoder_backend="torch")
+    # bfloat16 changes a few labels too: its own suffix, read back from the version
+    assert load_classifier("minilm-head-v1", encoder_backend="torch-bf16").version == (
+        "minilm-head-v1+torch-bf16"
+    )
+    assert load_classifier("minilm-head-v1+torch-bf16").encoder_backend == "torch-bf16"
+
+
+def test_bf16_needs_a_cpu_with_bfloat16_instructions():
+    enc_mod.check_bf16_cpu({"avx2", "avx512f", "avx512_bf16"})
+    enc_mod.check_bf16_cpu({"amx_bf16", "amx_tile"})
+    enc_mod.check_bf16_cpu(None)  # flags unreadable (not Linux): allowed
+    with pytest.raises(ConfigError, match="torch-bf16 needs a CPU with bfloat16.*--encoder auto"):
+        enc_mod.check_bf16_cpu({"avx2", "avx512f", "avx512_vnni"})
+
+
+def _bf16_cpu() -> bool:
+    flags = enc_mod.cpu_flags()
+    return flags is None or bool(flags & set(enc_mod._BF16_FLAGS))
 
 
 def corpus_texts() -> list[str]:
@@ -203,6 +221,31 @@ def test_q8_agrees_with_torch_and_ignores_the_batch(tmp_path):
     assert np.abs(q8.encode(texts[:3]) - b[:3]).max() < 1e-5
     base = load_classifier("minilm-head-v1", encoder_backend="torch")
     la, lb = base.predict_embeddings(a), base.predict_embeddings(b)
+    same = np.mean(
+        [
+            (x.stance, x.action, x.target) == (y.stance, y.action, y.target)
+            for x, y in zip(la, lb, strict=True)
+        ]
+    )
+    assert same >= 0.99, f"labels agree on {same:.3%} of {len(texts)} sentences"
+
+
+@pytest.mark.integration
+@pytest.mark.slow  # runs the encoder twice on the sample
+@pytest.mark.skipif(not _bf16_cpu(), reason="this CPU has no bfloat16 instructions")
+def test_bf16_agrees_with_fp32_and_ignores_the_batch():
+    """torch-bf16 against fp32 torch on the 300-sentence sample, with minilm-lora-v5 (the
+    default model, LoRA merged before the cast); on 3,000 TASS headlines its labels agree on
+    99.9% (pipelines/benchmarks/bench_classify.py). A sentence's embedding does not depend on
+    the sentences batched with it, so batches on cluster workers give the same rows."""
+    texts = corpus_sample()
+    fp32 = load_classifier("minilm-lora-v5", encoder_backend="torch")
+    bf16 = load_classifier("minilm-lora-v5", encoder_backend="torch-bf16", threads=2)
+    a, b = fp32.encoder.encode(texts), bf16.encoder.encode(texts)
+    cos = (a * b).sum(axis=1)
+    assert cos.min() > 0.999, f"lowest cosine {cos.min():.5f}"
+    assert np.array_equal(bf16.encoder.encode(texts[:3]), b[:3])
+    la, lb = fp32.predict_embeddings(a), bf16.predict_embeddings(b)
     same = np.mean(
         [
             (x.stance, x.action, x.target) == (y.stance, y.action, y.target)
