@@ -115,3 +115,16 @@ def test_decision_block_is_kept_by_save(tmp_path):
     meta = json.loads((tmp_path / "tiny-v0" / "model.json").read_text())
     assert meta["decision"] == {"stance": {"min_prob": {"willing": 0.7}}}
     assert clf.decision is not None and clf.decision.min_prob["stance"].tolist() == [0.7, 0, 0]
+
+
+def test_shipped_v8_is_v7_weights_plus_the_rule_and_v5_stays_default():
+    from detector.nlp.classifier import DEFAULT_MODEL_VERSION, shipped_artifacts
+
+    clf = load_classifier("minilm-lora-v8")
+    assert clf.decision is not None
+    assert clf.decision.min_prob["stance"].tolist() == [0.725, 0.0, 0.0]
+    v7, v8 = shipped_artifacts() / "minilm-lora-v7", shipped_artifacts() / "minilm-lora-v8"
+    for f in ("heads.npz", "lora.npz"):
+        assert (v7 / f).read_bytes() == (v8 / f).read_bytes()
+    assert load_classifier("minilm-lora-v7").decision is None
+    assert DEFAULT_MODEL_VERSION == "minilm-lora-v5"
