@@ -114,6 +114,80 @@ def adapter_key(file: Path, scale: float, layers: list[int] | None = None) -> st
     return key
 
 
+HEADS = ("stance", "action", "target")
+DECISION_RULES = ("min_prob",)
+
+
+@dataclass(frozen=True)
+class Decision:
+    """How a head's label is decided from its probabilities, recorded in model.json
+    ("decision"); absent, the label is the argmax. Today one rule, per head:
+
+        "decision": {"stance": {"min_prob": {"willing": 0.725}}}
+
+    ``min_prob``: a label is eligible when its probability reaches its minimum (labels not
+    named are always eligible); the decided label is the most probable eligible one. So a
+    sentence whose most probable label falls short of its minimum gets the next most probable
+    eligible label. At least one label of the head must be always eligible. The probabilities
+    themselves are not changed."""
+
+    min_prob: dict[str, np.ndarray]  # head -> minimum per label, in the head's label order
+
+    @classmethod
+    def from_meta(cls, meta: dict, labels: dict[str, list[str]], where: str) -> Decision | None:
+        rec = meta.get("decision")
+        if rec is None:
+            return None
+        if not isinstance(rec, dict):
+            raise ModelError(f"{where}: decision must be an object, not {rec!r}")
+        min_prob: dict[str, np.ndarray] = {}
+        for head, rules in rec.items():
+            if head not in HEADS:
+                raise ModelError(
+                    f"{where}: decision names head {head!r}; heads are {', '.join(HEADS)}"
+                )
+            if not isinstance(rules, dict) or set(rules) - set(DECISION_RULES):
+                raise ModelError(
+                    f"{where}: decision.{head} must be an object with "
+                    f"{', '.join(DECISION_RULES)}, not {rules!r}"
+                )
+            mins = rules.get("min_prob", {})
+            if not isinstance(mins, dict):
+                raise ModelError(f"{where}: decision.{head}.min_prob must be an object")
+            order = labels[head]
+            thr = np.zeros(len(order))
+            for label, value in mins.items():
+                if label not in order:
+                    raise ModelError(
+                        f"{where}: decision.{head}.min_prob names label {label!r}; "
+                        f"the {head} labels are {', '.join(order)}"
+                    )
+                if (
+                    isinstance(value, bool)
+                    or not isinstance(value, int | float)
+                    or not 0.0 <= value <= 1.0
+                ):
+                    raise ModelError(
+                        f"{where}: decision.{head}.min_prob.{label} is {value!r}; "
+                        "it must be a probability between 0 and 1"
+                    )
+                thr[order.index(label)] = float(value)
+            if (thr > 0).all():
+                raise ModelError(
+                    f"{where}: decision.{head}.min_prob sets a minimum on every label; leave "
+                    "at least one label without one, so that every sentence gets a label"
+                )
+            min_prob[head] = thr
+        return cls(min_prob)
+
+    def decide(self, head: str, probs: np.ndarray) -> np.ndarray:
+        """The decided label index per row of ``probs`` (n, labels)."""
+        thr = self.min_prob.get(head)
+        if thr is None:
+            return probs.argmax(axis=1)
+        return np.where(probs >= thr, probs, -1.0).argmax(axis=1)
+
+
 def _softmax(z: np.ndarray) -> np.ndarray:
     z = z - z.max(axis=1, keepdims=True)
     e = np.exp(z)
@@ -126,7 +200,9 @@ class HeadClassifier:
 
     Artifact folder: ``model.json`` (version, labels, temperatures, preprocessing, adapter, data
     hash, metrics), ``heads.npz`` (weights) and, for an adapted encoder, the adapter file.
-    Temperatures come from the dev split (calibration).
+    Temperatures come from the dev split (calibration). An optional ``decision`` block
+    (``Decision``) replaces the argmax by a per-label minimum probability; the scores stay the
+    probability of the decided label (so, with a decision rule, not always the largest one).
     """
 
     def __init__(
@@ -168,6 +244,7 @@ class HeadClassifier:
         }
         self.temperature = self.meta.get("temperature", {})
         self.labels = self.meta["labels"]
+        self.decision = Decision.from_meta(self.meta, self.labels, str(self.folder / "model.json"))
         from .encoder import layer_subset
 
         # A distilled student runs only some of the encoder's layers (models/distill.py).
@@ -245,11 +322,15 @@ class HeadClassifier:
     def predict_embeddings(self, X: np.ndarray) -> list[HeadOutput]:
         ps, pa, pt = (self._probs(n, X) for n in ("stance", "action", "target"))
         sl, al, tl = self.labels["stance"], self.labels["action"], self.labels["target"]
+        if self.decision is None:
+            ds, da, dt = ps.argmax(axis=1), pa.argmax(axis=1), pt.argmax(axis=1)
+        else:
+            ds, da, dt = (self.decision.decide(n, p) for n, p in zip(HEADS, (ps, pa, pt)))
         out = []
         for i in range(len(X)):
-            s, a = int(ps[i].argmax()), int(pa[i].argmax())
+            s, a = int(ds[i]), int(da[i])
             strike = al[a] == "strike"
-            t = int(pt[i].argmax())
+            t = int(dt[i])
             out.append(
                 HeadOutput(
                     stance=sl[s],
