@@ -233,7 +233,6 @@ def split_new_documents(
     bar = _progress(len(docs), "split", "doc", progress and bool(docs))
     try:
         parts = [docs[i : i + batch_size] for i in range(0, len(docs), batch_size)]
-        results: Iterator[tuple[list, list[tuple]]]
         if workers is not None:  # guarded there too: what fails comes back as quarantined
             results = workers.split([d.text for d in part] for part in parts)
         else:
@@ -258,6 +257,24 @@ def split_new_documents(
     finally:
         bar.close()
     return total
+
+
+def one_ahead(fn, items: list) -> Iterator:
+    """``fn`` of each item, in order, with the next item's computed in a thread while the
+    caller handles the current result: the classify stage's database writes (one core)
+    overlap the next batch's encoding instead of leaving a core idle. The same calls in the
+    same order, so the same results; an exception comes out where that item's result would."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="classify-ahead") as pool:
+        pending = None
+        for item in items:
+            upcoming = pool.submit(fn, item)
+            if pending is not None:
+                yield pending.result()
+            pending = upcoming
+        if pending is not None:
+            yield pending.result()
 
 
 def classify_new(
@@ -287,13 +304,13 @@ def classify_new(
     unique = list(rows)
     total = 0
     bar = _progress(len(todo), "classify", "sent", progress and bool(todo))
+    results: Iterator[tuple[list, list[tuple]]] = iter(())
     try:
         parts = [unique[i : i + batch_size] for i in range(0, len(unique), batch_size)]
-        results: Iterator[tuple[list, list[tuple]]]
         if workers is not None:  # guarded there too: what fails comes back as quarantined
             results = workers.annotate(iter(parts))
         else:
-            results = (guarded(annotator.annotate, part, "classify") for part in parts)
+            results = one_ahead(lambda part: guarded(annotator.annotate, part, "classify"), parts)
         for part, (labels, failed) in zip(parts, results):
             items = [
                 (sid, lab) for si, lab in zip(part, labels) if lab is not None for sid in rows[si]
@@ -311,6 +328,9 @@ def classify_new(
                 hooks.checkpoint("classify.batch")
             bar.update(len(items))
     finally:
+        close = getattr(results, "close", None)
+        if close is not None:  # stop the read-ahead thread on an early exit
+            close()
         bar.close()
     return total
 
