@@ -12,6 +12,7 @@ from typing import TextIO
 
 from . import __version__
 from .errors import ConfigError, DetectorError, InputError
+from .memory import limit_arenas
 from .settings import ENCODER_BACKENDS, Settings
 from .textsafe import printable, strict
 from .vocab import COMMITMENT_SCOPES, FLAG_KINDS
@@ -670,29 +671,9 @@ COMMANDS = {
 }
 
 
-_M_ARENA_MAX = -8  # glibc's mallopt parameter
-
-
-def _fewer_malloc_arenas() -> None:
-    """At most two glibc heap arenas in this process. glibc gives threads that allocate their
-    own arenas (up to 8 per core) and keeps freed memory in each: the encoder's threads and
-    the classify read-ahead cost ~40 MiB of peak RSS on the real-corpus backfill (996 against
-    955 MiB, at the same speed). A MALLOC_ARENA_MAX set by the user wins; elsewhere (not
-    glibc) nothing is done."""
-    import ctypes
-    import os
-
-    if "MALLOC_ARENA_MAX" in os.environ or not sys.platform.startswith("linux"):
-        return
-    try:
-        ctypes.CDLL("libc.so.6").mallopt(_M_ARENA_MAX, 2)
-    except (OSError, AttributeError):
-        pass
-
-
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    _fewer_malloc_arenas()
+    limit_arenas()  # before the encoder's threads exist (detector/memory.py says why)
     logging.basicConfig(
         level=logging.ERROR if args.quiet else logging.INFO,
         stream=sys.stderr,

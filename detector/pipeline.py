@@ -28,6 +28,7 @@ from .errors import ConfigError, DetectorError, FetchError, SourceError, Storage
 from .guard import guarded
 from .ingest import fetch_source, parse_payload
 from .ingest.registry import ParsedBatch
+from .memory import release_freed
 from .nlp.annotate import Annotator, SentenceInput
 from .nlp.classifier import DEFAULT_MODEL_VERSION, SentenceClassifier
 from .records import DeedsCounts, IngestCounts, Quarantined, RunCounts, ScoreCounts, Sentence
@@ -52,6 +53,7 @@ def scorer_version(contradiction_method: str = CONTRADICTION_METHOD) -> str:
 
 SPLIT_BATCH = 500  # documents per committed batch of sentences
 CLASSIFY_BATCH = 512  # sentences per committed batch of predictions
+CLASSIFY_AHEAD = 2  # batches annotated while the current one is written (one_ahead)
 
 
 @dataclass
@@ -256,25 +258,32 @@ def split_new_documents(
             bar.update(len(part))
     finally:
         bar.close()
+    release_freed()
     return total
 
 
-def one_ahead(fn, items: list) -> Iterator:
-    """``fn`` of each item, in order, with the next item's computed in a thread while the
-    caller handles the current result: the classify stage's database writes (one core)
-    overlap the next batch's encoding instead of leaving a core idle. The same calls in the
-    same order, so the same results; an exception comes out where that item's result would."""
+def one_ahead(fn, items: list, ahead: int = 1) -> Iterator:
+    """``fn`` of each item, results in order, with up to ``ahead`` later items computed in
+    threads while the caller handles the current result: the classify stage's database
+    writes, and one batch's attribution (GIL-bound, one core), overlap other batches'
+    encoding instead of leaving a core idle. The same calls, each once, so the same results
+    (``fn`` must be safe to run ``ahead`` at a time); an exception comes out where that
+    item's result would."""
+    from collections import deque
     from concurrent.futures import ThreadPoolExecutor
 
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="classify-ahead") as pool:
-        pending = None
-        for item in items:
-            upcoming = pool.submit(fn, item)
-            if pending is not None:
-                yield pending.result()
-            pending = upcoming
-        if pending is not None:
-            yield pending.result()
+    with ThreadPoolExecutor(max_workers=ahead, thread_name_prefix="classify-ahead") as pool:
+        pending: deque = deque()
+        try:
+            for item in items:
+                pending.append(pool.submit(fn, item))
+                if len(pending) > ahead:
+                    yield pending.popleft().result()
+            while pending:
+                yield pending.popleft().result()
+        finally:
+            for f in pending:  # an early exit: what has not started never will
+                f.cancel()
 
 
 def classify_new(
@@ -310,7 +319,9 @@ def classify_new(
         if workers is not None:  # guarded there too: what fails comes back as quarantined
             results = workers.annotate(iter(parts))
         else:
-            results = one_ahead(lambda part: guarded(annotator.annotate, part, "classify"), parts)
+            results = one_ahead(
+                lambda part: guarded(annotator.annotate, part, "classify"), parts, CLASSIFY_AHEAD
+            )
         for part, (labels, failed) in zip(parts, results):
             items = [
                 (sid, lab) for si, lab in zip(part, labels) if lab is not None for sid in rows[si]
@@ -332,6 +343,7 @@ def classify_new(
         if close is not None:  # stop the read-ahead thread on an early exit
             close()
         bar.close()
+    release_freed()  # the next stages' peak does not stack on this one's freed heap
     return total
 
 

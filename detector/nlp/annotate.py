@@ -13,6 +13,7 @@ load) and serves the pipeline, the CLI and the evaluation scripts:
 
 from __future__ import annotations
 
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -132,6 +133,10 @@ class Annotator:
             spacy=self.spacy,
         )
         self.details = details or DetailsExtractor(use_ner=use_ner, actors=gaz, spacy=self.spacy)
+        # Two annotate calls may run at once (the classify stage keeps two batches in flight,
+        # so one's attribution fills the core the other's encoder leaves idle). The encoder
+        # is safe to share; spaCy and the attribution caches are not: they run one at a time.
+        self._attribution_lock = threading.Lock()
 
     @classmethod
     def load(
@@ -190,9 +195,17 @@ class Annotator:
         # The encoder (onnxruntime or torch, outside the GIL) and the dependency parse of the
         # attribution share nothing: run them side by side (5-15% faster on 2 cores).
         with ThreadPoolExecutor(max_workers=1) as pool:
-            pending = pool.submit(self.speakers.speakers, texts, defaults, homes)
+            pending = pool.submit(self._speakers, texts, defaults, homes)
             heads = self.classifier.predict(texts)
             speakers = pending.result()
+        with self._attribution_lock:
+            return self._finish(texts, defaults, homes, heads, speakers)
+
+    def _speakers(self, texts, defaults, homes):
+        with self._attribution_lock:
+            return self.speakers.speakers(texts, defaults, homes)
+
+    def _finish(self, texts, defaults, homes, heads, speakers) -> list[SentenceLabel]:
         strike_idx = [i for i, h in enumerate(heads) if h.action == "strike"]
         strike_texts = [texts[i] for i in strike_idx]
         extracted: dict = {}

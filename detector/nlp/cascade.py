@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 from dataclasses import replace
 from pathlib import Path
 
@@ -116,6 +117,7 @@ class CascadeClassifier:
         self.gate = self.meta["gate"]
         self.threads, self.cache_dir = threads, cache_dir
         self._stage2 = stage2
+        self._stage2_lock = threading.Lock()
         suffix = base.version.split("+", 1)[1] if "+" in base.version else ""
         self.base_version = self.meta["version"]
         self.version = f"{self.base_version}+{suffix}" if suffix else self.base_version
@@ -123,6 +125,10 @@ class CascadeClassifier:
 
     @property
     def stage2(self):
+        with self._stage2_lock:  # two classify batches may be in flight at once: one load
+            return self._load_stage2()
+
+    def _load_stage2(self):
         if self._stage2 is None:
             from .mpnet import MpnetEncoder
 

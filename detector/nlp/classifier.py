@@ -8,6 +8,7 @@ combines the two into ``SentenceLabel`` records.
 from __future__ import annotations
 
 import json
+import threading
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -255,9 +256,15 @@ class HeadClassifier:
                 "retrain it with python -m models.distill"
             )
         self._encoder = encoder
+        # Two classify batches may be in flight at once (pipeline.classify_new): one load.
+        self._encoder_lock = threading.Lock()
 
     @property
     def encoder(self):
+        with self._encoder_lock:
+            return self._load_encoder()
+
+    def _load_encoder(self):
         if self._encoder is None:
             adapter = self.meta.get("adapter")
             if adapter:
