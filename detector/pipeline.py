@@ -12,6 +12,7 @@ nothing.
 from __future__ import annotations
 
 import contextlib
+import gc
 import logging
 import sys
 import time
@@ -583,6 +584,7 @@ def run_pipeline(
             # Loaded only after the lock is ours: a refused run returns at once. The split
             # and the classify stages share its spaCy load.
             settings = settings or Settings.from_env()
+            own_models = classifier is None and annotator is None
             annotator = _annotator(config.model_version, classifier, annotator, settings)
             with _cluster(cluster) as opened:
                 workers = None
@@ -615,10 +617,17 @@ def run_pipeline(
                     c.cluster = opened.record()
                     log.info("run=%s cluster %s", run.report.run_id, _fields(c.cluster))
             c.quarantined = _quarantined_in(store, report.run_id)
-            c.deeds = run.stage("deeds", derive_deeds, store, annotator.version, config.scoring)
+            version = annotator.version
+            if own_models:
+                # The models (encoder, spaCy) are not needed by deeds and score: their memory
+                # goes back before those stages grow (the backfill's peak was there).
+                del annotator
+                gc.collect()
+                release_freed()
+            c.deeds = run.stage("deeds", derive_deeds, store, version, config.scoring)
             run.logged("deeds", c.deeds.to_json())
             c.score = run.stage(
-                "score", rescore, store, config, annotator.version, report.run_id, since, hooks
+                "score", rescore, store, config, version, report.run_id, since, hooks
             )
             run.logged("score", c.score.to_json())
         return report
