@@ -243,6 +243,17 @@ def _quiet_everywhere(parser: argparse.ArgumentParser) -> None:
 # --- commands ----------------------------------------------------------------------------------
 
 
+def _quarantine_and_cluster(c) -> str:
+    """The end of a run's summary line: what was quarantined, and the cluster it ran on."""
+    out = f", quarantined {c.quarantined} (see detector runs)" if c.quarantined else ""
+    if c.cluster:
+        out += (
+            f"; cluster {c.cluster['address']} ({c.cluster['workers']} workers, "
+            f"{c.cluster['batches']} batches)"
+        )
+    return out
+
+
 def cmd_run(args, config=None) -> int:
     from .config import load_config
     from .pipeline import run_pipeline
@@ -268,13 +279,7 @@ def cmd_run(args, config=None) -> int:
         f"sentences +{c.sentences_new or 0}, predictions +{c.predictions_new or 0}, "
         f"flags {score.flags} (new {score.new_flags})"
         + (f", rows refused {ing.rows_refused}" if ing.rows_refused else "")
-        + (f", quarantined {c.quarantined} (see detector runs)" if c.quarantined else "")
-        + (
-            f"; cluster {c.cluster['address']} ({c.cluster['workers']} workers, "
-            f"{c.cluster['batches']} batches)"
-            if c.cluster
-            else ""
-        )
+        + _quarantine_and_cluster(c)
     )
     for err in report.errors:
         print(f"detector: error: {printable(err)}", file=sys.stderr)
@@ -397,13 +402,7 @@ def cmd_reclassify(args) -> int:
     print(
         f"run {report.run_id}: {report.status} in {report.seconds:.1f}s; model {args.model}: "
         f"predictions +{c.predictions_new or 0}, flags {flags} (new {new_flags})"
-        + (f", quarantined {c.quarantined} (see detector runs)" if c.quarantined else "")
-        + (
-            f"; cluster {c.cluster['address']} ({c.cluster['workers']} workers, "
-            f"{c.cluster['batches']} batches)"
-            if c.cluster
-            else ""
-        )
+        + _quarantine_and_cluster(c)
     )
     return 0
 

@@ -54,7 +54,7 @@ def scorer_version(contradiction_method: str = CONTRADICTION_METHOD) -> str:
 
 SPLIT_BATCH = 500  # documents per committed batch of sentences
 CLASSIFY_BATCH = 512  # sentences per committed batch of predictions
-CLASSIFY_AHEAD = 2  # batches annotated while the current one is written (one_ahead)
+CLASSIFY_AHEAD = 2  # batches annotated while the current one is written (read_ahead)
 
 
 @dataclass
@@ -263,7 +263,7 @@ def split_new_documents(
     return total
 
 
-def one_ahead(fn, items: list, ahead: int = 1) -> Iterator:
+def read_ahead(fn, items: list, ahead: int = 1) -> Iterator:
     """``fn`` of each item, results in order, with up to ``ahead`` later items computed in
     threads while the caller handles the current result: the classify stage's database
     writes, and one batch's attribution (GIL-bound, one core), overlap other batches'
@@ -320,7 +320,7 @@ def classify_new(
         if workers is not None:  # guarded there too: what fails comes back as quarantined
             results = workers.annotate(iter(parts))
         else:
-            results = one_ahead(
+            results = read_ahead(
                 lambda part: guarded(annotator.annotate, part, "classify"), parts, CLASSIFY_AHEAD
             )
         for part, (labels, failed) in zip(parts, results):

@@ -5,7 +5,7 @@ import threading
 
 import pytest
 
-from detector.pipeline import one_ahead
+from detector.pipeline import read_ahead
 
 
 def test_same_results_in_order_and_the_next_computed_while_the_current_is_handled():
@@ -19,7 +19,7 @@ def test_same_results_in_order_and_the_next_computed_while_the_current_is_handle
         return x * 10
 
     out = []
-    for r in one_ahead(fn, [0, 1, 2, 3]):
+    for r in read_ahead(fn, [0, 1, 2, 3]):
         if r == 0:
             # while the caller holds batch 0's result, batch 1 is being computed
             assert release.wait(5)
@@ -36,14 +36,14 @@ def test_an_error_comes_out_at_its_own_item_after_the_earlier_results():
 
     got = []
     with pytest.raises(ValueError, match="bad batch 2"):
-        for r in one_ahead(fn, [0, 1, 2, 3]):
+        for r in read_ahead(fn, [0, 1, 2, 3]):
             got.append(r)
     assert got == [0, 1]
 
 
 def test_closing_early_stops_the_thread_and_computes_at_most_one_more():
     calls: list[int] = []
-    gen = one_ahead(lambda x: calls.append(x) or x, list(range(10)))
+    gen = read_ahead(lambda x: calls.append(x) or x, list(range(10)))
     assert next(gen) == 0
     gen.close()
     assert calls in ([0, 1], [0])
@@ -51,4 +51,4 @@ def test_closing_early_stops_the_thread_and_computes_at_most_one_more():
 
 
 def test_nothing_to_do():
-    assert list(one_ahead(lambda x: x, [])) == []
+    assert list(read_ahead(lambda x: x, [])) == []

@@ -87,6 +87,18 @@ def corpus_texts() -> list[str]:
 SAMPLE_SIZE = 300
 
 
+def label_agreement(la, lb) -> float:
+    """The share of sentences whose three labels (stance, action, target) are all the same."""
+    return float(
+        np.mean(
+            [
+                (x.stance, x.action, x.target) == (y.stance, y.action, y.target)
+                for x, y in zip(la, lb, strict=True)
+            ]
+        )
+    )
+
+
 def corpus_sample(n: int = SAMPLE_SIZE) -> list[str]:
     """Every k-th corpus sentence, n in all: spread over every corpus file, and fixed."""
     texts = corpus_texts()
@@ -112,12 +124,7 @@ def test_int8_embeddings_and_labels_agree_with_torch():
     assert cos.min() > 0.98, f"lowest cosine {cos.min():.4f}"
     base = load_classifier("minilm-head-v1", encoder_backend="torch")
     la, lb = base.predict_embeddings(a), base.predict_embeddings(b)
-    same = np.mean(
-        [
-            (x.stance, x.action, x.target) == (y.stance, y.action, y.target)
-            for x, y in zip(la, lb, strict=True)
-        ]
-    )
+    same = label_agreement(la, lb)
     assert same >= 0.98, f"labels agree on {same:.3%} of {len(texts)} sentences"
 
 
@@ -221,12 +228,7 @@ def test_q8_agrees_with_torch_and_ignores_the_batch(tmp_path):
     assert np.abs(q8.encode(texts[:3]) - b[:3]).max() < 1e-5
     base = load_classifier("minilm-head-v1", encoder_backend="torch")
     la, lb = base.predict_embeddings(a), base.predict_embeddings(b)
-    same = np.mean(
-        [
-            (x.stance, x.action, x.target) == (y.stance, y.action, y.target)
-            for x, y in zip(la, lb, strict=True)
-        ]
-    )
+    same = label_agreement(la, lb)
     assert same >= 0.99, f"labels agree on {same:.3%} of {len(texts)} sentences"
 
 
@@ -246,12 +248,7 @@ def test_bf16_agrees_with_fp32_and_ignores_the_batch():
     assert cos.min() > 0.999, f"lowest cosine {cos.min():.5f}"
     assert np.array_equal(bf16.encoder.encode(texts[:3]), b[:3])
     la, lb = fp32.predict_embeddings(a), bf16.predict_embeddings(b)
-    same = np.mean(
-        [
-            (x.stance, x.action, x.target) == (y.stance, y.action, y.target)
-            for x, y in zip(la, lb, strict=True)
-        ]
-    )
+    same = label_agreement(la, lb)
     assert same >= 0.99, f"labels agree on {same:.3%} of {len(texts)} sentences"
 
 
