@@ -13,7 +13,10 @@ sentences, and a batch it passes nothing from never loads mpnet.
 
 Artifact folder: ``model.json`` (``"kind": "cascade"``, the base version, the gate, the stance
 head's preprocessing, labels and temperature, data hashes, seed, metrics) and the head's
-weights (``stance_head.npz``: ``W``, ``b``). The mpnet weights are never shipped.
+weights (``stance_head.npz``: ``W``, ``b``); a fine-tuned stage 2 (``models/train_mpnet_lora.py``)
+adds its LoRA adapter (``lora.npz``, named in ``stance_head.adapter``), merged into mpnet at
+load. The mpnet weights are never shipped. With the base on ``torch-bf16``, mpnet runs in
+bfloat16 too.
 """
 
 from __future__ import annotations
@@ -119,6 +122,7 @@ class CascadeClassifier:
         self._stage2 = stage2
         self._stage2_lock = threading.Lock()
         suffix = base.version.split("+", 1)[1] if "+" in base.version else ""
+        self.backend = suffix
         self.base_version = self.meta["version"]
         self.version = f"{self.base_version}+{suffix}" if suffix else self.base_version
         self.last_gated = 0  # sentences stage 2 decided in the last predict (for benchmarks)
@@ -132,11 +136,25 @@ class CascadeClassifier:
         if self._stage2 is None:
             from .mpnet import MpnetEncoder
 
-            pre = self.meta["stance_head"].get("preprocessing", {})
+            head = self.meta["stance_head"]
+            pre = head.get("preprocessing", {})
+            adapter = head.get("adapter")
+            adapt = None
+            if adapter:  # a fine-tuned stance stage: its LoRA update merged into mpnet
+                from .lora import merge_lora
+
+                path, scale = self.folder / adapter["file"], float(adapter["scale"])
+
+                def adapt(model):
+                    merge_lora(model, path, scale)
+
             self._stage2 = MpnetEncoder(
                 max_length=int(pre.get("max_length", 128)),
                 threads=self.threads,
                 cache_dir=self.cache_dir,
+                adapt=adapt,
+                # The base's approximate backend applies to both stages (one version suffix).
+                bf16=self.backend == "torch-bf16",
             )
         return self._stage2
 
@@ -166,12 +184,24 @@ class CascadeClassifier:
         return out
 
 
-def save_cascade(folder: Path, meta: dict, W: np.ndarray, b: np.ndarray) -> Path:
-    """Write a cascade artifact folder (``meta`` holds version, base, gate, stance_head ...)."""
+def save_cascade(
+    folder: Path,
+    meta: dict,
+    W: np.ndarray,
+    b: np.ndarray,
+    adapter: dict[str, np.ndarray] | None = None,
+) -> Path:
+    """Write a cascade artifact folder (``meta`` holds version, base, gate, stance_head ...;
+    ``adapter``: a fine-tuned stage 2's LoRA arrays, ``<layer>.A`` / ``<layer>.B``)."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     meta = dict(meta, kind="cascade")
     meta["stance_head"] = dict(meta["stance_head"], file="stance_head.npz")
+    if adapter is not None:
+        np.savez_compressed(folder / "lora.npz", **adapter)
+        meta["stance_head"]["adapter"] = dict(
+            meta["stance_head"].get("adapter", {}), file="lora.npz"
+        )
     np.savez_compressed(folder / "stance_head.npz", W=W.astype(np.float32), b=b.astype(np.float32))
     (folder / "model.json").write_text(json.dumps(meta, indent=1) + "\n")
     return folder

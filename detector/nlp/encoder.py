@@ -213,6 +213,16 @@ class _Batched(ABC):
     def _embed_all(self, batches):
         return (self._embed(b) for b in batches)
 
+    def _embed_parallel(self, batches, threads: int):
+        """The batches on ``threads`` threads, one operator thread each (the backends release
+        the GIL inside their kernels)."""
+        if threads == 1:
+            return _Batched._embed_all(self, batches)
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=threads) as pool:
+            return list(pool.map(self._embed, batches))
+
 
 class Encoder(_Batched):
     """Mean-pooled, L2-normalised MiniLM embeddings (384 dims), torch backend. ``bf16``: the
@@ -247,17 +257,7 @@ class Encoder(_Batched):
         self.backend = "torch-bf16" if bf16 else "torch"
         self.threads = threads
         if bf16:
-            # oneDNN keeps a compiled kernel for every product shape it has seen (1,024 by
-            # default); with a batch width per token count that held ~350 MB more on the
-            # real corpus. 16 shapes cost no measurable time (batches are length-sorted, so
-            # neighbours share widths). Read by oneDNN when its first bf16 product runs; a
-            # value set by the user wins.
-            os.environ.setdefault("ONEDNN_PRIMITIVE_CACHE_CAPACITY", str(_BF16_KERNEL_CACHE))
-            self.model = self.model.to(torch.bfloat16)
-            # As for ONNX: one thread per operator, batches in parallel (torch releases the
-            # GIL inside its kernels); the products of a batch of headlines are too small to
-            # split across cores.
-            torch.set_num_threads(1)
+            self.model = to_bf16(self.model)
         else:
             torch.set_num_threads(threads)
         self.torch = torch
@@ -273,12 +273,24 @@ class Encoder(_Batched):
             return mean_pool(hidden, feed["attention_mask"]).numpy()
 
     def _embed_all(self, batches):
-        if self.backend != "torch-bf16" or self.threads == 1:
+        if self.backend != "torch-bf16":
             return super()._embed_all(batches)
-        from concurrent.futures import ThreadPoolExecutor
+        return self._embed_parallel(batches, self.threads)
 
-        with ThreadPoolExecutor(max_workers=self.threads) as pool:
-            return list(pool.map(self._embed, batches))
+
+def to_bf16(model):
+    """``model`` cast to bfloat16 for the ``torch-bf16`` backends, torch set to one thread per
+    operator (the caller runs batches in parallel: the products of a batch of headlines are
+    too small to split across cores, as for ONNX)."""
+    import torch
+
+    # oneDNN keeps a compiled kernel for every product shape it has seen (1,024 by default);
+    # with a batch width per token count that held ~350 MB more on the real corpus. 16 shapes
+    # cost no measurable time (batches are length-sorted, so neighbours share widths). Read by
+    # oneDNN when its first bf16 product runs; a value set by the user wins.
+    os.environ.setdefault("ONEDNN_PRIMITIVE_CACHE_CAPACITY", str(_BF16_KERNEL_CACHE))
+    torch.set_num_threads(1)
+    return model.to(torch.bfloat16)
 
 
 _BF16_FLAGS = ("avx512_bf16", "amx_bf16")
@@ -584,12 +596,7 @@ class OnnxEncoder(_Batched):
         return self.session.run(None, feed)[0]  # releases the GIL
 
     def _embed_all(self, batches):
-        if self.threads == 1:
-            return super()._embed_all(batches)
-        from concurrent.futures import ThreadPoolExecutor
-
-        with ThreadPoolExecutor(max_workers=self.threads) as pool:
-            return list(pool.map(self._embed, batches))
+        return self._embed_parallel(batches, self.threads)
 
 
 def onnx_available() -> bool:

@@ -14,12 +14,17 @@ import numpy as np
 
 from ..errors import ModelError
 
-# Linear layers of each BERT block that get an adapter (attention and feed-forward).
+# Linear layers of each transformer block that get an adapter (attention and feed-forward):
+# BERT's names (MiniLM) and MPNet's (all-mpnet-base-v2, the cascade's stance stage).
 TARGET_SUFFIXES = (
     "attention.self.query",
     "attention.self.key",
     "attention.self.value",
     "attention.output.dense",
+    "attention.attn.q",
+    "attention.attn.k",
+    "attention.attn.v",
+    "attention.attn.o",
     "intermediate.dense",
     "output.dense",
 )

@@ -1,5 +1,5 @@
-"""The shipped cascade model (minilm + mpnet stance head) on the threats the issue names:
-readiness to reach war aims by force, or to meet a war, is not a peace claim."""
+"""The shipped cascade model (minilm + mpnet stance head), the default, on the threats the issue
+names: readiness to reach war aims by force, or to meet a war, is not a peace claim."""
 
 import pytest
 
@@ -46,6 +46,7 @@ def test_plain_offer_stays_willing_and_strikes_stay_base(cascade):
     assert cascade.version.startswith(CASCADE)
 
 
-def test_the_cascade_is_optional_and_v5_stays_the_default():
-    # v6 equals v5 on held-out willing F1 and is 4-6 times slower (its model card): not default.
-    assert DEFAULT_MODEL_VERSION == "minilm-lora-v5" != CASCADE
+def test_the_cascade_is_the_default():
+    # Chosen on the real dev set among v5, v7, v8, v6 and the fine-tuned v9 (issue 15); 312
+    # TASS headlines/s after the load on 2 cores (its card).
+    assert DEFAULT_MODEL_VERSION == CASCADE

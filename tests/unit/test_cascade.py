@@ -100,3 +100,75 @@ def test_incomplete_folder_is_one_clear_error(tmp_path):
     (tmp_path / "model.json").write_text(json.dumps({"version": "x", "gate": {}}))
     with pytest.raises(ModelError, match="incomplete"):
         CascadeClassifier(tmp_path, FakeBase())
+
+
+def _tiny_mpnet():
+    """A randomly initialised two-block MPNet (no download): the layer names of all-mpnet."""
+    import torch
+    from transformers import MPNetConfig, MPNetModel
+
+    torch.manual_seed(0)
+    cfg = MPNetConfig(
+        vocab_size=50,
+        hidden_size=16,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=32,
+        max_position_embeddings=40,
+    )
+    return MPNetModel(cfg).eval()
+
+
+def test_lora_adapts_every_mpnet_attention_and_feed_forward_layer():
+    from detector.nlp.lora import adapted_linears
+
+    names = sorted(adapted_linears(_tiny_mpnet()))
+    assert len(names) == 12  # q, k, v, o, intermediate, output in each of 2 blocks
+    assert "encoder.layer.0.attention.attn.q" in names
+    assert "encoder.layer.1.output.dense" in names
+
+
+def test_a_fine_tuned_stage2_merges_its_adapter_at_load(tmp_path, monkeypatch):
+    import torch
+
+    from detector.nlp import mpnet
+    from detector.nlp.lora import adapted_linears
+
+    model = _tiny_mpnet()
+    before = {n: m.weight.detach().clone() for n, m in adapted_linears(model).items()}
+    rng = np.random.default_rng(0)
+    adapter = {}
+    for name, lin in adapted_linears(model).items():
+        adapter[f"{name}.A"] = rng.normal(size=(2, lin.in_features)).astype(np.float32)
+        adapter[f"{name}.B"] = rng.normal(size=(lin.out_features, 2)).astype(np.float32)
+    meta = {
+        "version": "fake-cascade-v1",
+        "base": "fake-base-v0",
+        "gate": {"threshold": 0.05},
+        "stance_head": {"labels": list(STANCES), "adapter": {"kind": "lora", "scale": 2.0}},
+    }
+    W = np.zeros((3, 2), dtype=np.float32)
+    folder = save_cascade(tmp_path / "v1", meta, W, np.zeros(3, np.float32), adapter=adapter)
+    assert json.loads((folder / "model.json").read_text())["stance_head"]["adapter"] == {
+        "kind": "lora",
+        "scale": 2.0,
+        "file": "lora.npz",
+    }
+    seen = {}
+
+    class Loaded:
+        def __init__(self, **kw):
+            seen.update(kw)
+            kw["adapt"](model)
+
+        def encode(self, texts):
+            return np.zeros((len(texts), 2), dtype=np.float32)
+
+    monkeypatch.setattr(mpnet, "MpnetEncoder", Loaded)
+    clf = CascadeClassifier(folder, FakeBase())
+    clf.predict(["ready for talks"])
+    assert seen["bf16"] is False and clf.last_gated == 1
+    name = "encoder.layer.1.attention.attn.v"
+    lin = adapted_linears(model)[name]
+    expected = before[name] + 2.0 * torch.from_numpy(adapter[f"{name}.B"] @ adapter[f"{name}.A"])
+    assert torch.allclose(lin.weight, expected, atol=1e-5)
