@@ -198,7 +198,7 @@ def save_cascade(
     meta = dict(meta, kind="cascade")
     meta["stance_head"] = dict(meta["stance_head"], file="stance_head.npz")
     if adapter is not None:
-        np.savez_compressed(folder / "lora.npz", **adapter)
+        np.savez_compressed(folder / "lora.npz", **adapter)  # type: ignore[arg-type]
         meta["stance_head"]["adapter"] = dict(
             meta["stance_head"].get("adapter", {}), file="lora.npz"
         )
