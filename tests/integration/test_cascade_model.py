@@ -1,5 +1,5 @@
-"""The shipped cascade model (minilm + mpnet stance head), the default, on the threats the issue
-names: readiness to reach war aims by force, or to meet a war, is not a peace claim."""
+"""The shipped cascade model (minilm + mpnet stance head) on the threats the issue names:
+readiness to reach war aims by force, or to meet a war, is not a peace claim."""
 
 import pytest
 
@@ -46,7 +46,8 @@ def test_plain_offer_stays_willing_and_strikes_stay_base(cascade):
     assert cascade.version.startswith(CASCADE)
 
 
-def test_the_cascade_is_the_default():
-    # Chosen on the real dev set among v5, v7, v8, v6 and the fine-tuned v9 (issue 15); 312
-    # TASS headlines/s after the load on 2 cores (its card).
-    assert DEFAULT_MODEL_VERSION == CASCADE
+def test_the_cascade_is_optional_and_v5_stays_the_default():
+    # v6 is better on the real dev set, but as the default it gives a third of v5's confident
+    # willing claims on the real corpus, and contradiction.v3 (thresholds set with v5) then
+    # misses the 2 Feb 2026 negotiation week (its model card): not the default.
+    assert DEFAULT_MODEL_VERSION == "minilm-lora-v5" != CASCADE
