@@ -377,6 +377,13 @@ def parse_config(text: str, base_dir: Path, path: Path | None = None) -> Config:
         raise ConfigError(
             f"{where}: [scoring] period must be " + " or ".join(f'"{p}"' for p in PERIODS)
         )
+    share = sc.get("v3_min_share", defaults.v3_min_share)
+    if isinstance(share, bool) or not isinstance(share, (int, float)) or not share > 0:
+        # contradiction.v3 scales its scores by this share: 0 would divide by zero.
+        raise ConfigError(
+            f"{where}: [scoring] v3_min_share = {share!r} must be a number > 0 "
+            f"(a claim share of the statements; the default is {defaults.v3_min_share})"
+        )
     methods = _scorers()
     if sc.get("method", defaults.method) not in methods:
         raise ConfigError(

@@ -50,13 +50,11 @@ def load_frames(db_url: str):
                 "FROM predictions p JOIN sentences s ON s.id = p.sentence_id "
                 "JOIN documents d ON d.id = s.document_id "
                 "WHERE p.action = 'strike' AND p.model_version = ?", conn, params=(model,))
-            ends = pd.read_sql_query('SELECT id AS event_id, "end" FROM strike_events', conn)
             structured = repo.load_structured_statements(conn)
     finally:
         engine.dispose()
     statements = statements.merge(src, on="sentence_id", how="left")
-    strikes = strikes.merge(ends, on="event_id", how="left")
-    strikes["end"] = pd.to_datetime(strikes["end"], utc=True, format="mixed")
+    # load_strikes gives ``end`` (UTC) itself since the deeds stage.
     sentences["published_at"] = pd.to_datetime(sentences["published_at"], utc=True, format="mixed")
     return statements, sentences, strikes, structured, model
 

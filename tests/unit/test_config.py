@@ -55,6 +55,8 @@ def test_parses_sources_scoring_and_commitments(tmp_path):
         ),
         ("[[sources]]\nname='a'\nkind='feed'\nurl='ftp://x'", "must start with http"),
         ("[scoring]\nbogus = 1", "unknown [scoring] keys"),
+        ("[scoring]\nv3_min_share = 0", "v3_min_share = 0 must be a number > 0"),
+        ("[scoring]\nv3_min_share = 'x'", "must be a number > 0"),
         ("this is = = not toml", "not valid TOML"),
         ("[[commitments]]\nactor='RUS'\nscope='energy'\nstart=2025-01-01", "lacks end"),
     ],
