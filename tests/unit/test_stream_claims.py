@@ -1,0 +1,106 @@
+"""models/stream_claims.py: the claims the scorer counts, their precision on a labelled sample."""
+
+import sqlite3
+
+import pytest
+
+from models.real_dev import text_hash
+from models.stream_claims import claims, draw, precision, report
+
+
+@pytest.fixture
+def db(tmp_path):
+    path = tmp_path / "run.db"
+    con = sqlite3.connect(path)
+    con.executescript(
+        "CREATE TABLE documents (id TEXT, source TEXT, published_at TEXT);"
+        "CREATE TABLE sentences (id TEXT, document_id TEXT, text TEXT);"
+        "CREATE TABLE predictions (sentence_id TEXT, model_version TEXT, stance TEXT, "
+        "stance_score REAL, speaker TEXT);"
+    )
+    rows = [  # (sentence, text, day, {model: (stance, score, speaker)})
+        (
+            "s1",
+            "Russia is ready for talks.",
+            "2025-11-25",
+            {"a": ("willing", 0.9, "RUS"), "b": ("willing", 0.8, "RUS")},
+        ),
+        (
+            "s2",
+            "Stay tuned!",
+            "2025-11-26",
+            {"a": ("willing", 0.7, "RUS"), "b": ("none", 0.9, "RUS")},
+        ),
+        (
+            "s3",
+            "We appreciate this.",
+            "2025-11-27",
+            {"a": ("willing", 0.6, "RUS"), "b": ("none", 0.9, "RUS")},
+        ),
+        (
+            "s4",
+            "Kyiv is ready for talks.",
+            "2025-11-27",
+            {"a": ("willing", 0.9, "UKR"), "b": ("willing", 0.9, "UKR")},
+        ),
+        (
+            "s5",
+            "Unsure claim.",
+            "2025-11-28",
+            {"a": ("willing", 0.4, "RUS"), "b": ("willing", 0.55, "RUS")},
+        ),
+        ("s6", "Too late.", "2026-03-05", {"a": ("willing", 0.9, "RUS")}),
+    ]
+    for sid, text, day, preds in rows:
+        con.execute("INSERT INTO documents VALUES (?, 'tass', ?)", (f"d{sid}", day))
+        con.execute("INSERT INTO sentences VALUES (?, ?, ?)", (sid, f"d{sid}", text))
+        for model, (stance, score, speaker) in preds.items():
+            con.execute(
+                "INSERT INTO predictions VALUES (?, ?, ?, ?, ?)",
+                (sid, model, stance, score, speaker),
+            )
+    con.commit()
+    con.close()
+    return f"sqlite:///{path}"
+
+
+def test_claims_are_confident_willing_of_the_actor_in_the_span(db):
+    got = {r["text"] for r in claims(db, "a", "RUS", "2025-10-06", "2026-03-01")}
+    assert got == {"Russia is ready for talks.", "Stay tuned!", "We appreciate this."}
+    got = {r["text"] for r in claims(db, "b", "RUS", "2025-10-06", "2026-03-01")}
+    assert got == {"Russia is ready for talks.", "Unsure claim."}
+
+
+def test_precision_per_model_on_its_own_sample(db):
+    key = lambda t: ("tass", text_hash(t))  # noqa: E731
+    labels = {
+        key("Russia is ready for talks."): {"stance": "willing", "sampled_from": ["a", "b"]},
+        key("Stay tuned!"): {"stance": "none", "sampled_from": ["a"]},
+        key("We appreciate this."): {"stance": "none", "sampled_from": ["a"]},
+        key("Unsure claim."): {"stance": "none", "sampled_from": ["b"]},
+    }
+    res = report(db, ["a", "b"], "RUS", "2025-10-06", "2026-03-01", labels)
+    assert (res["a"]["claims"], res["a"]["n"], res["a"]["precision"]) == (3, 3, 0.3333)
+    assert (res["b"]["claims"], res["b"]["n"], res["b"]["precision"]) == (2, 2, 0.5)
+    assert res["a"]["est_right_claims"] == 1
+    assert res["b"]["labelled_willing_also_claimed"] == 1
+
+
+def test_draw_is_seeded_and_names_the_models_a_sentence_came_from(db):
+    per = {m: claims(db, m, "RUS", "2025-10-06", "2026-03-01") for m in ("a", "b")}
+    one, two = draw(per, 2), draw(per, 2)
+    assert [r["hash"] for r in one] == [r["hash"] for r in two]
+    assert sum(len(r["sampled_from"]) for r in one) == 4
+
+
+def test_precision_interval_brackets_the_estimate():
+    p = precision(["willing"] * 30 + ["none"] * 10)
+    assert p["precision"] == 0.75 and p["ci95"][0] < 0.75 < p["ci95"][1]
+    assert precision([])["precision"] is None
+
+
+def test_a_further_draw_leaves_out_what_is_labelled(db):
+    per = {"a": claims(db, "a", "RUS", "2025-10-06", "2026-03-01")}
+    first = {("tass", r["hash"]) for r in draw(per, 2)}
+    rest = draw(per, 2, seed=7, exclude=frozenset(first))
+    assert len(rest) == 1 and ("tass", rest[0]["hash"]) not in first
