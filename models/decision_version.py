@@ -2,6 +2,7 @@
 
     python -m models.decision_version --base minilm-lora-v7 --version minilm-lora-v8 \\
         --min-prob willing=0.725 [--out detector/artifacts]
+    python -m models.decision_version --base minilm-lora-v5 --version minilm-lora-v10 --topic
 
 Copies the base artifact's heads and adapter files unchanged, writes its model.json with the
 new version, the ``decision`` block (``detector.nlp.classifier.Decision``) and a
@@ -27,13 +28,26 @@ from detector.nlp.classifier import STANCES, HeadClassifier, shipped_artifacts
 from models.evaluate import project_dev_items
 from models.metrics import classification_report, expected_calibration_error
 
+# ``--topic``: a stance claim (willing / unwilling) must name peace, talks, a settlement, the war
+# or its places and formats. Written from the error kinds of the real stream's claims (greetings,
+# thanks, other business; models/stream_claims.py, first labelled batch) and checked on the
+# second batch, which was drawn and labelled after it was written.
+TOPIC_PATTERN = (
+    r"\b(peace\w*|talks?|negotiat\w*|ceasefire|cease-fire|truce|armistice|settl\w*|conflict|war|"
+    r"hostilities|ukrain\w*|kiev|kyiv|zelensk\w*|donbass|donbas|crimea|istanbul|anchorage|"
+    r"geneva|abu dhabi|riyadh|root causes|delegations?|memorandum|moratorium|prisoners?|"
+    r"exchange|special (?:military )?operation|plan|agreements?|deal|diplomatic|dialogue|"
+    r"contacts?|round|meeting|summit)\b"
+)
+TOPIC_LABELS = ["willing", "unwilling"]
+
 
 def _sha(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def _stance_report(clf: HeadClassifier, X: np.ndarray, gold: list[str]) -> dict:
-    out = clf.predict_embeddings(X)
+def _stance_report(clf: HeadClassifier, X: np.ndarray, gold: list[str], texts: list[str]) -> dict:
+    out = clf.predict_embeddings(X, texts)
     pred = [o.stance for o in out]
     rep = classification_report(gold, pred, STANCES)
     rep["ece"] = expected_calibration_error(
@@ -53,6 +67,11 @@ def main(argv: list[str] | None = None) -> int:
         metavar="LABEL=P",
         help="stance minimum probability of a label (repeatable)",
     )
+    ap.add_argument(
+        "--topic",
+        action="store_true",
+        help="stance willing/unwilling only where TOPIC_PATTERN occurs (a topic rule)",
+    )
     ap.add_argument("--out", default=str(shipped_artifacts()))
     ap.add_argument("--chosen", default=None, help="how the rule was chosen (for model.json)")
     args = ap.parse_args(argv)
@@ -65,7 +84,11 @@ def main(argv: list[str] | None = None) -> int:
     for item in args.min_prob:
         label, _, value = item.partition("=")
         mins[label] = float(value)
-    decision = {"stance": {"min_prob": mins}}
+    if not mins and not args.topic:
+        ap.error("give --min-prob LABEL=P and/or --topic")
+    decision: dict = {"stance": {"min_prob": mins}}
+    if args.topic:
+        decision["stance"]["topic"] = {"labels": TOPIC_LABELS, "pattern": TOPIC_PATTERN}
 
     folder = Path(args.out) / args.version
     if folder.exists():
@@ -93,14 +116,15 @@ def main(argv: list[str] | None = None) -> int:
         raise
     plain = HeadClassifier(base, encoder=clf.encoder)
     items = project_dev_items()
-    X = clf.encoder.encode([it["text"] for it in items])
+    texts = [it["text"] for it in items]
+    X = clf.encoder.encode(texts)
     gold = [it["stance"] for it in items]
     meta["decision_dev_metrics"] = {
         "note": "project dev split, encoder at the inference length; stance only (the other "
         "heads keep the argmax)",
         "n": len(items),
-        "stance": _stance_report(clf, X, gold),
-        "stance_argmax": _stance_report(plain, X, gold),
+        "stance": _stance_report(clf, X, gold, texts),
+        "stance_argmax": _stance_report(plain, X, gold, texts),
     }
     (folder / "model.json").write_text(json.dumps(meta, indent=1) + "\n")
     for key in ("stance", "stance_argmax"):

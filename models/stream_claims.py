@@ -52,13 +52,16 @@ def _sqlite_path(db: str) -> str:
         raise SystemExit(f"--db {db}: only a SQLite URL (sqlite:///PATH) is read here")
     path = db[len("sqlite:///") :]
     if not Path(path).is_file():
-        raise SystemExit(f"--db {db}: no such database; build it with detector run --config "
-                         "pipelines/real_data.toml --db URL")
+        raise SystemExit(
+            f"--db {db}: no such database; build it with detector run --config "
+            "pipelines/real_data.toml --db URL"
+        )
     return path
 
 
-def claims(db: str, model: str, actor: str, since: str, until: str,
-           threshold: float = 0.5) -> list[dict]:
+def claims(
+    db: str, model: str, actor: str, since: str, until: str, threshold: float = 0.5
+) -> list[dict]:
     """The model's confident willing claims attributed to ``actor`` in [since, until)."""
     con = sqlite3.connect(f"file:{_sqlite_path(db)}?mode=ro", uri=True)
     try:
@@ -68,19 +71,22 @@ def claims(db: str, model: str, actor: str, since: str, until: str,
             "JOIN documents d ON d.id = s.document_id "
             "WHERE p.model_version = ? AND p.stance = 'willing' AND p.stance_score >= ? "
             "AND p.speaker = ? AND d.published_at >= ? AND d.published_at < ?",
-            (model, threshold, actor, since, until)).fetchall()
+            (model, threshold, actor, since, until),
+        ).fetchall()
     finally:
         con.close()
     out = {}
     for source, text, day, score in rows:
         key = (source, text_hash(text))
-        out.setdefault(key, {"source": source, "hash": key[1], "text": text, "date": day,
-                             "score": score})
+        out.setdefault(
+            key, {"source": source, "hash": key[1], "text": text, "date": day, "score": score}
+        )
     return sorted(out.values(), key=lambda r: (r["hash"], r["source"]))
 
 
-def draw(per_model: dict[str, list[dict]], n: int, seed: int = SEED,
-         exclude: frozenset = frozenset()) -> list[dict]:
+def draw(
+    per_model: dict[str, list[dict]], n: int, seed: int = SEED, exclude: frozenset = frozenset()
+) -> list[dict]:
     """``n`` claims of each model at random (hash order first), each sentence once, with the
     models it was drawn from; the order shuffled so that annotators cannot tell the model.
     ``exclude``: (source, hash) keys already labelled (a further sample for validation)."""
@@ -99,8 +105,11 @@ def draw(per_model: dict[str, list[dict]], n: int, seed: int = SEED,
 def load_labels(path: Path = LABELS_PATH) -> dict[tuple, dict]:
     if not Path(path).is_file():
         raise SystemExit(f"{path} is absent; label a sample first (--draw)")
-    rows = [json.loads(line) for line in Path(path).read_text(encoding="utf-8").splitlines()
-            if line.strip()]
+    rows = [
+        json.loads(line)
+        for line in Path(path).read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    ]
     return {(r["source"], r["hash"]): r for r in rows}
 
 
@@ -111,27 +120,52 @@ def precision(labels: list[str], n_boot: int = 2000, seed: int = 15) -> dict:
         return {"precision": None, "ci95": None, "n": 0}
     rng = np.random.default_rng(seed)
     boots = y[rng.integers(0, len(y), size=(n_boot, len(y)))].mean(axis=1)
-    return {"precision": round(float(y.mean()), 4), "n": int(len(y)),
-            "ci95": [round(float(np.percentile(boots, 2.5)), 4),
-                     round(float(np.percentile(boots, 97.5)), 4)]}
+    return {
+        "precision": round(float(y.mean()), 4),
+        "n": int(len(y)),
+        "ci95": [
+            round(float(np.percentile(boots, 2.5)), 4),
+            round(float(np.percentile(boots, 97.5)), 4),
+        ],
+    }
 
 
-def report(db: str, models: list[str], actor: str, since: str, until: str,
-           labels: dict[tuple, dict]) -> dict:
+def report(
+    db: str, models: list[str], actor: str, since: str, until: str, labels: dict[tuple, dict]
+) -> dict:
     per_model = {m: claims(db, m, actor, since, until) for m in models}
     keys = {m: {(r["source"], r["hash"]) for r in rows} for m, rows in per_model.items()}
     out = {}
     for m, rows in per_model.items():
-        # The model's own sample: the labelled sentences drawn from its claims.
-        sample = [lab for k, lab in labels.items() if m in lab.get("sampled_from", [])
-                  and k in keys[m]]
+        # The model's own sample: the labelled sentences drawn from its claims. A model without
+        # one whose claims are a subset of a sampled model's (the same model with a decision
+        # rule) is measured on that model's sample, restricted to its claims: a uniform sample
+        # of a set, restricted to a subset, is a uniform sample of the subset.
+        via = m
+        if not any(m in lab.get("sampled_from", []) for lab in labels.values()):
+            for other in per_model:
+                if (
+                    other != m
+                    and keys[m] <= keys[other]
+                    and any(other in lab.get("sampled_from", []) for lab in labels.values())
+                ):
+                    via = other
+                    break
+        sample = [
+            lab for k, lab in labels.items() if via in lab.get("sampled_from", []) and k in keys[m]
+        ]
         p = precision([lab["stance"] for lab in sample])
+        p["sample_of"] = via
         right = sorted(k for k, lab in labels.items() if lab["stance"] == "willing")
-        out[m] = {"claims": len(rows), **p,
-                  "est_right_claims": (round(len(rows) * p["precision"])
-                                       if p["precision"] is not None else None),
-                  "labelled_willing_also_claimed": sum(k in keys[m] for k in right),
-                  "labelled_willing": len(right)}
+        out[m] = {
+            "claims": len(rows),
+            **p,
+            "est_right_claims": (
+                round(len(rows) * p["precision"]) if p["precision"] is not None else None
+            ),
+            "labelled_willing_also_claimed": sum(k in keys[m] for k in right),
+            "labelled_willing": len(right),
+        }
     return out
 
 
@@ -146,33 +180,46 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--draw", metavar="OUT", help="write a fresh sample to label (with text)")
     ap.add_argument("--per-model", type=int, default=50)
     ap.add_argument("--seed", type=int, default=SEED)
-    ap.add_argument("--exclude-labelled", action="store_true",
-                    help="draw only sentences the labels file does not hold yet")
+    ap.add_argument(
+        "--exclude-labelled",
+        action="store_true",
+        help="draw only sentences the labels file does not hold yet",
+    )
     args = ap.parse_args(argv)
     if args.draw:
-        per_model = {m: claims(args.db, m, args.actor, args.since, args.until)
-                     for m in args.models}
-        exclude = (frozenset(load_labels(Path(args.labels))) if args.exclude_labelled
-                   else frozenset())
+        per_model = {m: claims(args.db, m, args.actor, args.since, args.until) for m in args.models}
+        exclude = (
+            frozenset(load_labels(Path(args.labels))) if args.exclude_labelled else frozenset()
+        )
         rows = draw(per_model, args.per_model, args.seed, exclude)
         with open(args.draw, "w", encoding="utf-8") as fh:
             for i, r in enumerate(rows):
                 fh.write(json.dumps({"n": i, **r}) + "\n")
-        print(f"wrote {len(rows)} sentences to {args.draw} "
-              + ", ".join(f"{m}: {len(v)} claims" for m, v in per_model.items()))
+        print(
+            f"wrote {len(rows)} sentences to {args.draw} "
+            + ", ".join(f"{m}: {len(v)} claims" for m, v in per_model.items())
+        )
         return 0
-    res = report(args.db, args.models, args.actor, args.since, args.until,
-                 load_labels(Path(args.labels)))
-    print(f"confident willing claims attributed to {args.actor}, {args.since} .. {args.until} "
-          f"(score >= 0.5), and their precision on the labelled sample")
-    print(f"{'model':<28} {'claims':>6} {'sample':>6} {'precision':>9} {'95% CI':>15} "
-          f"{'est. right':>10} {'labelled willing claimed':>25}")
+    res = report(
+        args.db, args.models, args.actor, args.since, args.until, load_labels(Path(args.labels))
+    )
+    print(
+        f"confident willing claims attributed to {args.actor}, {args.since} .. {args.until} "
+        f"(score >= 0.5), and their precision on the labelled sample"
+    )
+    print(
+        f"{'model':<28} {'claims':>6} {'sample':>6} {'precision':>9} {'95% CI':>15} "
+        f"{'est. right':>10} {'labelled willing claimed':>25}  sample of"
+    )
     for m, r in res.items():
         ci = f"[{r['ci95'][0]:.2f}, {r['ci95'][1]:.2f}]" if r["ci95"] else "-"
         prec = f"{r['precision']:.2f}" if r["precision"] is not None else "-"
-        print(f"{m:<28} {r['claims']:>6} {r['n']:>6} {prec:>9} {ci:>15} "
-              f"{r['est_right_claims'] if r['est_right_claims'] is not None else '-':>10} "
-              f"{r['labelled_willing_also_claimed']:>12} of {r['labelled_willing']:<10}")
+        print(
+            f"{m:<28} {r['claims']:>6} {r['n']:>6} {prec:>9} {ci:>15} "
+            f"{r['est_right_claims'] if r['est_right_claims'] is not None else '-':>10} "
+            f"{r['labelled_willing_also_claimed']:>12} of {r['labelled_willing']:<10}  "
+            f"{r['sample_of']}"
+        )
     return 0
 
 

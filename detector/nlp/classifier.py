@@ -8,8 +8,9 @@ combines the two into ``SentenceLabel`` records.
 from __future__ import annotations
 
 import json
+import re
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Protocol
@@ -116,23 +117,30 @@ def adapter_key(file: Path, scale: float, layers: list[int] | None = None) -> st
 
 
 HEADS = ("stance", "action", "target")
-DECISION_RULES = ("min_prob",)
+DECISION_RULES = ("min_prob", "topic")
 
 
 @dataclass(frozen=True)
 class Decision:
     """How a head's label is decided from its probabilities, recorded in model.json
-    ("decision"); absent, the label is the argmax. Today one rule, per head:
+    ("decision"); absent, the label is the argmax. Two rules, per head:
 
         "decision": {"stance": {"min_prob": {"willing": 0.725}}}
+        "decision": {"stance": {"topic": {"labels": ["willing", "unwilling"],
+                                          "pattern": "\\b(peace\\w*|talks?|...)\\b"}}}
 
     ``min_prob``: a label is eligible when its probability reaches its minimum (labels not
-    named are always eligible); the decided label is the most probable eligible one. So a
-    sentence whose most probable label falls short of its minimum gets the next most probable
-    eligible label. At least one label of the head must be always eligible. The probabilities
-    themselves are not changed."""
+    named are always eligible). ``topic``: the named labels are eligible only for a sentence in
+    which the pattern (a Python regular expression, case-insensitive) occurs: a peace claim
+    must be about peace, talks or the war (on the real stream most confident claims without
+    such a word are greetings, thanks and other business). The decided label is the most
+    probable eligible one, so a sentence whose most probable label is not eligible gets the
+    next most probable eligible label. At least one label of the head must be always
+    eligible. The probabilities themselves are not changed."""
 
     min_prob: dict[str, np.ndarray]  # head -> minimum per label, in the head's label order
+    # head -> (pattern, mask of the labels that need it), in the head's label order
+    topic: dict[str, tuple[re.Pattern, np.ndarray]] = field(default_factory=dict)
 
     @classmethod
     def from_meta(cls, meta: dict, labels: dict[str, list[str]], where: str) -> Decision | None:
@@ -142,6 +150,7 @@ class Decision:
         if not isinstance(rec, dict):
             raise ModelError(f"{where}: decision must be an object, not {rec!r}")
         min_prob: dict[str, np.ndarray] = {}
+        topic: dict[str, tuple[re.Pattern, np.ndarray]] = {}
         for head, rules in rec.items():
             if head not in HEADS:
                 raise ModelError(
@@ -179,14 +188,50 @@ class Decision:
                     "at least one label without one, so that every sentence gets a label"
                 )
             min_prob[head] = thr
-        return cls(min_prob)
+            if "topic" in rules:
+                topic[head] = cls._topic(rules["topic"], order, f"{where}: decision.{head}.topic")
+                if not ((thr == 0) & ~topic[head][1]).any():
+                    raise ModelError(
+                        f"{where}: decision.{head} leaves no label free of both min_prob and "
+                        "topic; keep one label (e.g. none) without either, so that every "
+                        "sentence gets a label"
+                    )
+        return cls(min_prob, topic)
 
-    def decide(self, head: str, probs: np.ndarray) -> np.ndarray:
-        """The decided label index per row of ``probs`` (n, labels)."""
+    @staticmethod
+    def _topic(rule, order: list[str], where: str) -> tuple[re.Pattern, np.ndarray]:
+        if not isinstance(rule, dict) or set(rule) != {"labels", "pattern"}:
+            raise ModelError(f"{where} must be an object with labels and pattern, not {rule!r}")
+        labels = rule["labels"]
+        if not isinstance(labels, list) or not labels or set(labels) - set(order):
+            raise ModelError(f"{where}.labels must be a list of {', '.join(order)}: {labels!r}")
+        if set(labels) == set(order):
+            raise ModelError(f"{where}.labels names every label; leave one without a topic")
+        try:
+            pattern = re.compile(str(rule["pattern"]), re.IGNORECASE)
+        except re.error as exc:
+            raise ModelError(f"{where}.pattern is not a regular expression ({exc})") from None
+        return pattern, np.array([lab in labels for lab in order])
+
+    def reads_text(self) -> bool:
+        return bool(self.topic)
+
+    def decide(self, head: str, probs: np.ndarray, texts: list[str] | None = None) -> np.ndarray:
+        """The decided label index per row of ``probs`` (n, labels); ``texts``: the sentences,
+        needed when the head has a topic rule."""
         thr = self.min_prob.get(head)
-        if thr is None:
-            return probs.argmax(axis=1)
-        return np.where(probs >= thr, probs, -1.0).argmax(axis=1)
+        eligible = probs >= thr if thr is not None else np.ones(probs.shape, dtype=bool)
+        rule = self.topic.get(head)
+        if rule is not None:
+            if texts is None or len(texts) != len(probs):
+                raise ModelError(
+                    f"the {head} decision of this model reads the sentence (a topic rule); "
+                    "classify texts with predict(texts), not bare embeddings"
+                )
+            pattern, needs = rule
+            off_topic = np.array([pattern.search(t) is None for t in texts], dtype=bool)
+            eligible = eligible & ~(off_topic[:, None] & needs[None, :])
+        return np.where(eligible, probs, -1.0).argmax(axis=1)
 
 
 def _softmax(z: np.ndarray) -> np.ndarray:
@@ -326,13 +371,15 @@ class HeadClassifier:
         W, b = self.heads[name]
         return _softmax((X @ W.T + b) / float(self.temperature.get(name, 1.0)))
 
-    def predict_embeddings(self, X: np.ndarray) -> list[HeadOutput]:
+    def predict_embeddings(self, X: np.ndarray, texts: list[str] | None = None) -> list[HeadOutput]:
+        """Labels from the sentences' embeddings (``texts``: the sentences themselves, which a
+        decision with a topic rule reads)."""
         ps, pa, pt = (self._probs(n, X) for n in ("stance", "action", "target"))
         sl, al, tl = self.labels["stance"], self.labels["action"], self.labels["target"]
         if self.decision is None:
             ds, da, dt = ps.argmax(axis=1), pa.argmax(axis=1), pt.argmax(axis=1)
         else:
-            ds, da, dt = (self.decision.decide(n, p) for n, p in zip(HEADS, (ps, pa, pt)))
+            ds, da, dt = (self.decision.decide(n, p, texts) for n, p in zip(HEADS, (ps, pa, pt)))
         out = []
         for i in range(len(X)):
             s, a = int(ds[i]), int(da[i])
@@ -352,7 +399,7 @@ class HeadClassifier:
         return out
 
     def predict(self, texts: list[str]) -> list[HeadOutput]:
-        return self.predict_embeddings(self.encoder.encode(texts))
+        return self.predict_embeddings(self.encoder.encode(texts), texts)
 
     @staticmethod
     def save(

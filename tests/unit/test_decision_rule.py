@@ -128,3 +128,70 @@ def test_shipped_v8_is_v7_weights_plus_the_rule_and_v5_stays_default():
         assert (v7 / f).read_bytes() == (v8 / f).read_bytes()
     assert load_classifier("minilm-lora-v7").decision is None
     assert DEFAULT_MODEL_VERSION == "minilm-lora-v5"
+
+
+TOPIC = {"labels": ["willing", "unwilling"], "pattern": r"\b(talks|peace)\b"}
+
+
+def test_topic_rule_keeps_stance_only_where_the_pattern_occurs(tmp_path):
+    plain = _model(tmp_path / "a")
+    ruled = _model(tmp_path / "b", {"stance": {"topic": TOPIC}})
+    X = _X(200)
+    texts = ["Ready for Talks." if i % 2 else "It is a pleasure to see you." for i in range(200)]
+    a, b = plain.predict_embeddings(X, texts), ruled.predict_embeddings(X, texts)
+    off_topic_stance = 0
+    for i, (x, y) in enumerate(zip(a, b)):
+        assert x.stance_probs == y.stance_probs and (x.action, x.target) == (y.action, y.target)
+        if i % 2:  # the pattern occurs (case-insensitive): the argmax stands
+            assert (y.stance, y.stance_score) == (x.stance, x.stance_score)
+        else:
+            assert y.stance == "none" and y.stance_score == x.stance_probs["none"]
+            off_topic_stance += x.stance != "none"
+    assert off_topic_stance > 0  # the fixture exercises the rule
+
+
+def test_topic_rule_needs_the_texts(tmp_path):
+    ruled = _model(tmp_path, {"stance": {"topic": TOPIC}})
+    assert ruled.decision is not None and ruled.decision.reads_text()
+    with pytest.raises(ModelError, match="reads the sentence"):
+        ruled.predict_embeddings(_X(3))
+
+
+@pytest.mark.parametrize(
+    "topic, message",
+    [
+        ({"labels": ["willing"]}, "labels and pattern"),
+        ({"labels": ["eager"], "pattern": "x"}, "must be a list of"),
+        ({"labels": ["willing", "unwilling", "none"], "pattern": "x"}, "every label"),
+        ({"labels": ["willing"], "pattern": "(unclosed"}, "not a regular expression"),
+    ],
+)
+def test_a_bad_topic_rule_is_a_model_error(tmp_path, topic, message):
+    with pytest.raises(ModelError, match=message):
+        _model(tmp_path, {"stance": {"topic": topic}})
+
+
+def test_min_prob_and_topic_must_leave_a_label_free(tmp_path):
+    with pytest.raises(ModelError, match="no label free"):
+        _model(
+            tmp_path,
+            {"stance": {"min_prob": {"none": 0.5, "unwilling": 0.5}, "topic": TOPIC}},
+        )
+
+
+def test_shipped_v10_is_v5_weights_plus_the_topic_rule():
+    from detector.nlp.classifier import shipped_artifacts
+
+    v5, v10 = shipped_artifacts() / "minilm-lora-v5", shipped_artifacts() / "minilm-lora-v10"
+    for f in ("heads.npz", "lora.npz"):
+        assert (v5 / f).read_bytes() == (v10 / f).read_bytes()
+    clf = load_classifier("minilm-lora-v10")
+    assert clf.decision is not None and clf.decision.reads_text()
+    base = load_classifier("minilm-lora-v5")
+    texts = [
+        "Russia is ready to resume peace talks with Ukraine, the Kremlin said.",
+        "We highly appreciate that you have accepted our invitation once again.",
+    ]
+    a, b = base.predict(texts), clf.predict(texts)
+    assert a[0].stance == b[0].stance == "willing"
+    assert b[1].stance == "none" and b[1].stance_probs == a[1].stance_probs

@@ -104,3 +104,19 @@ def test_a_further_draw_leaves_out_what_is_labelled(db):
     first = {("tass", r["hash"]) for r in draw(per, 2)}
     rest = draw(per, 2, seed=7, exclude=frozenset(first))
     assert len(rest) == 1 and ("tass", rest[0]["hash"]) not in first
+
+
+def test_a_model_without_a_sample_is_measured_on_its_superset_models_sample(db):
+    con = sqlite3.connect(db[len("sqlite:///") :])
+    con.execute("INSERT INTO predictions VALUES ('s1', 'c', 'willing', 0.9, 'RUS')")
+    con.execute("INSERT INTO predictions VALUES ('s2', 'c', 'none', 0.6, 'RUS')")
+    con.commit()
+    con.close()
+    key = lambda t: ("tass", text_hash(t))  # noqa: E731
+    labels = {
+        key("Russia is ready for talks."): {"stance": "willing", "sampled_from": ["a"]},
+        key("Stay tuned!"): {"stance": "none", "sampled_from": ["a"]},
+    }
+    res = report(db, ["a", "c"], "RUS", "2025-10-06", "2026-03-01", labels)
+    assert (res["c"]["sample_of"], res["c"]["n"], res["c"]["precision"]) == ("a", 1, 1.0)
+    assert (res["a"]["sample_of"], res["a"]["n"], res["a"]["precision"]) == ("a", 2, 0.5)
