@@ -129,9 +129,10 @@ class MpnetEncoder(_Batched):
         if bf16:
             self.model = to_bf16(self.model)
         else:
-            # fp32 too runs ``threads`` batches in parallel, one operator thread each (torch's
-            # setting is process-wide): 53 headlines/s on 2 cores against 42 with one batch
-            # at a time on 2 threads, the same embeddings.
+            # fp32 too runs ``threads`` batches in parallel, one operator thread each: 53
+            # headlines/s on 2 cores against 42 with one batch at a time on 2 threads, the
+            # same embeddings. torch's setting is process-wide, so a cascade on the (fp32,
+            # reference) ``torch`` MiniLM backend then runs that stage on one thread too.
             torch.set_num_threads(1)
         self.torch = torch
         self.max_length = max_length
