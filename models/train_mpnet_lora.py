@@ -36,9 +36,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from detector.errors import ConfigError
 from detector.nlp.cascade import CascadeClassifier, save_cascade
 from detector.nlp.classifier import STANCES, load_classifier
-from detector.nlp.encoder import cpu_flags, mean_pool
+from detector.nlp.encoder import check_bf16_cpu, mean_pool
 from detector.nlp.mpnet import MPNET_NAME, MpnetEncoder
 from detector.settings import Settings
 from models.cascade_data import V5, real_rows
@@ -69,8 +70,11 @@ def embed(model, tok, texts: list[str], max_length: int) -> torch.Tensor:
 
 
 def bf16_ok() -> bool:
-    flags = cpu_flags() or set()
-    return bool(flags & {"avx512_bf16", "amx_bf16"})
+    try:
+        check_bf16_cpu()
+    except ConfigError:
+        return False
+    return True
 
 
 def train(args) -> Path:
