@@ -40,8 +40,9 @@ def load_frames(db_url: str):
                 "SELECT model_version FROM runs ORDER BY id DESC").first()[0]
             statements = repo.load_statements(conn, model)
             strikes = repo.load_strikes(conn)
+            # load_statements gives the source itself; the url and text are for the print-out.
             src = pd.read_sql_query(
-                "SELECT s.id AS sentence_id, d.source, d.url, s.text FROM sentences s "
+                "SELECT s.id AS sentence_id, d.url, s.text FROM sentences s "
                 "JOIN documents d ON d.id = s.document_id", conn)
             sentences = pd.read_sql_query(
                 "SELECT p.sentence_id, s.document_id, d.source, d.url, d.published_at, s.text, "
