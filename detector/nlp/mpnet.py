@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import ModelError
-from .encoder import _Batched, check_bf16_cpu, default_cache_dir, mean_pool, to_bf16
+from .encoder import _Batched, check_bf16_cpu, default_cache_dir, mean_pool
 
 MPNET_NAME = "all-mpnet-base-v2"
 N_PARTS = 5
@@ -122,13 +122,8 @@ class MpnetEncoder(_Batched):
                 f"cannot load the mpnet encoder from {path} ({exc}); delete that "
                 f"folder to unpack it again, or reinstall: {INSTALL_HINT}"
             ) from exc
-        if adapt is not None:
-            adapt(self.model)
-        self.backend = "torch-bf16" if bf16 else "torch"
-        self.threads = threads
-        if bf16:
-            self.model = to_bf16(self.model)
-        else:
+        self.model = self._torch_model(self.model, adapt, bf16, threads)
+        if not bf16:
             # fp32 too runs ``threads`` batches in parallel, one operator thread each: 53
             # headlines/s on 2 cores against 42 with one batch at a time on 2 threads, the
             # same embeddings. torch's setting is process-wide, so a cascade on the (fp32,
