@@ -85,6 +85,11 @@ class SourceConfig:
         return self.url if self.url else str(self.path)
 
 
+# contradiction.v3's claim share for a model whose artifact names none: set on the real case
+# with minilm-lora-v5's claims (pipelines/real_v3_check.py).
+V3_MIN_SHARE = 0.06
+
+
 @dataclass(frozen=True)
 class ScoringConfig:
     method: str = "contradiction.v3"
@@ -115,7 +120,10 @@ class ScoringConfig:
     # in the week itself struck v3_targets with >= v3_min_launched launched or in
     # >= v3_min_events events.
     v3_min_claims: int = 8
-    v3_min_share: float = 0.06
+    # None: the share the model's artifact is calibrated for (model.json "scoring"), else
+    # V3_MIN_SHARE. A share of confident claims means different things for models that make
+    # different numbers of false claims, so the threshold belongs to the model unless set here.
+    v3_min_share: float | None = None
     v3_source_cap: float = 50.0  # a source's weight in the combined share: min(statements, cap)
     v3_lag_days: int = 3
     v3_min_launched: float = 400.0
@@ -126,6 +134,19 @@ class ScoringConfig:
     # Local days of the deeds merge (score/deeds.py): the strikes' own timezone, e.g.
     # "Europe/Kyiv" for the Air Force reports (a night's attack and its morning reports).
     deeds_timezone: str = "UTC"
+
+    @property
+    def v3_share(self) -> float:
+        """The claim share contradiction.v3 uses: v3_min_share, or V3_MIN_SHARE when open."""
+        return V3_MIN_SHARE if self.v3_min_share is None else float(self.v3_min_share)
+
+    def for_model(self, calibration: Mapping[str, Any] | None) -> ScoringConfig:
+        """This config with the open thresholds filled from a model's calibration (the
+        ``scoring`` record of its model.json for this config's method); set ones are kept."""
+        share = (calibration or {}).get("v3_min_share")
+        if self.v3_min_share is not None or share is None:
+            return self
+        return dataclasses.replace(self, v3_min_share=float(share))
 
 
 @dataclass(frozen=True)
@@ -377,12 +398,13 @@ def parse_config(text: str, base_dir: Path, path: Path | None = None) -> Config:
         raise ConfigError(
             f"{where}: [scoring] period must be " + " or ".join(f'"{p}"' for p in PERIODS)
         )
-    share = sc.get("v3_min_share", defaults.v3_min_share)
+    share = sc.get("v3_min_share", 1.0)
     if isinstance(share, bool) or not isinstance(share, (int, float)) or not share > 0:
         # contradiction.v3 scales its scores by this share: 0 would divide by zero.
         raise ConfigError(
             f"{where}: [scoring] v3_min_share = {share!r} must be a number > 0 "
-            f"(a claim share of the statements; the default is {defaults.v3_min_share})"
+            "(a claim share of the statements; leave it out for the model's calibrated share, "
+            f"or {V3_MIN_SHARE} for a model without one)"
         )
     methods = _scorers()
     if sc.get("method", defaults.method) not in methods:

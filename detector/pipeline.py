@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as day_start
+from pathlib import Path
 
 from sqlalchemy.engine import Engine
 
@@ -31,7 +32,7 @@ from .ingest import fetch_source, parse_payload
 from .ingest.registry import ParsedBatch
 from .memory import release_freed
 from .nlp.annotate import Annotator, SentenceInput
-from .nlp.classifier import DEFAULT_MODEL_VERSION, SentenceClassifier
+from .nlp.classifier import DEFAULT_MODEL_VERSION, SentenceClassifier, model_scoring
 from .records import DeedsCounts, IngestCounts, Quarantined, RunCounts, ScoreCounts, Sentence
 from .score import (
     COMMITMENT_METHOD,
@@ -379,8 +380,11 @@ def rescore(
     run_id: int | None,
     since: date | None = None,
     hooks: RunHooks = NO_HOOKS,
+    models_dir: Path | str | None = None,
 ) -> ScoreCounts:
     """Score all stored data; replace the flags and series (only from ``since`` when given).
+    Thresholds the config leaves open come from ``model_version``'s artifact (looked up in
+    ``models_dir``, then the package's), see ``ScoringConfig.for_model``.
 
     v1/v2 score the structured strike rows; v3 (``COUPLING_SCORERS``) the merged events of the
     deeds stage with the structured statements, and stores its per-actor coupling test."""
@@ -389,17 +393,20 @@ def rescore(
     statements = store.load_statements(model_version)
     commitments = store.load_commitments()
     method = config.scoring.method
+    # Thresholds on claim counts are the model's: a config that leaves them open gets the
+    # ones its artifact was calibrated for.
+    scoring = config.scoring.for_model(model_scoring(model_version, method, models_dir))
     coupling = None
     # Always over the whole history: the trailing baselines of the first periods after
     # ``since`` need the periods before it.
     if method in COUPLING_SCORERS:
         strikes = store.load_strikes(merged=True)
         series, flags, coupling = COUPLING_SCORERS[method](
-            statements, strikes, config.scoring, store.load_structured_statements()
+            statements, strikes, scoring, store.load_structured_statements()
         )
     else:
         strikes = store.load_strikes()
-        series, flags = SCORERS[method](statements, strikes, config.scoring)
+        series, flags = SCORERS[method](statements, strikes, scoring)
     flags += find_violations(commitments, strikes)
     # Only this method's flags are replaced: flags of another scorer version stay as they were
     # made, so old results remain explainable (each row names its method).
@@ -615,7 +622,15 @@ def run_pipeline(
             c.deeds = run.stage("deeds", derive_deeds, store, version, config.scoring)
             run.logged("deeds", c.deeds.to_json())
             c.score = run.stage(
-                "score", rescore, store, config, version, report.run_id, since, hooks
+                "score",
+                rescore,
+                store,
+                config,
+                version,
+                report.run_id,
+                since,
+                hooks,
+                settings.models_dir,
             )
             run.logged("score", c.score.to_json())
         return report
@@ -691,7 +706,14 @@ def reclassify(
             c.deeds = run.stage("deeds", derive_deeds, store, annotator.version, config.scoring)
             run.logged("deeds", c.deeds.to_json())
             c.score = run.stage(
-                "score", rescore, store, config, annotator.version, run.report.run_id, hooks=hooks
+                "score",
+                rescore,
+                store,
+                config,
+                annotator.version,
+                run.report.run_id,
+                hooks=hooks,
+                models_dir=settings.models_dir,
             )
             run.logged("score", c.score.to_json())
         return run.report

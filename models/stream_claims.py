@@ -130,6 +130,23 @@ def precision(labels: list[str], n_boot: int = 2000, seed: int = 15) -> dict:
     }
 
 
+def model_sample(
+    m: str, keys: dict[str, set], labels: dict[tuple, dict]
+) -> tuple[list[tuple], list[str]]:
+    """The labelled sentences that form a uniform sample of model ``m``'s claims: those drawn
+    from ``m``'s claims and those drawn from the claims of a model whose claims include all of
+    ``m``'s (the same model with a decision rule), restricted to ``m``'s claims: a uniform
+    sample of a set, restricted to a subset, is a uniform sample of the subset."""
+    via = [m] + [o for o in keys if o != m and keys[m] <= keys[o]]
+    picked = [
+        k
+        for k, lab in labels.items()
+        if k in keys[m] and any(v in lab.get("sampled_from", []) for v in via)
+    ]
+    used = [v for v in via if any(v in lab.get("sampled_from", []) for lab in labels.values())]
+    return picked, used
+
+
 def report(
     db: str, models: list[str], actor: str, since: str, until: str, labels: dict[tuple, dict]
 ) -> dict:
@@ -137,25 +154,10 @@ def report(
     keys = {m: {(r["source"], r["hash"]) for r in rows} for m, rows in per_model.items()}
     out = {}
     for m, rows in per_model.items():
-        # The model's own sample: the labelled sentences drawn from its claims. A model without
-        # one whose claims are a subset of a sampled model's (the same model with a decision
-        # rule) is measured on that model's sample, restricted to its claims: a uniform sample
-        # of a set, restricted to a subset, is a uniform sample of the subset.
-        via = m
-        if not any(m in lab.get("sampled_from", []) for lab in labels.values()):
-            for other in per_model:
-                if (
-                    other != m
-                    and keys[m] <= keys[other]
-                    and any(other in lab.get("sampled_from", []) for lab in labels.values())
-                ):
-                    via = other
-                    break
-        sample = [
-            lab for k, lab in labels.items() if via in lab.get("sampled_from", []) and k in keys[m]
-        ]
-        p = precision([lab["stance"] for lab in sample])
-        p["sample_of"] = via
+        sample, via = model_sample(m, keys, labels)
+        p = precision([labels[k]["stance"] for k in sample])
+        p["sample_of"] = "+".join(via) or "-"
+        p["sample"] = sorted(sample)
         right = sorted(k for k, lab in labels.items() if lab["stance"] == "willing")
         out[m] = {
             "claims": len(rows),
@@ -165,6 +167,42 @@ def report(
             ),
             "labelled_willing_also_claimed": sum(k in keys[m] for k in right),
             "labelled_willing": len(right),
+        }
+    return out
+
+
+def transfer_share(
+    res: dict,
+    labels: dict[tuple, dict],
+    base: str,
+    share: float,
+    n_boot: int = 2000,
+    seed: int = 15,
+) -> dict[str, dict]:
+    """The claim share for each model that asks as much of an actor's *right* claims as
+    ``share`` asks of ``base``'s: share x precision(base) / precision(model). A confident-claim
+    share R of a model with precision p holds about R x p right claims per statement, so the two
+    thresholds pick the same weeks when the models find the same right claims (the labelled
+    right claims each model makes say how far that holds). 95% interval: the two samples
+    resampled independently."""
+    rng = np.random.default_rng(seed)
+
+    def ys(m):
+        return np.array([labels[k]["stance"] == "willing" for k in res[m]["sample"]], float)
+
+    yb = ys(base)
+    out = {}
+    for m in res:
+        ym = ys(m)
+        if not len(ym) or not len(yb) or not ym.mean():
+            out[m] = {"share": None, "ci95": None}
+            continue
+        pb = yb[rng.integers(0, len(yb), size=(n_boot, len(yb)))].mean(axis=1)
+        pm = ym[rng.integers(0, len(ym), size=(n_boot, len(ym)))].mean(axis=1)
+        boots = share * pb / np.maximum(pm, 1e-9)
+        out[m] = {
+            "share": round(share * yb.mean() / ym.mean(), 4),
+            "ci95": [round(float(np.percentile(boots, q)), 4) for q in (2.5, 97.5)],
         }
     return out
 
@@ -180,6 +218,18 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--draw", metavar="OUT", help="write a fresh sample to label (with text)")
     ap.add_argument("--per-model", type=int, default=50)
     ap.add_argument("--seed", type=int, default=SEED)
+    ap.add_argument(
+        "--batch",
+        type=int,
+        nargs="+",
+        help="only the labels of these batches (e.g. the batches drawn after a rule was written)",
+    )
+    ap.add_argument(
+        "--transfer",
+        metavar="BASE=SHARE",
+        help="the claim share per model equivalent to contradiction.v3's SHARE for model BASE "
+        "(same share of right claims), e.g. minilm-lora-v5=0.06",
+    )
     ap.add_argument(
         "--exclude-labelled",
         action="store_true",
@@ -200,9 +250,10 @@ def main(argv: list[str] | None = None) -> int:
             + ", ".join(f"{m}: {len(v)} claims" for m, v in per_model.items())
         )
         return 0
-    res = report(
-        args.db, args.models, args.actor, args.since, args.until, load_labels(Path(args.labels))
-    )
+    labels = load_labels(Path(args.labels))
+    if args.batch:
+        labels = {k: v for k, v in labels.items() if v.get("batch") in args.batch}
+    res = report(args.db, args.models, args.actor, args.since, args.until, labels)
     print(
         f"confident willing claims attributed to {args.actor}, {args.since} .. {args.until} "
         f"(score >= 0.5), and their precision on the labelled sample"
@@ -220,6 +271,14 @@ def main(argv: list[str] | None = None) -> int:
             f"{r['labelled_willing_also_claimed']:>12} of {r['labelled_willing']:<10}  "
             f"{r['sample_of']}"
         )
+    if args.transfer:
+        base, _, value = args.transfer.partition("=")
+        if base not in res or not value:
+            raise SystemExit(f"--transfer {args.transfer}: give BASE=SHARE with BASE in --models")
+        print(f"\nclaim share asking as many right claims as {base} at {value}:")
+        for m, t in transfer_share(res, labels, base, float(value)).items():
+            ci = f"[{t['ci95'][0]:.4f}, {t['ci95'][1]:.4f}]" if t["ci95"] else "-"
+            print(f"{m:<28} {t['share'] if t['share'] is not None else '-'}  95% CI {ci}")
     return 0
 
 

@@ -62,11 +62,13 @@ def load_frames(db_url: str):
 
 def run(db_url: str, top: int = 3, cfg=None, out=sys.stdout) -> dict:
     from detector.config import ScoringConfig
+    from detector.nlp.classifier import model_scoring
     from detector.score.contradiction_v3 import score_contradictions_v3
     from detector.score.deeds import merge_strike_events, strike_reports
 
-    cfg = cfg or ScoringConfig()
     statements, sentences, strikes, structured, model = load_frames(db_url)
+    # As a run scores: thresholds left open are the model's calibrated ones.
+    cfg = (cfg or ScoringConfig()).for_model(model_scoring(model, "contradiction.v3"))
     t0 = time.perf_counter()
     reports = strike_reports(sentences)
     events, links = merge_strike_events(reports, strikes, tz="Europe/Kyiv")
@@ -77,7 +79,8 @@ def run(db_url: str, top: int = 3, cfg=None, out=sys.stdout) -> dict:
         t = time.perf_counter()
         series, flags, coupling = score_contradictions_v3(statements, events, cfg, structured)
         scoring.append(time.perf_counter() - t)
-    print(f"model {model}: {len(statements)} statements, {len(reports)} strike reports, "
+    print(f"model {model}, v3_min_share {cfg.v3_share}: {len(statements)} statements, "
+          f"{len(reports)} strike reports, "
           f"{len(strikes)} structured rows -> {len(events)} events "
           f"({(events['origin'] == 'both').sum()} structured with text, "
           f"{(events['origin'] == 'text').sum()} text only), {len(links)} links", file=out)
@@ -152,7 +155,8 @@ def main(argv: list[str] | None = None) -> int:
     changes = {}
     for item in args.set:
         key, _, value = item.partition("=")
-        changes[key] = type(getattr(base, key))(value)
+        default = getattr(base, key)
+        changes[key] = float(value) if default is None else type(default)(value)
     run(args.db, args.top, dataclasses.replace(base, **changes))
     return 0
 

@@ -21,7 +21,7 @@ from ..errors import ModelError
 from ..vocab import ACTIONS, STANCES, TARGETS  # noqa: F401 (the scripts import them from here)
 from .encoder import ENCODER_NAME
 
-DEFAULT_MODEL_VERSION = "minilm-lora-v5"
+DEFAULT_MODEL_VERSION = "minilm-lora-v10"
 # Encoder backends whose labels differ from torch's on some sentences: a classifier on one
 # reports its version with the backend as a suffix ("minilm-lora-v5+onnx-q8").
 APPROXIMATE_BACKENDS = ("onnx-int8", "onnx-q8", "torch-bf16")
@@ -460,6 +460,46 @@ def load_classifier(
         f"model version {version!r} not found (available: {have}); "
         "train it with python -m models.train_lora or pick another --model"
     )
+
+
+def model_scoring(
+    version: str, method: str, models_dir: Path | str | None = None
+) -> dict[str, float]:
+    """The scorer thresholds model ``version``'s artifact is calibrated for under scoring
+    ``method`` (model.json ``"scoring": {method: {"v3_min_share": 0.0325, ...}}``; other keys
+    of that record, such as how it was derived, are documentation). Empty for a model without
+    such a record or not found among the artifacts (a classifier passed in as an object)."""
+    name = version.split("+", 1)[0]
+    for d in models_dirs(models_dir):
+        path = d / name / "model.json"
+        if path.is_file():
+            try:
+                rec = json.loads(path.read_text()).get("scoring", {})
+            except (OSError, ValueError) as exc:
+                raise ModelError(f"cannot read {path} ({exc}); retrain that model") from exc
+            rec = rec.get(method, {}) if isinstance(rec, dict) else None
+            if not isinstance(rec, dict):
+                raise ModelError(f"{path}: scoring must map a method to an object, not {rec!r}")
+            out = {}
+            for key in SCORING_KEYS:
+                if key in rec:
+                    value = rec[key]
+                    if (
+                        isinstance(value, bool)
+                        or not isinstance(value, int | float)
+                        or not (0.0 < value <= 1.0)
+                    ):
+                        raise ModelError(
+                            f"{path}: scoring.{method}.{key} is {value!r}; it must be a share "
+                            "in (0, 1]"
+                        )
+                    out[key] = float(value)
+            return out
+    return {}
+
+
+# The scorer thresholds a model artifact may carry (ScoringConfig fields).
+SCORING_KEYS = ("v3_min_share",)
 
 
 def _kind(folder: Path) -> str:

@@ -274,11 +274,11 @@ def score_actor_v3(
         gd = gd[(gd >= 0) & (gd < n_days)]
         structured_willing = np.bincount(gd // pdays, minlength=n_periods)[:n_periods].astype(float)
 
-    rhet_ok = (claims_win >= cfg.v3_min_claims) & (r_gate >= cfg.v3_min_share)
+    rhet_ok = (claims_win >= cfg.v3_min_claims) & (r_gate >= cfg.v3_share)
     act_ok = (a >= cfg.v3_min_launched) | (events >= cfg.v3_min_events)
     flagged = rhet_ok & act_ok
     act_ratio = np.maximum(a / cfg.v3_min_launched, events / max(cfg.v3_min_events, 1))
-    score = np.where(flagged, np.tanh(r_gate / cfg.v3_min_share / 2) * np.tanh(act_ratio / 2), 0.0)
+    score = np.where(flagged, np.tanh(r_gate / cfg.v3_share / 2) * np.tanh(act_ratio / 2), 0.0)
     z_r = trailing_z(r, cfg.baseline_periods, cfg.min_baseline_periods, 0.01)
     z_a = trailing_z(a, cfg.baseline_periods, cfg.min_baseline_periods, 1.0, 0.1)
 
@@ -348,7 +348,7 @@ def score_actor_v3(
 
     # The coupling test over the periods with statements by the actor.
     observed = n_stat > 0
-    claim_period = (claims >= cfg.v3_min_claims) & (r >= cfg.v3_min_share)
+    claim_period = (claims >= cfg.v3_min_claims) & (r >= cfg.v3_share)
     coupling = coupling_test(claim_period[observed], a[observed], cfg, actor)
     coupling_summary = {
         k: (
@@ -364,7 +364,7 @@ def score_actor_v3(
 
     thresholds = dict(
         min_claims=cfg.v3_min_claims,
-        min_share=cfg.v3_min_share,
+        min_share=cfg.v3_share,
         willing_threshold=cfg.willing_threshold,
         lag_days=lag,
         min_launched=cfg.v3_min_launched,

@@ -161,7 +161,7 @@ def test_a_new_source_mid_series_does_not_create_talk():
     # criterion), the share does not pass.
     after = s.loc[START + pd.Timedelta(weeks=16) :].iloc[:-1]  # the last week has no lag after
     assert (after["claims_window"] >= ScoringConfig().v3_min_claims).all()
-    assert (after["R_window"] < ScoringConfig().v3_min_share).all()
+    assert (after["R_window"] < ScoringConfig().v3_share).all()
 
 
 def test_duplicate_reports_of_one_strike_count_once():
