@@ -117,7 +117,7 @@ def test_decision_block_is_kept_by_save(tmp_path):
     assert clf.decision is not None and clf.decision.min_prob["stance"].tolist() == [0.7, 0, 0]
 
 
-def test_shipped_v8_is_v7_weights_plus_the_rule_and_v5_stays_default():
+def test_shipped_v8_is_v7_weights_plus_the_rule_and_not_the_default():
     from detector.nlp.classifier import DEFAULT_MODEL_VERSION, shipped_artifacts
 
     clf = load_classifier("minilm-lora-v8")
@@ -127,7 +127,7 @@ def test_shipped_v8_is_v7_weights_plus_the_rule_and_v5_stays_default():
     for f in ("heads.npz", "lora.npz"):
         assert (v7 / f).read_bytes() == (v8 / f).read_bytes()
     assert load_classifier("minilm-lora-v7").decision is None
-    assert DEFAULT_MODEL_VERSION == "minilm-lora-v5"
+    assert DEFAULT_MODEL_VERSION == "minilm-lora-v10"  # v8 is worse held out (its card)
 
 
 TOPIC = {"labels": ["willing", "unwilling"], "pattern": r"\b(talks|peace)\b"}
