@@ -12,6 +12,12 @@ their action and target stay the base model's. mpnet runs at about 53 headlines/
 fast: it passes 4% of real TASS headlines and 19% of the real dev set, and a batch it passes
 nothing from never loads mpnet.
 
+A cascade may instead only *veto* (``stance_head.mode = "veto"``): its gate then passes the
+sentences the base model labels willing or unwilling (``gate.labels``), and the head turns such
+a label to ``none`` where its P(none) reaches ``veto_min_prob``; every other label stays the
+base's. That keeps the base's recall of right claims and removes the false ones the head is sure
+of (threats, other topics), at the cost of mpnet on the base's claims only.
+
 Artifact folder: ``model.json`` (``"kind": "cascade"``, the base version, the gate, the stance
 head's preprocessing, labels and temperature, data hashes, seed, metrics) and the head's
 weights (``stance_head.npz``: ``W``, ``b``); a fine-tuned stage 2 (``models/train_mpnet_lora.py``)
@@ -31,7 +37,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import ModelError
-from .classifier import HeadOutput, SentenceClassifier
+from .classifier import STANCES, HeadOutput, SentenceClassifier
 
 # Talk, peace, war-goal and readiness words: what a stance sentence almost always holds.
 KEYWORD_RE = re.compile(
@@ -47,21 +53,30 @@ KEYWORD_RE = re.compile(
 
 
 def gate(
-    outputs: list[HeadOutput], texts: list[str], threshold: float, keywords: bool = False
+    outputs: list[HeadOutput],
+    texts: list[str],
+    threshold: float,
+    keywords: bool = False,
+    labels: list[str] | None = None,
 ) -> list[int]:
     """Indices of the sentences stage 2 decides: base P(willing)+P(unwilling) >= threshold
-    (and a keyword, when ``keywords``)."""
+    (and a keyword, when ``keywords``; and a base stance among ``labels``, when given)."""
 
     def plausible(o: HeadOutput) -> bool:
         return (
             o.stance_probs.get("willing", 0.0) + o.stance_probs.get("unwilling", 0.0) >= threshold
-        )
+        ) and (labels is None or o.stance in labels)
 
     return [
         i
         for i, (o, t) in enumerate(zip(outputs, texts))
         if plausible(o) and (not keywords or KEYWORD_RE.search(t))
     ]
+
+
+# What stage 2 does with a gated sentence: "decide" its stance, or only "veto" the base's stance
+# (turn it to ``none``) where the head's P(none) reaches ``stance_head.veto_min_prob``.
+MODES = ("decide", "veto")
 
 
 def _softmax(z: np.ndarray) -> np.ndarray:
@@ -119,6 +134,25 @@ class CascadeClassifier:
             ) from exc
         self.base = base
         self.gate = self.meta["gate"]
+        head = self.meta["stance_head"]
+        self.mode = head.get("mode", "decide")
+        veto = head.get("veto_min_prob")
+        if self.mode not in MODES or (
+            self.mode == "veto"
+            and (isinstance(veto, bool) or not isinstance(veto, int | float) or not 0 < veto <= 1)
+        ):
+            raise ModelError(
+                f"{self.folder / 'model.json'}: stance_head.mode must be one of "
+                f"{', '.join(MODES)}, and a veto needs veto_min_prob in (0, 1] "
+                f"(mode {self.mode!r}, veto_min_prob {veto!r})"
+            )
+        self.veto_min_prob = float(veto) if self.mode == "veto" else None
+        labels = self.gate.get("labels")
+        if labels is not None and (not isinstance(labels, list) or set(labels) - set(STANCES)):
+            raise ModelError(
+                f"{self.folder / 'model.json'}: gate.labels must be a list of "
+                f"{', '.join(STANCES)}, not {labels!r}"
+            )
         self.threads, self.cache_dir = threads, cache_dir
         self._stage2 = stage2
         self._stage2_lock = threading.Lock()
@@ -161,7 +195,13 @@ class CascadeClassifier:
 
     def predict(self, texts: list[str]) -> list[HeadOutput]:
         out = list(self.base.predict(texts))
-        idx = gate(out, texts, float(self.gate["threshold"]), bool(self.gate.get("keywords")))
+        idx = gate(
+            out,
+            texts,
+            float(self.gate["threshold"]),
+            bool(self.gate.get("keywords")),
+            self.gate.get("labels"),
+        )
         self.last_gated = len(idx)
         if not idx:
             return out
@@ -176,6 +216,11 @@ class CascadeClassifier:
         labels = self.head.labels
         for i, p in zip(idx, probs):
             k = int(p.argmax())
+            if self.veto_min_prob is not None:
+                # A veto only turns the base's stance to none; the base's label stands otherwise.
+                k = labels.index("none")
+                if p[k] < self.veto_min_prob:
+                    continue
             out[i] = replace(
                 out[i],
                 stance=labels[k],

@@ -46,8 +46,8 @@ def test_plain_offer_stays_willing_and_strikes_stay_base(cascade):
     assert cascade.version.startswith(CASCADE)
 
 
-def test_the_cascade_is_optional_and_v5_stays_the_default():
-    # v6 is better on the real dev set, but as the default it gives a third of v5's confident
-    # willing claims on the real corpus, and contradiction.v3 (thresholds set with v5) then
-    # misses the 2 Feb 2026 negotiation week (its model card): not the default.
-    assert DEFAULT_MODEL_VERSION == "minilm-lora-v5" != CASCADE
+def test_the_cascade_is_optional():
+    # v6 is better on the real dev set, but on the real stream it makes 61 of the 81 labelled
+    # right peace claims (v10: 79) and, at its claim share, no longer flags the 2 Feb 2026
+    # negotiation week (its model card): not the default.
+    assert DEFAULT_MODEL_VERSION != CASCADE

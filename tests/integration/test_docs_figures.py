@@ -31,7 +31,7 @@ def test_timeline_figure_matches_readme_and_commit(shared_demo_db, tmp_path):
         r"!\[[^\]]*\]\(docs/timeline_rus\.png\)\s*\n\s*\n\*(.+?)\*\n\n", readme, re.S
     )
     assert caption, "the README shows docs/timeline_rus.png with a caption under it"
-    claimed = re.search(r"(\d+) flagged weeks shaded", caption.group(1))
+    claimed = re.search(r"(\d+) flagged weeks? shaded", caption.group(1))
     assert claimed and int(claimed.group(1)) == drawn["flags"], (
         "regenerate: python pipelines/docs/make_figures.py, and fix the caption"
     )

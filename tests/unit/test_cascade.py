@@ -172,3 +172,48 @@ def test_a_fine_tuned_stage2_merges_its_adapter_at_load(tmp_path, monkeypatch):
     lin = adapted_linears(model)[name]
     expected = before[name] + 2.0 * torch.from_numpy(adapter[f"{name}.B"] @ adapter[f"{name}.A"])
     assert torch.allclose(lin.weight, expected, atol=1e-5)
+
+
+def _veto_folder(tmp_path, **head):
+    # Head: dim 0 (threat) -> none, dim 1 -> willing.
+    W = np.array([[0.0, 5.0], [0.0, 0.0], [5.0, 0.0]], dtype=np.float32)
+    meta = {
+        "version": "fake-veto-v0",
+        "base": "fake-base-v0",
+        "gate": {"threshold": 0.0, "keywords": False, "labels": ["willing", "unwilling"]},
+        "stance_head": {"labels": list(STANCES), "temperature": 1.0, **head},
+    }
+    return save_cascade(tmp_path / "fake-veto-v0", meta, W, np.zeros(3, dtype=np.float32))
+
+
+def test_a_veto_cascade_only_turns_the_base_claims_it_is_sure_of_to_none(tmp_path):
+    enc = FakeEncoder()
+    folder = _veto_folder(tmp_path, mode="veto", veto_min_prob=0.9)
+    clf = CascadeClassifier(folder, FakeBase(), stage2=enc)
+    texts = ["ready for talks", "talks or a threat of force", "maybe later", "a drone hit"]
+    base = FakeBase().predict(texts)
+    out = clf.predict(texts)
+    # Only the base's claims reach mpnet; "maybe later" (base: none) does not.
+    assert enc.seen == [["ready for talks", "talks or a threat of force"]]
+    assert [o.stance for o in out] == ["willing", "none", "none", "none"]
+    assert out[0] == base[0]  # not vetoed: the base's label, score and probabilities
+    assert (
+        out[1].stance_score == pytest.approx(out[1].stance_probs["none"])
+        and out[1].stance_score >= 0.9
+    )
+    assert out[1].action == base[1].action
+    # Above the head's P(none) of the threat, nothing is vetoed.
+    strict = CascadeClassifier(
+        _veto_folder(tmp_path / "b", mode="veto", veto_min_prob=1.0),
+        FakeBase(),
+        stage2=FakeEncoder(),
+    )
+    assert [o.stance for o in strict.predict(texts)] == [o.stance for o in base]
+
+
+@pytest.mark.parametrize(
+    "head", [{"mode": "veto"}, {"mode": "veto", "veto_min_prob": 0}, {"mode": "overrule"}]
+)
+def test_a_veto_without_its_minimum_or_an_unknown_mode_is_refused(tmp_path, head):
+    with pytest.raises(ModelError, match="stance_head.mode must be one of decide, veto"):
+        CascadeClassifier(_veto_folder(tmp_path, **head), FakeBase(), stage2=FakeEncoder())
