@@ -110,41 +110,83 @@ def load_labels(path: Path = LABELS_PATH) -> dict[tuple, dict]:
         for line in Path(path).read_text(encoding="utf-8").splitlines()
         if line.strip()
     ]
-    return {(r["source"], r["hash"]): r for r in rows}
+    out: dict[tuple, dict] = {}
+    for r in rows:
+        key = (r["source"], r["hash"])
+        if key in out:
+            raise SystemExit(
+                f"{path}: sentence {key[1][:12]} of {key[0]} is labelled twice (batches "
+                f"{out[key].get('batch')} and {r.get('batch')}); keep one line"
+            )
+        out[key] = r
+    return out
 
 
 def precision(labels: list[str], n_boot: int = 2000, seed: int = 15) -> dict:
     """Share of ``willing`` with a bootstrap 95% percentile interval."""
-    y = np.array([lab == "willing" for lab in labels], dtype=float)
-    if not len(y):
-        return {"precision": None, "ci95": None, "n": 0}
+    return stratified_precision(labels, 1, [], n_boot, seed)
+
+
+def stratified_precision(
+    sample: list[str], n_sampled: int, census: list[str], n_boot: int = 2000, seed: int = 15
+) -> dict:
+    """Precision of a set of claims made of a sampled stratum (``n_sampled`` claims, of which
+    ``sample`` are labelled at random) and a fully labelled one (``census``), with a bootstrap
+    95% interval (the sample resampled; the census is exact); ``boots``: the resampled values."""
+    y = np.array([lab == "willing" for lab in sample], dtype=float)
+    right = sum(lab == "willing" for lab in census)
+    n = n_sampled + len(census)
+    if not len(y) and not census:
+        return {"precision": None, "ci95": None, "n": 0, "boots": None}
     rng = np.random.default_rng(seed)
-    boots = y[rng.integers(0, len(y), size=(n_boot, len(y)))].mean(axis=1)
+    if len(y):
+        p1 = y.mean()
+        b1 = y[rng.integers(0, len(y), size=(n_boot, len(y)))].mean(axis=1)
+    else:  # no sampled stratum (n_sampled must be 0)
+        p1, b1 = 0.0, np.zeros(n_boot)
+    est = (n_sampled * p1 + right) / n
+    boots = (n_sampled * b1 + right) / n
     return {
-        "precision": round(float(y.mean()), 4),
-        "n": int(len(y)),
+        "precision": round(float(est), 4),
+        "n": int(len(y) + len(census)),
         "ci95": [
             round(float(np.percentile(boots, 2.5)), 4),
             round(float(np.percentile(boots, 97.5)), 4),
         ],
+        "boots": boots,
     }
 
 
-def model_sample(
-    m: str, keys: dict[str, set], labels: dict[tuple, dict]
-) -> tuple[list[tuple], list[str]]:
-    """The labelled sentences that form a uniform sample of model ``m``'s claims: those drawn
-    from ``m``'s claims and those drawn from the claims of a model whose claims include all of
-    ``m``'s (the same model with a decision rule), restricted to ``m``'s claims: a uniform
-    sample of a set, restricted to a subset, is a uniform sample of the subset."""
-    via = [m] + [o for o in keys if o != m and keys[m] <= keys[o]]
-    picked = [
+def model_sample(m: str, keys: dict[str, set], labels: dict[tuple, dict]) -> dict:
+    """How model ``m``'s claims are measured: a stratum shared with another compared model
+    (or all of them), measured on a uniform sample, and the rest, which must be labelled in
+    full. The sample of the shared stratum is every labelled sentence in it drawn from ``m``
+    or from a model whose claims include the whole stratum: a uniform sample of a set,
+    restricted to a subset, is a uniform sample of the subset (v10's claims are a subset of
+    v5's: same probabilities, one more rule). Of the candidate strata the largest is used."""
+    sampled = {o for lab in labels.values() for o in lab.get("sampled_from", [])}
+    best = None
+    for o in keys:
+        if o == m and m not in sampled:
+            continue
+        shared = keys[m] & keys[o] if o != m else set(keys[m])
+        rest = keys[m] - shared
+        if any(k not in labels for k in rest):
+            continue
+        via = [v for v in keys if v in sampled and keys[v] >= shared]
+        if not via and shared:
+            continue
+        if best is None or len(shared) > len(best[0]):
+            best = (shared, rest, via)
+    if best is None:
+        return {"shared": set(), "sample": [], "census": [], "via": []}
+    shared, rest, via = best
+    sample = [
         k
-        for k, lab in labels.items()
-        if k in keys[m] and any(v in lab.get("sampled_from", []) for v in via)
+        for k in sorted(shared)
+        if k in labels and set(labels[k].get("sampled_from", [])) & set(via)
     ]
-    used = [v for v in via if any(v in lab.get("sampled_from", []) for lab in labels.values())]
-    return picked, used
+    return {"shared": shared, "sample": sample, "census": sorted(rest), "via": via}
 
 
 def report(
@@ -153,12 +195,20 @@ def report(
     per_model = {m: claims(db, m, actor, since, until) for m in models}
     keys = {m: {(r["source"], r["hash"]) for r in rows} for m, rows in per_model.items()}
     out = {}
+    right = sorted(k for k, lab in labels.items() if lab["stance"] == "willing")
     for m, rows in per_model.items():
-        sample, via = model_sample(m, keys, labels)
-        p = precision([labels[k]["stance"] for k in sample])
-        p["sample_of"] = "+".join(via) or "-"
-        p["sample"] = sorted(sample)
-        right = sorted(k for k, lab in labels.items() if lab["stance"] == "willing")
+        ms = model_sample(m, keys, labels)
+        p = stratified_precision(
+            [labels[k]["stance"] for k in ms["sample"]],
+            len(ms["shared"]) if ms["sample"] else 0,
+            [labels[k]["stance"] for k in ms["census"]],
+        )
+        p["sample_of"] = (
+            "+".join(ms["via"])
+            + (f" and {len(ms['census'])} labelled in full" if ms["census"] else "")
+            if (ms["sample"] or ms["census"])
+            else "-"
+        )
         out[m] = {
             "claims": len(rows),
             **p,
@@ -171,37 +221,25 @@ def report(
     return out
 
 
-def transfer_share(
-    res: dict,
-    labels: dict[tuple, dict],
-    base: str,
-    share: float,
-    n_boot: int = 2000,
-    seed: int = 15,
-) -> dict[str, dict]:
+def transfer_share(res: dict, base: str, share: float) -> dict[str, dict]:
     """The claim share for each model that asks as much of an actor's *right* claims as
     ``share`` asks of ``base``'s: share x precision(base) / precision(model). A confident-claim
     share R of a model with precision p holds about R x p right claims per statement, so the two
     thresholds pick the same weeks when the models find the same right claims (the labelled
     right claims each model makes say how far that holds). 95% interval: the two samples
-    resampled independently."""
-    rng = np.random.default_rng(seed)
-
-    def ys(m):
-        return np.array([labels[k]["stance"] == "willing" for k in res[m]["sample"]], float)
-
-    yb = ys(base)
+    resampled independently (their bootstrap seeds differ per model only through their data)."""
     out = {}
-    for m in res:
-        ym = ys(m)
-        if not len(ym) or not len(yb) or not ym.mean():
+    pb, bb = res[base]["precision"], res[base]["boots"]
+    for m, r in res.items():
+        if not r["precision"] or pb is None:
             out[m] = {"share": None, "ci95": None}
             continue
-        pb = yb[rng.integers(0, len(yb), size=(n_boot, len(yb)))].mean(axis=1)
-        pm = ym[rng.integers(0, len(ym), size=(n_boot, len(ym)))].mean(axis=1)
-        boots = share * pb / np.maximum(pm, 1e-9)
+        bm = r["boots"] if m != base else bb
+        # Pair the base's resamples with a shuffled copy of the model's: independent draws.
+        bm = np.random.default_rng(7).permutation(bm) if m != base else bm
+        boots = share * bb / np.maximum(bm, 1e-9)
         out[m] = {
-            "share": round(share * yb.mean() / ym.mean(), 4),
+            "share": round(share * pb / r["precision"], 4),
             "ci95": [round(float(np.percentile(boots, q)), 4) for q in (2.5, 97.5)],
         }
     return out
@@ -276,7 +314,7 @@ def main(argv: list[str] | None = None) -> int:
         if base not in res or not value:
             raise SystemExit(f"--transfer {args.transfer}: give BASE=SHARE with BASE in --models")
         print(f"\nclaim share asking as many right claims as {base} at {value}:")
-        for m, t in transfer_share(res, labels, base, float(value)).items():
+        for m, t in transfer_share(res, base, float(value)).items():
             ci = f"[{t['ci95'][0]:.4f}, {t['ci95'][1]:.4f}]" if t["ci95"] else "-"
             print(f"{m:<28} {t['share'] if t['share'] is not None else '-'}  95% CI {ci}")
     return 0

@@ -12,11 +12,12 @@ their action and target stay the base model's. mpnet runs at about 53 headlines/
 fast: it passes 4% of real TASS headlines and 19% of the real dev set, and a batch it passes
 nothing from never loads mpnet.
 
-A cascade may instead only *veto* (``stance_head.mode = "veto"``): its gate then passes the
-sentences the base model labels willing or unwilling (``gate.labels``), and the head turns such
-a label to ``none`` where its P(none) reaches ``veto_min_prob``; every other label stays the
-base's. That keeps the base's recall of right claims and removes the false ones the head is sure
-of (threats, other topics), at the cost of mpnet on the base's claims only.
+A cascade may instead *overrule* (``stance_head.mode = "overrule"``): its gate then passes the
+sentences the base model labels willing or unwilling (``gate.labels``), and where the head gives
+the base's label a probability below ``overrule_below`` the sentence gets the head's most
+probable other label; every other label stays the base's, with its score. That keeps most of
+the base's right claims and removes the ones the head finds implausible (threats, other
+topics), at the cost of mpnet on the base's claims only.
 
 Artifact folder: ``model.json`` (``"kind": "cascade"``, the base version, the gate, the stance
 head's preprocessing, labels and temperature, data hashes, seed, metrics) and the head's
@@ -74,9 +75,9 @@ def gate(
     ]
 
 
-# What stage 2 does with a gated sentence: "decide" its stance, or only "veto" the base's stance
-# (turn it to ``none``) where the head's P(none) reaches ``stance_head.veto_min_prob``.
-MODES = ("decide", "veto")
+# What stage 2 does with a gated sentence: "decide" its stance, or "overrule" the base's stance
+# only where the head gives the base's label less than ``stance_head.overrule_below``.
+MODES = ("decide", "overrule")
 
 
 def _softmax(z: np.ndarray) -> np.ndarray:
@@ -136,17 +137,19 @@ class CascadeClassifier:
         self.gate = self.meta["gate"]
         head = self.meta["stance_head"]
         self.mode = head.get("mode", "decide")
-        veto = head.get("veto_min_prob")
+        below = head.get("overrule_below")
         if self.mode not in MODES or (
-            self.mode == "veto"
-            and (isinstance(veto, bool) or not isinstance(veto, int | float) or not 0 < veto <= 1)
+            self.mode == "overrule"
+            and (
+                isinstance(below, bool) or not isinstance(below, int | float) or not 0 < below <= 1
+            )
         ):
             raise ModelError(
                 f"{self.folder / 'model.json'}: stance_head.mode must be one of "
-                f"{', '.join(MODES)}, and a veto needs veto_min_prob in (0, 1] "
-                f"(mode {self.mode!r}, veto_min_prob {veto!r})"
+                f"{', '.join(MODES)}, and overrule needs overrule_below in (0, 1] "
+                f"(mode {self.mode!r}, overrule_below {below!r})"
             )
-        self.veto_min_prob = float(veto) if self.mode == "veto" else None
+        self.overrule_below = float(below) if self.mode == "overrule" else None
         labels = self.gate.get("labels")
         if labels is not None and (not isinstance(labels, list) or set(labels) - set(STANCES)):
             raise ModelError(
@@ -216,11 +219,13 @@ class CascadeClassifier:
         labels = self.head.labels
         for i, p in zip(idx, probs):
             k = int(p.argmax())
-            if self.veto_min_prob is not None:
-                # A veto only turns the base's stance to none; the base's label stands otherwise.
-                k = labels.index("none")
-                if p[k] < self.veto_min_prob:
+            if self.overrule_below is not None:
+                # The base's label stands unless the head gives it less than overrule_below;
+                # then the head's most probable other label.
+                b = labels.index(out[i].stance)
+                if p[b] >= self.overrule_below:
                     continue
+                k = int(np.where(np.arange(len(p)) == b, -1.0, p).argmax())
             out[i] = replace(
                 out[i],
                 stance=labels[k],

@@ -174,37 +174,36 @@ def test_a_fine_tuned_stage2_merges_its_adapter_at_load(tmp_path, monkeypatch):
     assert torch.allclose(lin.weight, expected, atol=1e-5)
 
 
-def _veto_folder(tmp_path, **head):
-    # Head: dim 0 (threat) -> none, dim 1 -> willing.
-    W = np.array([[0.0, 5.0], [0.0, 0.0], [5.0, 0.0]], dtype=np.float32)
+def _overrule_folder(tmp_path, **head):
+    # Head: dim 0 (threat) -> none 0.9, unwilling 0.09, willing 0.01; dim 1 -> willing.
+    W = np.array([[0.0, 5.0], [np.log(9.0), 0.0], [np.log(90.0), 0.0]], dtype=np.float32)
     meta = {
-        "version": "fake-veto-v0",
+        "version": "fake-overrule-v0",
         "base": "fake-base-v0",
         "gate": {"threshold": 0.0, "keywords": False, "labels": ["willing", "unwilling"]},
         "stance_head": {"labels": list(STANCES), "temperature": 1.0, **head},
     }
-    return save_cascade(tmp_path / "fake-veto-v0", meta, W, np.zeros(3, dtype=np.float32))
+    return save_cascade(tmp_path / "fake-overrule-v0", meta, W, np.zeros(3, dtype=np.float32))
 
 
-def test_a_veto_cascade_only_turns_the_base_claims_it_is_sure_of_to_none(tmp_path):
+def test_an_overrule_cascade_changes_only_the_base_claims_its_head_finds_implausible(tmp_path):
     enc = FakeEncoder()
-    folder = _veto_folder(tmp_path, mode="veto", veto_min_prob=0.9)
-    clf = CascadeClassifier(folder, FakeBase(), stage2=enc)
+    clf = CascadeClassifier(
+        _overrule_folder(tmp_path, mode="overrule", overrule_below=0.2), FakeBase(), stage2=enc
+    )
     texts = ["ready for talks", "talks or a threat of force", "maybe later", "a drone hit"]
     base = FakeBase().predict(texts)
     out = clf.predict(texts)
     # Only the base's claims reach mpnet; "maybe later" (base: none) does not.
     assert enc.seen == [["ready for talks", "talks or a threat of force"]]
     assert [o.stance for o in out] == ["willing", "none", "none", "none"]
-    assert out[0] == base[0]  # not vetoed: the base's label, score and probabilities
-    assert (
-        out[1].stance_score == pytest.approx(out[1].stance_probs["none"])
-        and out[1].stance_score >= 0.9
-    )
+    assert out[0] == base[0]  # the head agrees: the base's label, score and probabilities
+    assert out[1].stance_probs["willing"] < 0.2
+    assert out[1].stance_score == pytest.approx(out[1].stance_probs["none"])
     assert out[1].action == base[1].action
-    # Above the head's P(none) of the threat, nothing is vetoed.
+    # With a bar below the head's P(willing) of the threat, nothing is overruled.
     strict = CascadeClassifier(
-        _veto_folder(tmp_path / "b", mode="veto", veto_min_prob=1.0),
+        _overrule_folder(tmp_path / "b", mode="overrule", overrule_below=0.001),
         FakeBase(),
         stage2=FakeEncoder(),
     )
@@ -212,8 +211,9 @@ def test_a_veto_cascade_only_turns_the_base_claims_it_is_sure_of_to_none(tmp_pat
 
 
 @pytest.mark.parametrize(
-    "head", [{"mode": "veto"}, {"mode": "veto", "veto_min_prob": 0}, {"mode": "overrule"}]
+    "head",
+    [{"mode": "overrule"}, {"mode": "overrule", "overrule_below": 0}, {"mode": "veto"}],
 )
-def test_a_veto_without_its_minimum_or_an_unknown_mode_is_refused(tmp_path, head):
-    with pytest.raises(ModelError, match="stance_head.mode must be one of decide, veto"):
-        CascadeClassifier(_veto_folder(tmp_path, **head), FakeBase(), stage2=FakeEncoder())
+def test_overrule_without_its_bar_or_an_unknown_mode_is_refused(tmp_path, head):
+    with pytest.raises(ModelError, match="stance_head.mode must be one of decide, overrule"):
+        CascadeClassifier(_overrule_folder(tmp_path, **head), FakeBase(), stage2=FakeEncoder())

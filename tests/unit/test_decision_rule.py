@@ -127,7 +127,7 @@ def test_shipped_v8_is_v7_weights_plus_the_rule_and_not_the_default():
     for f in ("heads.npz", "lora.npz"):
         assert (v7 / f).read_bytes() == (v8 / f).read_bytes()
     assert load_classifier("minilm-lora-v7").decision is None
-    assert DEFAULT_MODEL_VERSION == "minilm-lora-v10"  # v8 is worse held out (its card)
+    assert DEFAULT_MODEL_VERSION != "minilm-lora-v8"  # v8 is worse held out (its card)
 
 
 TOPIC = {"labels": ["willing", "unwilling"], "pattern": r"\b(talks|peace)\b"}
