@@ -31,7 +31,7 @@ import numpy as np
 
 from detector.errors import ModelError
 from detector.nlp.annotate import Annotator
-from detector.nlp.cascade import CascadeClassifier, save_cascade
+from detector.nlp.cascade import CascadeClassifier, overruled, save_cascade
 from detector.nlp.classifier import load_classifier, shipped_artifacts
 from detector.settings import Settings
 from models.evaluate import bootstrap_f1, party_stance, predict_model
@@ -47,9 +47,9 @@ def overrule(stances: list[str], probs: dict[int, np.ndarray], labels: list[str]
     most probable other label (``probs``: the head's probabilities by index, gated rows)."""
     out = list(stances)
     for i, p in probs.items():
-        b = labels.index(stances[i])
-        if p[b] < bar:
-            out[i] = labels[int(np.where(np.arange(len(p)) == b, -1.0, p).argmax())]
+        k = overruled(p, labels.index(stances[i]), bar) if bar > 0 else None
+        if k is not None:
+            out[i] = labels[k]
     return out
 
 

@@ -75,6 +75,15 @@ def gate(
     ]
 
 
+def overruled(p: np.ndarray, base: int, below: float) -> int | None:
+    """The label (index) that overrules the base's label ``base`` given the head's
+    probabilities ``p``: the head's most probable other label where it gives the base's less
+    than ``below``; None where the base's label stands."""
+    if p[base] >= below:
+        return None
+    return int(np.where(np.arange(len(p)) == base, -1.0, p).argmax())
+
+
 # What stage 2 does with a gated sentence: "decide" its stance, or "overrule" the base's stance
 # only where the head gives the base's label less than ``stance_head.overrule_below``.
 MODES = ("decide", "overrule")
@@ -222,10 +231,10 @@ class CascadeClassifier:
             if self.overrule_below is not None:
                 # The base's label stands unless the head gives it less than overrule_below;
                 # then the head's most probable other label.
-                b = labels.index(out[i].stance)
-                if p[b] >= self.overrule_below:
+                other = overruled(p, labels.index(out[i].stance), self.overrule_below)
+                if other is None:
                     continue
-                k = int(np.where(np.arange(len(p)) == b, -1.0, p).argmax())
+                k = other
             out[i] = replace(
                 out[i],
                 stance=labels[k],

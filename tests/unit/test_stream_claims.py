@@ -5,7 +5,15 @@ import sqlite3
 import pytest
 
 from models.real_dev import text_hash
-from models.stream_claims import claims, draw, precision, report
+from models.stream_claims import (
+    claims,
+    draw,
+    load_labels,
+    precision,
+    report,
+    stratified_precision,
+    transfer_share,
+)
 
 
 @pytest.fixture
@@ -120,3 +128,44 @@ def test_a_model_without_a_sample_is_measured_on_its_superset_models_sample(db):
     res = report(db, ["a", "c"], "RUS", "2025-10-06", "2026-03-01", labels)
     assert (res["c"]["sample_of"], res["c"]["n"], res["c"]["precision"]) == ("a", 1, 1.0)
     assert (res["a"]["sample_of"], res["a"]["n"], res["a"]["precision"]) == ("a", 2, 0.5)
+
+
+def test_a_model_with_claims_of_its_own_is_measured_by_strata(db):
+    # d shares s1, s2 with a (measured on a's sample) and adds s5 (labelled in full).
+    con = sqlite3.connect(db[len("sqlite:///") :])
+    for sid in ("s1", "s2", "s5"):
+        con.execute(f"INSERT INTO predictions VALUES ('{sid}', 'd', 'willing', 0.8, 'RUS')")
+    con.commit()
+    con.close()
+    key = lambda t: ("tass", text_hash(t))  # noqa: E731
+    labels = {
+        key("Russia is ready for talks."): {"stance": "willing", "sampled_from": ["a"]},
+        key("Stay tuned!"): {"stance": "none", "sampled_from": ["a"]},
+        key("Unsure claim."): {"stance": "none", "sampled_from": []},
+    }
+    res = report(db, ["a", "d"], "RUS", "2025-10-06", "2026-03-01", labels)
+    assert res["d"]["sample_of"] == "a and 1 labelled in full"
+    assert (res["d"]["n"], res["d"]["precision"]) == (3, round((2 * 0.5 + 0) / 3, 4))
+    # Without the census label the rest is unmeasured, and so is the model.
+    del labels[key("Unsure claim.")]
+    res = report(db, ["a", "d"], "RUS", "2025-10-06", "2026-03-01", labels)
+    assert res["d"]["precision"] is None and res["d"]["sample_of"] == "-"
+
+
+def test_transfer_keeps_the_share_of_right_claims():
+    res = {
+        "base": stratified_precision(["willing"] + ["none"] * 3, 4, []),
+        "clean": stratified_precision(["willing", "none"], 2, []),
+    }
+    t = transfer_share(res, "base", 0.06)
+    assert t["base"]["share"] == 0.06 and t["clean"]["share"] == 0.03
+    lo, hi = t["clean"]["ci95"]
+    assert lo <= 0.03 <= hi
+
+
+def test_a_sentence_labelled_twice_is_refused(tmp_path):
+    line = '{"source": "tass", "hash": "ab", "stance": "none", "batch": %d}\n'
+    path = tmp_path / "labels.jsonl"
+    path.write_text(line % 1 + line % 2)
+    with pytest.raises(SystemExit, match="labelled twice"):
+        load_labels(path)
