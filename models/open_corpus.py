@@ -73,8 +73,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from detector.errors import InputError, NotFoundError
-from models.real_dev import _loose, normalise, text_hash
+# After the path insert above: the file also runs as a script (python models/open_corpus.py).
+from detector.errors import InputError, NotFoundError  # noqa: E402
+from models.real_dev import _loose, normalise, text_hash  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "data"
 OPEN_DIR = SHARED / "open"
@@ -545,7 +546,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.candidates:
         items = candidates(paths)
         with open(args.candidates, "w", encoding="utf-8") as f:
-            f.writelines(json.dumps({"i": i, **it}, ensure_ascii=False) + "\n" for i, it in enumerate(items))
+            f.writelines(
+                json.dumps({"i": i, **it}, ensure_ascii=False) + "\n" for i, it in enumerate(items)
+            )
         print(f"wrote {len(items)} candidates to {args.candidates} "
               f"(by source: {_counts(items, 'source')}; by pool: {_counts(items, 'pool')})")
         return 0

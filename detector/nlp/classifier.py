@@ -466,7 +466,7 @@ def model_scoring(
     version: str, method: str, models_dir: Path | str | None = None
 ) -> dict[str, float]:
     """The scorer thresholds model ``version``'s artifact is calibrated for under scoring
-    ``method`` (model.json ``"scoring": {method: {"v3_min_share": 0.0325, ...}}``; other keys
+    ``method`` (model.json ``"scoring": {method: {"v3_min_share": 0.023, ...}}``; other keys
     of that record, such as how it was derived, are documentation). Empty for a model without
     such a record or not found among the artifacts (a classifier passed in as an object)."""
     name = version.split("+", 1)[0]
