@@ -20,9 +20,7 @@ from detector.demo import demo_config
 from detector.score import find_violations, score_contradictions
 from detector.store.store import Store
 
-# One xdist worker runs every test of the session's real run (--dist loadgroup), so the other
-# goes on with the rest instead of waiting for the run's build lock.
-pytestmark = [pytest.mark.realdata, pytest.mark.integration, pytest.mark.xdist_group("real_run")]
+pytestmark = [pytest.mark.realdata, pytest.mark.integration]
 
 ROOT = Path(__file__).resolve().parents[2]
 REAL = ROOT.parent / "shared" / "data" / "real"

@@ -18,14 +18,7 @@ from detector.cli import main
 from detector.query import coupling_frame, flags_frame, strikes_frame
 from detector.store.store import Store
 
-# One xdist worker runs every test of the session's real run (--dist loadgroup), so the other
-# goes on with the rest instead of waiting for the run's build lock.
-pytestmark = [
-    pytest.mark.realdata,
-    pytest.mark.slow,
-    pytest.mark.integration,
-    pytest.mark.xdist_group("real_run"),
-]
+pytestmark = [pytest.mark.realdata, pytest.mark.slow, pytest.mark.integration]
 
 ROOT = Path(__file__).resolve().parents[2]
 REAL = ROOT.parent / "shared" / "data" / "real"
