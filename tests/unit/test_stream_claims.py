@@ -80,7 +80,6 @@ def test_claims_are_confident_willing_of_the_actor_in_the_span(db):
 
 
 def test_precision_per_model_on_its_own_sample(db):
-    key = lambda t: ("tass", text_hash(t))  # noqa: E731
     labels = {
         key("Russia is ready for talks."): {"stance": "willing", "sampled_from": ["a", "b"]},
         key("Stay tuned!"): {"stance": "none", "sampled_from": ["a"]},
@@ -114,13 +113,23 @@ def test_a_further_draw_leaves_out_what_is_labelled(db):
     assert len(rest) == 1 and ("tass", rest[0]["hash"]) not in first
 
 
-def test_a_model_without_a_sample_is_measured_on_its_superset_models_sample(db):
+def _add_predictions(db, model, rows):
+    """Predictions of ``model``: (sentence id, stance, score), all spoken by RUS."""
     con = sqlite3.connect(db[len("sqlite:///") :])
-    con.execute("INSERT INTO predictions VALUES ('s1', 'c', 'willing', 0.9, 'RUS')")
-    con.execute("INSERT INTO predictions VALUES ('s2', 'c', 'none', 0.6, 'RUS')")
+    for sid, stance, score in rows:
+        con.execute(
+            "INSERT INTO predictions VALUES (?, ?, ?, ?, 'RUS')", (sid, model, stance, score)
+        )
     con.commit()
     con.close()
-    key = lambda t: ("tass", text_hash(t))  # noqa: E731
+
+
+def key(text):
+    return ("tass", text_hash(text))
+
+
+def test_a_model_without_a_sample_is_measured_on_its_superset_models_sample(db):
+    _add_predictions(db, "c", [("s1", "willing", 0.9), ("s2", "none", 0.6)])
     labels = {
         key("Russia is ready for talks."): {"stance": "willing", "sampled_from": ["a"]},
         key("Stay tuned!"): {"stance": "none", "sampled_from": ["a"]},
@@ -132,12 +141,7 @@ def test_a_model_without_a_sample_is_measured_on_its_superset_models_sample(db):
 
 def test_a_model_with_claims_of_its_own_is_measured_by_strata(db):
     # d shares s1, s2 with a (measured on a's sample) and adds s5 (labelled in full).
-    con = sqlite3.connect(db[len("sqlite:///") :])
-    for sid in ("s1", "s2", "s5"):
-        con.execute(f"INSERT INTO predictions VALUES ('{sid}', 'd', 'willing', 0.8, 'RUS')")
-    con.commit()
-    con.close()
-    key = lambda t: ("tass", text_hash(t))  # noqa: E731
+    _add_predictions(db, "d", [(sid, "willing", 0.8) for sid in ("s1", "s2", "s5")])
     labels = {
         key("Russia is ready for talks."): {"stance": "willing", "sampled_from": ["a"]},
         key("Stay tuned!"): {"stance": "none", "sampled_from": ["a"]},
