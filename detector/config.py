@@ -398,8 +398,10 @@ def parse_config(text: str, base_dir: Path, path: Path | None = None) -> Config:
         raise ConfigError(
             f"{where}: [scoring] period must be " + " or ".join(f'"{p}"' for p in PERIODS)
         )
-    share = sc.get("v3_min_share", 1.0)
-    if isinstance(share, bool) or not isinstance(share, (int, float)) or not share > 0:
+    share = sc.get("v3_min_share")  # absent: the model's share (ScoringConfig.for_model)
+    if share is not None and (
+        isinstance(share, bool) or not isinstance(share, (int, float)) or not share > 0
+    ):
         # contradiction.v3 scales its scores by this share: 0 would divide by zero.
         raise ConfigError(
             f"{where}: [scoring] v3_min_share = {share!r} must be a number > 0 "

@@ -47,7 +47,7 @@ def overrule(stances: list[str], probs: dict[int, np.ndarray], labels: list[str]
     most probable other label (``probs``: the head's probabilities by index, gated rows)."""
     out = list(stances)
     for i, p in probs.items():
-        k = overruled(p, labels.index(stances[i]), bar) if bar > 0 else None
+        k = overruled(p, labels.index(stances[i]), bar)
         if k is not None:
             out[i] = labels[k]
     return out

@@ -447,14 +447,13 @@ def load_classifier(
                 f"but {encoder_backend} was asked for; drop one of them"
             )
         encoder_backend = suffix
-    for d in models_dirs(models_dir):
-        folder = d / version
-        if (folder / "model.json").is_file():
-            if _kind(folder) == "cascade":
-                return _load_cascade(folder, encoder_backend, models_dir, threads, cache_dir)
-            return HeadClassifier(
-                folder, encoder_backend=encoder_backend, threads=threads, cache_dir=cache_dir
-            )
+    folder = _artifact_folder(version, models_dir)
+    if folder is not None:
+        if _meta(folder).get("kind", "heads") == "cascade":
+            return _load_cascade(folder, encoder_backend, models_dir, threads, cache_dir)
+        return HeadClassifier(
+            folder, encoder_backend=encoder_backend, threads=threads, cache_dir=cache_dir
+        )
     have = ", ".join(available_versions(models_dir)) or "none"
     raise ModelError(
         f"model version {version!r} not found (available: {have}); "
@@ -469,42 +468,41 @@ def model_scoring(
     ``method`` (model.json ``"scoring": {method: {"v3_min_share": 0.023, ...}}``; other keys
     of that record, such as how it was derived, are documentation). Empty for a model without
     such a record or not found among the artifacts (a classifier passed in as an object)."""
-    name = version.split("+", 1)[0]
-    for d in models_dirs(models_dir):
-        path = d / name / "model.json"
-        if path.is_file():
-            try:
-                rec = json.loads(path.read_text()).get("scoring", {})
-            except (OSError, ValueError) as exc:
-                raise ModelError(f"cannot read {path} ({exc}); retrain that model") from exc
-            rec = rec.get(method, {}) if isinstance(rec, dict) else None
-            if not isinstance(rec, dict):
-                raise ModelError(f"{path}: scoring must map a method to an object, not {rec!r}")
-            out = {}
-            for key in SCORING_KEYS:
-                if key in rec:
-                    value = rec[key]
-                    if (
-                        isinstance(value, bool)
-                        or not isinstance(value, int | float)
-                        or not (0.0 < value <= 1.0)
-                    ):
-                        raise ModelError(
-                            f"{path}: scoring.{method}.{key} is {value!r}; it must be a share "
-                            "in (0, 1]"
-                        )
-                    out[key] = float(value)
-            return out
-    return {}
+    folder = _artifact_folder(version.split("+", 1)[0], models_dir)
+    if folder is None:
+        return {}
+    path = folder / "model.json"
+    rec = _meta(folder).get("scoring", {})
+    rec = rec.get(method, {}) if isinstance(rec, dict) else None
+    if not isinstance(rec, dict):
+        raise ModelError(f"{path}: scoring must map a method to an object, not {rec!r}")
+    out = {}
+    for key in SCORING_KEYS:
+        if key in rec:
+            value = rec[key]
+            if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 1:
+                raise ModelError(
+                    f"{path}: scoring.{method}.{key} is {value!r}; it must be a share in (0, 1]"
+                )
+            out[key] = float(value)
+    return out
 
 
 # The scorer thresholds a model artifact may carry (ScoringConfig fields).
 SCORING_KEYS = ("v3_min_share",)
 
 
-def _kind(folder: Path) -> str:
+def _artifact_folder(version: str, models_dir: Path | str | None) -> Path | None:
+    """The first folder holding ``version``'s model.json: ``models_dir``, then the package's."""
+    for d in models_dirs(models_dir):
+        if (d / version / "model.json").is_file():
+            return d / version
+    return None
+
+
+def _meta(folder: Path) -> dict:
     try:
-        return json.loads((folder / "model.json").read_text()).get("kind", "heads")
+        return json.loads((folder / "model.json").read_text())
     except (OSError, ValueError) as exc:
         raise ModelError(
             f"cannot read {folder / 'model.json'} ({exc}); retrain that model"
@@ -515,7 +513,7 @@ def _load_cascade(folder: Path, encoder_backend, models_dir, threads, cache_dir)
     """A cascade artifact: its base model (by version, on the asked backend) and its head."""
     from .cascade import CascadeClassifier
 
-    base_version = json.loads((folder / "model.json").read_text())["base"]
+    base_version = _meta(folder)["base"]
     base = load_classifier(
         base_version, encoder_backend, models_dir=models_dir, threads=threads, cache_dir=cache_dir
     )
