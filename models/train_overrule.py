@@ -5,7 +5,8 @@ base's willing / unwilling labels it finds implausible (``stance_head.mode = "ov
 is chosen on the real dev set; the real test set is not read here.
 
     python -m models.train_overrule [--base minilm-lora-v10] [--head-from minilm-mpnet-cascade-v6]
-        [--stream-db sqlite:///REAL_RUN.db] [--version minilm-mpnet-overrule-v11] [--save]
+        [--stream-db sqlite:///REAL_RUN.db] [--version minilm-mpnet-overrule-v11]
+        [--reporting-tail keep|strip] [--save]
 
 The head is the one of ``--head-from`` (a "decide" cascade, v6: trained on the project corpus
 and the open-licensed sentences, see its card), copied unchanged; only how it is used changes.
@@ -31,7 +32,8 @@ import numpy as np
 
 from detector.errors import ModelError
 from detector.nlp.annotate import Annotator
-from detector.nlp.cascade import CascadeClassifier, overruled, save_cascade
+from detector.nlp.attribution import reported_content
+from detector.nlp.cascade import REPORTING_TAIL, CascadeClassifier, overruled, save_cascade
 from detector.nlp.classifier import load_classifier, shipped_artifacts
 from detector.settings import Settings
 from models.evaluate import bootstrap_f1, party_stance, predict_model
@@ -53,7 +55,13 @@ def overrule(stances: list[str], probs: dict[int, np.ndarray], labels: list[str]
     return out
 
 
-def head_probs(texts: list[str], head_from: str, settings) -> tuple[np.ndarray, list[str]]:
+def head_probs(
+    texts: list[str], head_from: str, settings, reporting_tail: str = "keep"
+) -> tuple[np.ndarray, list[str]]:
+    """The head's probabilities on ``texts``, read as a cascade with ``reporting_tail`` reads
+    them (``keep`` or ``strip``)."""
+    if reporting_tail == "strip":
+        texts = [reported_content(t) for t in texts]
     casc = CascadeClassifier(
         shipped_artifacts() / head_from,
         load_classifier("minilm-lora-v5"),
@@ -65,7 +73,9 @@ def head_probs(texts: list[str], head_from: str, settings) -> tuple[np.ndarray, 
     return casc.head.probs(casc.stage2.encode(texts)), casc.head.labels
 
 
-def stream_right_kept(db: str, base: str, batches: list[int], head_from: str, settings):
+def stream_right_kept(
+    db: str, base: str, batches: list[int], head_from: str, settings, reporting_tail: str = "keep"
+):
     """Per bar: the labelled right claims of the base on the real stream that stay willing."""
     rows = claims(db, base, "RUS", "2025-10-06", "2026-03-01")
     labels = load_labels()
@@ -76,7 +86,7 @@ def stream_right_kept(db: str, base: str, batches: list[int], head_from: str, se
         and lab.get("batch") in batches
         and lab["stance"] == "willing"
     ]
-    P, order = head_probs([r["text"] for r in right], head_from, settings)
+    P, order = head_probs([r["text"] for r in right], head_from, settings, reporting_tail)
     k = order.index("willing")
     return {bar: (int((P[:, k] >= bar).sum()), len(right)) for bar in BARS}
 
@@ -90,6 +100,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--stream-db", default=None, help="sqlite:///PATH of a real run (optional)")
     ap.add_argument("--stream-batches", type=int, nargs="+", default=[1, 2])
     ap.add_argument("--keep", type=float, default=0.95)
+    ap.add_argument(
+        "--reporting-tail",
+        choices=REPORTING_TAIL,
+        default="keep",
+        help="strip: the head reads sentences without their closing reporting frame",
+    )
     ap.add_argument("--out", default=str(shipped_artifacts()))
     ap.add_argument("--save", action="store_true", help="write the chosen model's artifact")
     args = ap.parse_args(argv)
@@ -100,10 +116,19 @@ def main(argv: list[str] | None = None) -> int:
     items, missing = load_real_dev(Path(args.real))
     base_pred = predict_model(items, Annotator.load(args.base, settings))
     idx = [i for i, r in enumerate(base_pred) if r["stance"] in GATED]
-    P, order = head_probs([items[i]["text"] for i in idx], args.head_from, settings)
+    P, order = head_probs(
+        [items[i]["text"] for i in idx], args.head_from, settings, args.reporting_tail
+    )
     probs = dict(zip(idx, P))
     kept = (
-        stream_right_kept(args.stream_db, args.base, args.stream_batches, args.head_from, settings)
+        stream_right_kept(
+            args.stream_db,
+            args.base,
+            args.stream_batches,
+            args.head_from,
+            settings,
+            args.reporting_tail,
+        )
         if args.stream_db
         else None
     )
@@ -148,6 +173,7 @@ def main(argv: list[str] | None = None) -> int:
     src = shipped_artifacts() / args.head_from
     src_meta = json.loads((src / "model.json").read_text())
     head = dict(src_meta["stance_head"], mode="overrule", overrule_below=best["overrule_below"])
+    head["preprocessing"] = dict(head.get("preprocessing", {}), reporting_tail=args.reporting_tail)
     head.pop("file", None)
     meta = {
         "version": args.version,

@@ -124,6 +124,32 @@ _HEAD_SAY_RE = re.compile(r"^(" + _NAME_TITLE + r")\s+" + _SAY + r"\b")
 _TAIL_SAID_NAME_RE = re.compile(
     r",\s+" + _SAY + r"\s+((?:[\w'’.-]+)(?: [\w'’.-]+){0,3}?)\s*[.!]?$", re.IGNORECASE
 )
+# The reporting frame at a sentence's end: ", Putin said.", ", he told reporters on Monday.",
+# ", said Lavrov.", ", according to the Kremlin.". It names who speaks, not what is said.
+_REPORTING_TAIL_RES = (
+    re.compile(
+        r",[\"”’]?\s+(?:"
+        + _NAME_TITLE
+        + r"|he|she|they|it|we)\s+"
+        + _SAY
+        + r"(?:\s+[\w'’-]+){0,6}\s*[.!]?[\"”’]?$"
+    ),
+    _TAIL_SAID_NAME_RE,
+    re.compile(r",\s+(?i:according to)(?:\s+[\w'’.-]+){1,6}\s*[.!]?$"),
+)
+
+
+def reported_content(text: str) -> str:
+    """The sentence without a reporting frame at its end ("Russia is ready to talk, Peskov
+    said." -> "Russia is ready to talk."): what was said, for a stance model that should judge
+    the content alone. A sentence of fewer than four words once stripped is kept whole."""
+    for pattern in _REPORTING_TAIL_RES:
+        stripped = pattern.sub(".", text)
+        if stripped != text and len(stripped.split()) >= 4:
+            return stripped
+    return text
+
+
 # Headlines whose subject states its own position: "Russia ready for further talks ...",
 # "Iran wants ...", "Putin hopes for ...", "South Africa calls for ...". No comma in the subject:
 # "Russia, US close to ..." is a joint report, not one party's statement.

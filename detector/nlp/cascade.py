@@ -17,7 +17,10 @@ sentences the base model labels willing or unwilling (``gate.labels``), and wher
 the base's label a probability below ``overrule_below`` the sentence gets the head's most
 probable other label; every other label stays the base's, with its score. That keeps most of
 the base's right claims and removes the ones the head finds implausible (threats, other
-topics), at the cost of mpnet on the base's claims only.
+topics), at the cost of mpnet on the base's claims only. With ``preprocessing.reporting_tail =
+"strip"`` stage 2 reads the sentence without its closing reporting frame (", Putin said.";
+``detector.nlp.attribution.reported_content``): who speaks is attribution's answer, and the
+frame pulled the head towards ``willing`` on a threat.
 
 Artifact folder: ``model.json`` (``"kind": "cascade"``, the base version, the gate, the stance
 head's preprocessing, labels and temperature, data hashes, seed, metrics) and the head's
@@ -38,6 +41,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import ModelError
+from .attribution import reported_content
 from .classifier import STANCES, HeadOutput, SentenceClassifier
 
 # Talk, peace, war-goal and readiness words: what a stance sentence almost always holds.
@@ -87,6 +91,8 @@ def overruled(p: np.ndarray, base: int, below: float) -> int | None:
 # What stage 2 does with a gated sentence: "decide" its stance, or "overrule" the base's stance
 # only where the head gives the base's label less than ``stance_head.overrule_below``.
 MODES = ("decide", "overrule")
+# What stage 2 reads of a sentence: all of it, or without its closing reporting frame.
+REPORTING_TAIL = ("keep", "strip")
 
 
 def _softmax(z: np.ndarray) -> np.ndarray:
@@ -165,6 +171,13 @@ class CascadeClassifier:
                 f"{self.folder / 'model.json'}: gate.labels must be a list of "
                 f"{', '.join(STANCES)}, not {labels!r}"
             )
+        tail = head.get("preprocessing", {}).get("reporting_tail", "keep")
+        if tail not in REPORTING_TAIL:
+            raise ModelError(
+                f"{self.folder / 'model.json'}: stance_head.preprocessing.reporting_tail must "
+                f"be one of {', '.join(REPORTING_TAIL)}, not {tail!r}"
+            )
+        self.strip_reporting_tail = tail == "strip"
         self.threads, self.cache_dir = threads, cache_dir
         self._stage2 = stage2
         self._stage2_lock = threading.Lock()
@@ -205,6 +218,14 @@ class CascadeClassifier:
             )
         return self._stage2
 
+    def stage2_text(self, text: str) -> str:
+        """What the stance head reads of a sentence: with ``preprocessing.reporting_tail =
+        "strip"``, the sentence without its closing reporting frame (", Putin said."), which
+        names the speaker (attribution's job) and which swayed the head on threats."""
+        if self.strip_reporting_tail:
+            return reported_content(text)
+        return text
+
     def predict(self, texts: list[str]) -> list[HeadOutput]:
         out = list(self.base.predict(texts))
         idx = gate(
@@ -217,7 +238,7 @@ class CascadeClassifier:
         self.last_gated = len(idx)
         if not idx:
             return out
-        X = self.stage2.encode([texts[i] for i in idx])
+        X = self.stage2.encode([self.stage2_text(texts[i]) for i in idx])
         if self.meta["stance_head"].get("features") == "mpnet+v5":
             # The base model's stance log-probabilities, beside the embedding.
             base = np.array(

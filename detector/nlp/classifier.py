@@ -21,7 +21,7 @@ from ..errors import ModelError
 from ..vocab import ACTIONS, STANCES, TARGETS  # noqa: F401 (the scripts import them from here)
 from .encoder import ENCODER_NAME
 
-DEFAULT_MODEL_VERSION = "minilm-mpnet-overrule-v11"
+DEFAULT_MODEL_VERSION = "minilm-mpnet-overrule-v12"
 # Encoder backends whose labels differ from torch's on some sentences: a classifier on one
 # reports its version with the backend as a suffix ("minilm-lora-v5+onnx-q8").
 APPROXIMATE_BACKENDS = ("onnx-int8", "onnx-q8", "torch-bf16")

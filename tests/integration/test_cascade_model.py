@@ -1,5 +1,6 @@
-"""The shipped cascade model (minilm + mpnet stance head) on the threats the issue names:
-readiness to reach war aims by force, or to meet a war, is not a peace claim."""
+"""The shipped cascade models (minilm + mpnet stance head) on the threats the issue names:
+readiness to reach war aims by force, or to meet a war, is not a peace claim, also when a
+reporting frame closes the sentence (", Putin said.")."""
 
 import pytest
 
@@ -15,15 +16,24 @@ THREATS = [
 ]
 
 
-@pytest.fixture(scope="module")
-def cascade(tmp_path_factory):
+def _load(version, tmp_path_factory):
     try:
         from detector.nlp.mpnet import part_files
 
         part_files()
     except Exception as exc:  # the parts are installed by the README's commands
         pytest.skip(f"mpnet parts not installed: {exc}")
-    return load_classifier(CASCADE, "auto", cache_dir=tmp_path_factory.mktemp("cache"))
+    return load_classifier(version, "auto", cache_dir=tmp_path_factory.mktemp("cache"))
+
+
+@pytest.fixture(scope="module")
+def cascade(tmp_path_factory):
+    return _load(CASCADE, tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def default(tmp_path_factory):
+    return _load(DEFAULT_MODEL_VERSION, tmp_path_factory)
 
 
 def test_threats_are_not_willing(cascade):
@@ -51,3 +61,19 @@ def test_the_cascade_is_optional():
     # right peace claims (v10: 79) and, at its claim share, no longer flags the 2 Feb 2026
     # negotiation week (its model card): not the default.
     assert DEFAULT_MODEL_VERSION != CASCADE
+
+
+def test_the_default_takes_the_threats_for_no_peace_claim_with_or_without_a_reporting_frame(
+    default,
+):
+    framed = [t[:-1] + ", Putin said." for t in THREATS]
+    out = default.predict(THREATS + framed)
+    assert all(o.stance != "willing" for o in out), [(o.stance, o.stance_score) for o in out]
+    offers = default.predict(
+        [
+            "Russia is ready to resume the negotiations with Ukraine in Istanbul, "
+            "the Kremlin said.",
+            "We are ready for talks with Ukraine without preconditions, Peskov told reporters.",
+        ]
+    )
+    assert [o.stance for o in offers] == ["willing", "willing"]

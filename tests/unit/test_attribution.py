@@ -1,6 +1,6 @@
 import pytest
 
-from detector.nlp.attribution import Attributor
+from detector.nlp.attribution import Attributor, reported_content
 from detector.nlp.gazetteer import load_gazetteer
 
 
@@ -194,3 +194,36 @@ def test_press_secretary_is_an_office_not_a_medium(attributor):
     assert attributor.speakers(["Talks will go on next week — press service"], [None], ["RUS"]) == [
         "RUS"
     ]
+
+
+@pytest.mark.parametrize(
+    "text, content",
+    [
+        (
+            "Russia is also prepared to achieve its goals by military means, Putin said.",
+            "Russia is also prepared to achieve its goals by military means.",
+        ),
+        ("Moscow is ready for talks, he told reporters on Monday.", "Moscow is ready for talks."),
+        (
+            "Russia is ready for talks, Russian Foreign Minister Sergei Lavrov told journalists.",
+            "Russia is ready for talks.",
+        ),
+        (
+            "No prospects for a dialogue with Brussels, says Lavrov",
+            "No prospects for a dialogue with Brussels.",
+        ),
+        (
+            "Kyiv is open to a ceasefire, according to the Ukrainian Foreign Ministry.",
+            "Kyiv is open to a ceasefire.",
+        ),
+        # Too little would be left, or no frame at the end: kept whole.
+        ("Ready, he said.", "Ready, he said."),
+        ("Lavrov said Russia is ready for talks.", "Lavrov said Russia is ready for talks."),
+        (
+            "The talks failed, they said, and the war goes on.",
+            "The talks failed, they said, and the war goes on.",
+        ),
+    ],
+)
+def test_reported_content_drops_only_a_closing_reporting_frame(text, content):
+    assert reported_content(text) == content

@@ -217,3 +217,33 @@ def test_an_overrule_cascade_changes_only_the_base_claims_its_head_finds_implaus
 def test_overrule_without_its_bar_or_an_unknown_mode_is_refused(tmp_path, head):
     with pytest.raises(ModelError, match="stance_head.mode must be one of decide, overrule"):
         CascadeClassifier(_overrule_folder(tmp_path, **head), FakeBase(), stage2=FakeEncoder())
+
+
+def test_a_cascade_that_strips_the_reporting_tail_shows_the_head_only_what_was_said(tmp_path):
+    enc = FakeEncoder()
+    folder = _overrule_folder(
+        tmp_path,
+        mode="overrule",
+        overrule_below=0.2,
+        preprocessing={"reporting_tail": "strip"},
+    )
+    clf = CascadeClassifier(folder, FakeBase(), stage2=enc)
+    texts = ["We are ready for talks at any time, Peskov said.", "ready for talks"]
+    out = clf.predict(texts)
+    assert enc.seen == [["We are ready for talks at any time.", "ready for talks"]]
+    assert [o.stance for o in out] == ["willing", "willing"]
+    keep = CascadeClassifier(
+        _overrule_folder(tmp_path / "keep", mode="overrule", overrule_below=0.2),
+        FakeBase(),
+        stage2=(enc := FakeEncoder()),
+    )
+    keep.predict(texts)
+    assert enc.seen == [texts]
+
+
+def test_an_unknown_reporting_tail_is_refused(tmp_path):
+    folder = _overrule_folder(
+        tmp_path, mode="overrule", overrule_below=0.2, preprocessing={"reporting_tail": "drop"}
+    )
+    with pytest.raises(ModelError, match="reporting_tail must be one of keep, strip, not 'drop'"):
+        CascadeClassifier(folder, FakeBase(), stage2=FakeEncoder())
