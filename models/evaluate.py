@@ -29,7 +29,8 @@ rules over the sentence, a rough sorting of what went wrong), party-only figures
 UKR, where a hit needs the speaker right too), bootstrap 95% intervals of the willing and
 unwilling F1 (``bootstrap_f1``: 1,000 resamples of the sentences, seed 15) and, with
 ``--compare VERSION`` (default: the previous default model, minilm-lora-v5), the same stance
-figures of that model on the same sets.
+figures of that model on the same sets and the difference of the two with a paired bootstrap
+interval (``paired_f1_difference``: the same resamples for both).
 """
 
 from __future__ import annotations
@@ -330,15 +331,48 @@ def bootstrap_f1(items: list[dict], pred: list[dict], n: int = 1000, seed: int =
     return out
 
 
+def paired_f1_difference(items: list[dict], new: list[dict], old: list[dict], n: int = 1000,
+                         seed: int = 15) -> dict:
+    """The new model's F1 minus the old one's on the same sentences, with a paired bootstrap 95%
+    interval (both scored on the same ``n`` resamples, seed 15) and the share of resamples in
+    which the new one is better: whether it is "clearly above" is this interval, not the overlap
+    of the two models' own intervals (their errors are correlated)."""
+    if not items:
+        return {}
+    rng = np.random.default_rng(seed)
+    idx = rng.integers(0, len(items), size=(n, len(items)))
+
+    def resampled(c: np.ndarray) -> np.ndarray:
+        sums = c[idx].sum(axis=1)
+        denom = 2 * sums[:, 0] + sums[:, 1] + sums[:, 2]
+        return np.divide(2 * sums[:, 0], denom, out=np.zeros(n), where=denom > 0)
+
+    out = {}
+    for name, counts in (("willing_f1", lambda p: _all_counts(items, p, "willing")),
+                         ("unwilling_f1", lambda p: _all_counts(items, p, "unwilling")),
+                         ("party_willing_f1", lambda p: _party_counts(items, p, "willing")),
+                         ("party_unwilling_f1", lambda p: _party_counts(items, p, "unwilling"))):
+        cn, co = counts(new), counts(old)
+        d = resampled(cn) - resampled(co)
+        out[name] = {"diff": round(_f1(cn) - _f1(co), 4),
+                     "ci95": [round(float(np.percentile(d, 2.5)), 4),
+                              round(float(np.percentile(d, 97.5)), 4)],
+                     "p_better": round(float((d > 0).mean()), 4)}
+    return out
+
+
 def stance_figures(items: list[dict], pred: list[dict]) -> dict:
     """The issue-15 stance figures of one model on one set."""
     return {"errors": error_kinds(items, pred), "party": party_stance(items, pred),
             "bootstrap": bootstrap_f1(items, pred)}
 
 
-def evaluate_all(items: list[dict], annotator: Annotator, encoder=None) -> dict:
-    """Model (through the Annotator) and both baselines on the same items."""
-    pred = predict_model(items, annotator)
+def evaluate_all(items: list[dict], annotator: Annotator, encoder=None,
+                 pred: list[dict] | None = None) -> dict:
+    """Model (through the Annotator; ``pred``: its predictions when the caller has them) and
+    both baselines on the same items."""
+    if pred is None:
+        pred = predict_model(items, annotator)
     model_res = evaluate(items, pred)
     model_res["agreement"] = stance_agreement(items, pred)
     model_res["stance_figures"] = stance_figures(items, pred)
@@ -398,10 +432,19 @@ def _print_comparison(name: str, figs: dict[str, dict]) -> None:
     cols = ("willing_f1", "unwilling_f1", "party_willing_f1", "party_unwilling_f1")
     print(f"{'model':30s}" + "".join(f"{c:>24s}" for c in cols) + f"{'errors':>8s}")
     for version, fig in figs.items():
+        if version == "difference":
+            continue
         b = fig["bootstrap"]
         print(f"{version:30s}" + "".join(
             f"{b[c]['f1']:>8.3f} [{b[c]['ci95'][0]:.2f},{b[c]['ci95'][1]:.2f}]" for c in cols)
             + f"{fig['errors']['total']:>8d}")
+    d = figs.get("difference")
+    if d:
+        print(f"{'new - old (paired bootstrap)':30s}" + "".join(
+            f"{d[c]['diff']:>+8.3f} [{d[c]['ci95'][0]:+.2f},{d[c]['ci95'][1]:+.2f}]"
+            for c in cols))
+        print(f"{'share of resamples new > old':30s}"
+              + "".join(f"{d[c]['p_better']:>24.3f}" for c in cols))
 
 
 def _print_agreement(ag: dict) -> None:
@@ -467,8 +510,10 @@ def main(argv: list[str] | None = None) -> int:
             sets[name] = found
     else:
         print(f"real dev and test sets skipped: {args.real} is absent")
+    preds = {}
     for name, items in sets.items():
-        results = evaluate_all(items, clf, enc)
+        preds[name] = predict_model(items, clf)
+        results = evaluate_all(items, clf, enc, preds[name])
         out[name] = results
         for system, res in results.items():
             _print_report(f"{name} / {system}", res)
@@ -478,8 +523,9 @@ def main(argv: list[str] | None = None) -> int:
         if not args.compare or args.compare in ("none", clf.version) or new_figs is None:
             continue
         old = old or Annotator.load(args.compare, settings)
-        figs = {clf.version: new_figs,
-                old.version: stance_figures(items, predict_model(items, old))}
+        old_pred = predict_model(items, old)
+        figs = {clf.version: new_figs, old.version: stance_figures(items, old_pred),
+                "difference": paired_f1_difference(items, preds[name], old_pred)}
         out.setdefault("comparison", {})[name] = figs
         _print_comparison(name, figs)
     for name in sets:

@@ -44,3 +44,24 @@ def test_agreement_table_pairs_annotators_and_model():
 
 def test_agreement_absent_without_a_second_annotation():
     assert stance_agreement([{"stance": "none"}], [{"stance": "none"}]) is None
+
+
+def test_paired_difference_of_two_models_on_the_same_sentences():
+    from models.evaluate import paired_f1_difference
+
+    items = [{"stance": s, "speaker": "RUS"} for s in ["willing"] * 10 + ["none"] * 30]
+    old = [{"stance": "none", "speaker": "RUS"} for _ in items]
+    old[:5] = [{"stance": "willing", "speaker": "RUS"}] * 5  # 5 of 10 found: F1 2/3
+    new = [dict(p) for p in old]
+    new[5:9] = [{"stance": "willing", "speaker": "RUS"}] * 4  # 9 of 10: F1 18/19
+    d = paired_f1_difference(items, new, old)
+    assert d["willing_f1"]["diff"] == pytest.approx(18 / 19 - 2 / 3, abs=1e-4)
+    lo, hi = d["willing_f1"]["ci95"]
+    # Never worse on any resample: the paired interval stays above zero (a resample without
+    # a willing sentence ties at 0).
+    assert 0 < lo <= d["willing_f1"]["diff"] <= hi
+    assert 0.95 < d["willing_f1"]["p_better"] < 1.0
+    assert d["party_willing_f1"]["diff"] == d["willing_f1"]["diff"]
+    same = paired_f1_difference(items, old, old)
+    assert same["willing_f1"] == {"diff": 0.0, "ci95": [0.0, 0.0], "p_better": 0.0}
+    assert paired_f1_difference([], [], []) == {}
