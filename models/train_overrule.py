@@ -23,6 +23,7 @@ right claims (docs/scoring.md). ``0`` in the table is the base alone.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import shutil
 from datetime import UTC, datetime
@@ -190,6 +191,9 @@ def main(argv: list[str] | None = None) -> int:
             "version": args.head_from,
             "training_data": src_meta.get("training_data"),
             "training": src_meta.get("training"),
+            "stance_head_sha256": hashlib.sha256(
+                (src / src_meta["stance_head"]["file"]).read_bytes()
+            ).hexdigest(),
         },
         "selection": {
             "set": "real dev set (models/real_dev.py); never trained on",

@@ -161,7 +161,7 @@ def test_cli_without_real_data_says_so(tmp_path, capsys, monkeypatch):
     monkeypatch.setattr(
         ev,
         "evaluate_all",
-        lambda items, clf, enc=None: {
+        lambda items, clf, enc=None, pred=None: {
             "gold": ev.evaluate(
                 items, [dict(it, stance_score=1.0, action_score=1.0) for it in items]
             )
