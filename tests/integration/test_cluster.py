@@ -5,6 +5,7 @@ fails on is quarantined while the run goes on."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shutil
 import signal
@@ -14,6 +15,7 @@ from sqlalchemy import func, select
 
 from detector import pipeline
 from detector.demo import demo_config
+from detector.nlp.classifier import DEFAULT_MODEL_VERSION
 from detector.pipeline import RunHooks, run_pipeline
 from detector.settings import Settings
 from detector.store.db import open_database
@@ -25,6 +27,14 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 # Small batches, so that the ~200 demo sentences make several batches on two workers (the
 # single-process run uses the same ones: the batches, not the process, fix the results).
 SPLIT_BATCH, CLASSIFY_BATCH = 20, 24
+# The runs test the cluster's mechanics, so they use the default's base alone, which loads no
+# mpnet in each worker; the reclassify test moves their database to the default cascade on the
+# cluster.
+MECHANICS_MODEL = "minilm-lora-v10"
+
+
+def mechanics_config():
+    return dataclasses.replace(demo_config(), model_version=MECHANICS_MODEL)
 
 
 @pytest.fixture(autouse=True)
@@ -81,7 +91,7 @@ def single_db(tmp_path_factory):
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(pipeline, "SPLIT_BATCH", SPLIT_BATCH)
         mp.setattr(pipeline, "CLASSIFY_BATCH", CLASSIFY_BATCH)
-        report = run_pipeline(demo_config(), url, settings=_settings(url))
+        report = run_pipeline(mechanics_config(), url, settings=_settings(url))
     assert report.status == "ok" and report.counts.cluster is None
     return path
 
@@ -110,7 +120,7 @@ def test_local_cluster_equals_single_process_and_coordinator_holds_the_lock(tmp_
     url = f"sqlite:///{tmp_path / 'cluster.db'}"
     probe = LockProbe(url)
     report = run_pipeline(
-        demo_config(), url, settings=_settings(url), cluster="local:2", hooks=probe
+        mechanics_config(), url, settings=_settings(url), cluster="local:2", hooks=probe
     )
     assert report.status == "ok", report.errors
     assert report.counts.cluster["address"] == "local:2"
@@ -158,7 +168,7 @@ def test_killed_worker_has_its_batch_redone_and_nothing_is_stored_twice(tmp_path
     marker = tmp_path / "killed"
     with Cluster.open("local:2") as cluster:
         cluster.client.register_plugin(kill_on_first_classify_batch(str(marker)))
-        report = run_pipeline(demo_config(), url, settings=_settings(url), cluster=cluster)
+        report = run_pipeline(mechanics_config(), url, settings=_settings(url), cluster=cluster)
     assert marker.exists()  # a worker died with a classify batch in progress
     assert report.status == "ok", report.errors
     snap = snapshot(url)
@@ -211,7 +221,8 @@ def test_a_bad_document_on_a_worker_is_quarantined_and_the_run_goes_on(tmp_path)
         "".join(f'{{"text": "{t}", "date": "2025-11-21"}}\n' for t in lines), encoding="utf-8"
     )
     config = Config(
-        sources=[SourceConfig(name="j", kind="statements_jsonl", path=feed, speaker="RUS")]
+        sources=[SourceConfig(name="j", kind="statements_jsonl", path=feed, speaker="RUS")],
+        model_version=MECHANICS_MODEL,
     )
     url = f"sqlite:///{tmp_path / 'boom.db'}"
     with Cluster.open("local:2") as cluster:
@@ -228,7 +239,8 @@ def test_a_bad_document_on_a_worker_is_quarantined_and_the_run_goes_on(tmp_path)
 def test_reclassify_on_a_cluster_equals_reclassify_in_one_process(tmp_path, single_db):
     from detector.pipeline import reclassify
 
-    version = "minilm-lora-v7"
+    version = DEFAULT_MODEL_VERSION  # the cascade: mpnet loads in the workers
+    assert version != MECHANICS_MODEL
     snaps = {}
     for name, cluster in (("one", None), ("cluster", "local:2")):
         path = tmp_path / f"{name}.db"
@@ -240,5 +252,5 @@ def test_reclassify_on_a_cluster_equals_reclassify_in_one_process(tmp_path, sing
         assert (report.counts.cluster or {}).get("address") == cluster
         snaps[name] = snapshot(url)
     assert snaps["cluster"] == snaps["one"]
-    # Each sentence: the demo model's prediction and one of the new version, none twice.
+    # Each sentence: the mechanics model's prediction and one of the new version, none twice.
     assert len(snaps["one"]["predictions"]) == 2 * len(snaps["one"]["sentences"])

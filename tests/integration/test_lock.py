@@ -151,7 +151,9 @@ def _tiny_config(tmp_path: Path) -> Path:
         f'path = "{demo / "feeds" / "kremlin.atom.xml"}"\nspeaker = "RUS"\n\n'
         f'[[sources]]\nname = "airforce"\nkind = "airforce_csv"\n'
         f'path = "{demo / "airforce_daily.csv"}"\nactor = "RUS"\n'
-        f'target_actor = "UKR"\ntimezone = "Europe/Kyiv"\n'
+        f'target_actor = "UKR"\ntimezone = "Europe/Kyiv"\n\n'
+        # The lock is the point here: the default's base alone, no mpnet load per process.
+        f'[model]\nversion = "minilm-lora-v10"\n'
     )
     return cfg
 
