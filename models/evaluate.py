@@ -310,6 +310,13 @@ def party_stance(items: list[dict], pred: list[dict], parties: tuple[str, ...] =
     return out
 
 
+def _resampled_f1(counts: np.ndarray, idx: np.ndarray) -> np.ndarray:
+    """F1 of per-item (tp, fp, fn) ``counts`` on each resample (a row of item indices)."""
+    sums = counts[idx].sum(axis=1)  # (n, 3)
+    denom = 2 * sums[:, 0] + sums[:, 1] + sums[:, 2]
+    return np.divide(2 * sums[:, 0], denom, out=np.zeros(len(idx)), where=denom > 0)
+
+
 def bootstrap_f1(items: list[dict], pred: list[dict], n: int = 1000, seed: int = 15) -> dict:
     """95% percentile intervals of willing and unwilling F1 (all sentences, and the parties'
     own with the speaker right), resampling the sentences ``n`` times."""
@@ -323,9 +330,7 @@ def bootstrap_f1(items: list[dict], pred: list[dict], n: int = 1000, seed: int =
     idx = rng.integers(0, len(items), size=(n, len(items)))
     out = {}
     for name, c in counts.items():
-        sums = c[idx].sum(axis=1)  # (n, 3)
-        denom = 2 * sums[:, 0] + sums[:, 1] + sums[:, 2]
-        f1 = np.divide(2 * sums[:, 0], denom, out=np.zeros(n), where=denom > 0)
+        f1 = _resampled_f1(c, idx)
         out[name] = {"f1": round(_f1(c), 4), "ci95": [round(float(np.percentile(f1, 2.5)), 4),
                                                       round(float(np.percentile(f1, 97.5)), 4)]}
     return out
@@ -341,19 +346,13 @@ def paired_f1_difference(items: list[dict], new: list[dict], old: list[dict], n:
         return {}
     rng = np.random.default_rng(seed)
     idx = rng.integers(0, len(items), size=(n, len(items)))
-
-    def resampled(c: np.ndarray) -> np.ndarray:
-        sums = c[idx].sum(axis=1)
-        denom = 2 * sums[:, 0] + sums[:, 1] + sums[:, 2]
-        return np.divide(2 * sums[:, 0], denom, out=np.zeros(n), where=denom > 0)
-
     out = {}
     for name, counts in (("willing_f1", lambda p: _all_counts(items, p, "willing")),
                          ("unwilling_f1", lambda p: _all_counts(items, p, "unwilling")),
                          ("party_willing_f1", lambda p: _party_counts(items, p, "willing")),
                          ("party_unwilling_f1", lambda p: _party_counts(items, p, "unwilling"))):
         cn, co = counts(new), counts(old)
-        d = resampled(cn) - resampled(co)
+        d = _resampled_f1(cn, idx) - _resampled_f1(co, idx)
         out[name] = {"diff": round(_f1(cn) - _f1(co), 4),
                      "ci95": [round(float(np.percentile(d, 2.5)), 4),
                               round(float(np.percentile(d, 97.5)), 4)],

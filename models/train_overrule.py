@@ -33,8 +33,13 @@ import numpy as np
 
 from detector.errors import ModelError
 from detector.nlp.annotate import Annotator
-from detector.nlp.attribution import reported_content
-from detector.nlp.cascade import REPORTING_TAIL, CascadeClassifier, overruled, save_cascade
+from detector.nlp.cascade import (
+    REPORTING_TAIL,
+    CascadeClassifier,
+    overruled,
+    save_cascade,
+    stage2_text,
+)
 from detector.nlp.classifier import load_classifier, shipped_artifacts
 from detector.settings import Settings
 from models.evaluate import bootstrap_f1, party_stance, predict_model
@@ -61,8 +66,7 @@ def head_probs(
 ) -> tuple[np.ndarray, list[str]]:
     """The head's probabilities on ``texts``, read as a cascade with ``reporting_tail`` reads
     them (``keep`` or ``strip``)."""
-    if reporting_tail == "strip":
-        texts = [reported_content(t) for t in texts]
+    texts = [stage2_text(t, reporting_tail) for t in texts]
     casc = CascadeClassifier(
         shipped_artifacts() / head_from,
         load_classifier("minilm-lora-v5"),

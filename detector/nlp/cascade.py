@@ -95,6 +95,13 @@ MODES = ("decide", "overrule")
 REPORTING_TAIL = ("keep", "strip")
 
 
+def stage2_text(text: str, reporting_tail: str = "keep") -> str:
+    """What the stance head reads of a sentence: with ``reporting_tail = "strip"``, the sentence
+    without its closing reporting frame (", Putin said."), which names the speaker
+    (attribution's job) and which swayed the head on threats."""
+    return reported_content(text) if reporting_tail == "strip" else text
+
+
 def _softmax(z: np.ndarray) -> np.ndarray:
     z = z - z.max(axis=1, keepdims=True)
     e = np.exp(z)
@@ -177,7 +184,7 @@ class CascadeClassifier:
                 f"{self.folder / 'model.json'}: stance_head.preprocessing.reporting_tail must "
                 f"be one of {', '.join(REPORTING_TAIL)}, not {tail!r}"
             )
-        self.strip_reporting_tail = tail == "strip"
+        self.reporting_tail = tail
         self.threads, self.cache_dir = threads, cache_dir
         self._stage2 = stage2
         self._stage2_lock = threading.Lock()
@@ -218,14 +225,6 @@ class CascadeClassifier:
             )
         return self._stage2
 
-    def stage2_text(self, text: str) -> str:
-        """What the stance head reads of a sentence: with ``preprocessing.reporting_tail =
-        "strip"``, the sentence without its closing reporting frame (", Putin said."), which
-        names the speaker (attribution's job) and which swayed the head on threats."""
-        if self.strip_reporting_tail:
-            return reported_content(text)
-        return text
-
     def predict(self, texts: list[str]) -> list[HeadOutput]:
         out = list(self.base.predict(texts))
         idx = gate(
@@ -238,7 +237,7 @@ class CascadeClassifier:
         self.last_gated = len(idx)
         if not idx:
             return out
-        X = self.stage2.encode([self.stage2_text(texts[i]) for i in idx])
+        X = self.stage2.encode([stage2_text(texts[i], self.reporting_tail) for i in idx])
         if self.meta["stance_head"].get("features") == "mpnet+v5":
             # The base model's stance log-probabilities, beside the embedding.
             base = np.array(
